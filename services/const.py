@@ -1,0 +1,79 @@
+"""Amazon SP-API constants: endpoints, rate limits, report types, column names."""
+
+REGION_API_ENDPOINTS = {
+    "na": "https://sellingpartnerapi-na.amazon.com",
+    "eu": "https://sellingpartnerapi-eu.amazon.com",
+    "fe": "https://sellingpartnerapi-fe.amazon.com",
+}
+LWA_ENDPOINT = "https://api.amazon.com"
+LWA_TOKEN_PATH = "/auth/o2/token"
+
+# Default usage plans (requests per second, burst), from Amazon's models.
+RATE_LIMITS = {
+    "getOrders": (0.0167, 20),
+    "getOrder": (0.5, 30),
+    "getOrderItems": (0.5, 30),
+    "confirmShipment": (2.0, 10),
+    "createReport": (0.0167, 15),
+    "getReport": (2.0, 15),
+    "getReportDocument": (0.0167, 15),
+    "downloadDocument": (50.0, 50),  # presigned S3 URL, not an SP-API quota
+    "createRestrictedDataToken": (1.0, 10),
+    "getMarketplaceParticipations": (0.016, 15),
+    "lwaToken": (5.0, 10),
+}
+
+REPORT_UNSHIPPED = "GET_FLAT_FILE_ACTIONABLE_ORDER_DATA_SHIPPING"
+REPORT_ALL_ORDERS = "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_ORDER_DATE_GENERAL"
+RESTRICTED_REPORT_TYPES = {REPORT_UNSHIPPED}
+
+REPORT_STATES = ("IN_QUEUE", "IN_PROGRESS", "DONE", "CANCELLED", "FATAL")
+
+# Restricted data elements of getOrders (buyer and ship-to).
+ORDERS_RESTRICTED_ELEMENTS = ["buyerInfo", "shippingAddress"]
+
+UNSHIPPED_STATUSES = ("Unshipped", "PartiallyShipped")
+SHIPPED_STATUSES = ("Shipped",)
+MFN_CHANNEL_VALUES = ("MFN", "Merchant")
+
+# Report column names (flat files), with the aliases seen across versions.
+COLUMN_ALIASES = {
+    "order_id": ("order-id", "amazon-order-id"),
+    "order_item_id": ("order-item-id",),
+    "purchase_date": ("purchase-date",),
+    "last_update": ("last-updated-date",),
+    "status": ("order-status",),
+    "item_status": ("item-status",),
+    "channel": ("fulfillment-channel",),
+    "sales_channel": ("sales-channel",),
+    "buyer_email": ("buyer-email",),
+    "buyer_name": ("buyer-name",),
+    "buyer_phone": ("buyer-phone-number",),
+    "sku": ("sku",),
+    "asin": ("asin",),
+    "title": ("product-name",),
+    "quantity": ("quantity-purchased", "quantity"),
+    "quantity_shipped": ("quantity-shipped",),
+    "quantity_to_ship": ("quantity-to-ship",),
+    "recipient_name": ("recipient-name",),
+    "ship_address_1": ("ship-address-1",),
+    "ship_address_2": ("ship-address-2",),
+    "ship_address_3": ("ship-address-3",),
+    "ship_city": ("ship-city",),
+    "ship_state": ("ship-state",),
+    "ship_postal_code": ("ship-postal-code",),
+    "ship_country": ("ship-country",),
+    "ship_phone": ("ship-phone-number",),
+    "is_business": ("is-business-order",),
+    "is_prime": ("is-prime",),
+    "currency": ("currency",),
+    "item_price": ("item-price",),
+    "item_tax": ("item-tax",),
+    "shipping_price": ("shipping-price",),
+    "shipping_tax": ("shipping-tax",),
+    "gift_wrap_price": ("gift-wrap-price",),
+    "gift_wrap_tax": ("gift-wrap-tax",),
+    "promotion_discount": ("item-promotion-discount",),
+    "shipping_discount": ("ship-promotion-discount",),
+    "gift_message": ("gift-message-text",),
+}

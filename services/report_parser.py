@@ -1,0 +1,229 @@
+"""Order flat-file reports -> normalised orders.
+
+Columns are matched by name (``const.COLUMN_ALIASES``), never by position, so
+Amazon's header variants (documented, MWS-era, marketplace-specific) all
+parse. One row is one order item; a bad row is reported and skipped, the
+other rows of the file still count.
+"""
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from decimal import Decimal
+
+from .const import COLUMN_ALIASES
+from .normalize import (Address, Buyer, Item, NormalizeError, Order, money, parse_bool,
+                        parse_datetime, parse_quantity)
+
+
+@dataclass
+class ParseResult:
+    orders: "OrderedDict[str, Order]" = field(default_factory=OrderedDict)
+    errors: list = field(default_factory=list)   # (line number, order id or '', message)
+    rows: int = 0
+    failed_order_ids: set = field(default_factory=set)
+
+
+def read_rows(text):
+    """TSV text -> (header names, iterator of (line number, dict by canonical name))."""
+    lines = text.splitlines()
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    if not lines:
+        return [], iter(())
+    header = [h.strip().lower() for h in lines[0].split("\t")]
+    index = {}
+    for canonical, aliases in COLUMN_ALIASES.items():
+        for alias in aliases:
+            if alias in header:
+                index[canonical] = header.index(alias)
+                break
+
+    def rows():
+        for number, line in enumerate(lines[1:], start=2):
+            if not line.strip():
+                continue
+            cells = line.split("\t")
+            if len(cells) < len(header):
+                # Amazon pads rows to the header width; a shorter row was cut.
+                if len(cells) < max(index.values(), default=0) + 1:
+                    yield number, ValueError(
+                        "row has %d fields, the header has %d (truncated line?)"
+                        % (len(cells), len(header)))
+                    continue
+            yield number, {name: cells[pos].strip() if pos < len(cells) else ""
+                           for name, pos in index.items()}
+    return header, rows()
+
+
+def _require(row, name, label):
+    value = row.get(name, "")
+    if not value:
+        raise NormalizeError("%s is empty" % label)
+    return value
+
+
+def parse_unshipped(text, marketplace_id=""):
+    """GET_FLAT_FILE_ACTIONABLE_ORDER_DATA_SHIPPING: buyer, ship-to, items, no prices."""
+    header, rows = read_rows(text)
+    result = ParseResult()
+    if header and "order_id" not in _present(header):
+        result.errors.append((1, "", "the file has no order-id column: not an order report"))
+        return result
+    bad = set()
+    for number, row in rows:
+        result.rows += 1
+        if isinstance(row, Exception):
+            result.errors.append((number, "", str(row)))
+            continue
+        order_id = row.get("order_id", "")
+        try:
+            order_id = _require(row, "order_id", "order-id")
+            sku = _require(row, "sku", "sku")
+            qty = parse_quantity(row.get("quantity") or "0", "quantity-purchased")
+            order = result.orders.get(order_id)
+            if order is None:
+                order = Order(
+                    order_id=order_id, marketplace_id=marketplace_id,
+                    purchase_date=parse_datetime(row.get("purchase_date")),
+                    status="Unshipped", fulfillment_channel="MFN",
+                    is_business=parse_bool(row.get("is_business")),
+                    is_prime=parse_bool(row.get("is_prime")),
+                    buyer=Buyer(name=row.get("buyer_name", ""), email=row.get("buyer_email", ""),
+                                phone=row.get("buyer_phone", "")),
+                    ship_to=Address(
+                        name=row.get("recipient_name", ""), street=row.get("ship_address_1", ""),
+                        street2=row.get("ship_address_2", ""), street3=row.get("ship_address_3", ""),
+                        city=row.get("ship_city", ""), state=row.get("ship_state", ""),
+                        zip=row.get("ship_postal_code", ""),
+                        country_code=row.get("ship_country", "").upper(),
+                        phone=row.get("ship_phone", "") or row.get("buyer_phone", "")),
+                )
+            order.items.append(Item(sku=sku, quantity=qty,
+                                    order_item_id=row.get("order_item_id", ""),
+                                    title=row.get("title", ""),
+                                    gift_message=row.get("gift_message", "")))
+            result.orders[order_id] = order
+        except NormalizeError as exc:
+            # An order with one bad row is not imported half: the whole order
+            # is reported, the other orders of the file still import.
+            result.errors.append((number, order_id, str(exc)))
+            if order_id:
+                bad.add(order_id)
+    for order_id in bad:
+        result.orders.pop(order_id, None)
+    result.failed_order_ids = bad
+    return result
+
+
+def _present(header):
+    present = set()
+    for canonical, aliases in COLUMN_ALIASES.items():
+        if any(alias in header for alias in aliases):
+            present.add(canonical)
+    return present
+
+
+@dataclass
+class PriceRow:
+    order_id: str
+    sku: str
+    status: str
+    item_status: str
+    channel: str
+    currency: str
+    marketplace_hint: str
+    item: Item
+
+
+def parse_all_orders(text):
+    """GET_FLAT_FILE_ALL_ORDERS_DATA_BY_ORDER_DATE_GENERAL -> prices by (order, sku)."""
+    header, rows = read_rows(text)
+    prices, errors = {}, []
+    orders = {}
+    for number, row in rows:
+        if isinstance(row, Exception):
+            errors.append((number, "", str(row)))
+            continue
+        order_id = row.get("order_id", "")
+        try:
+            order_id = _require(row, "order_id", "amazon-order-id")
+            sku = _require(row, "sku", "sku")
+            qty = parse_quantity(row.get("quantity") or "0")
+            item = Item(
+                sku=sku, quantity=qty, asin=row.get("asin", ""), title=row.get("title", ""),
+                item_price=money(row.get("item_price"), "item-price"),
+                item_tax=money(row.get("item_tax"), "item-tax"),
+                shipping_price=money(row.get("shipping_price"), "shipping-price"),
+                shipping_tax=money(row.get("shipping_tax"), "shipping-tax"),
+                gift_wrap_price=money(row.get("gift_wrap_price"), "gift-wrap-price"),
+                gift_wrap_tax=money(row.get("gift_wrap_tax"), "gift-wrap-tax"),
+                promotion_discount=abs(money(row.get("promotion_discount"), "item-promotion-discount")),
+                shipping_discount=abs(money(row.get("shipping_discount"), "ship-promotion-discount")),
+                priced=True,
+            )
+        except NormalizeError as exc:
+            errors.append((number, order_id, str(exc)))
+            continue
+        if row.get("item_status", "").lower() == "cancelled" and not item.item_price:
+            continue
+        key = (order_id, sku)
+        if key in prices:  # several rows for one SKU: add them up
+            prev = prices[key]
+            prev.quantity += item.quantity
+            for name in ("item_price", "item_tax", "shipping_price", "shipping_tax",
+                         "gift_wrap_price", "gift_wrap_tax", "promotion_discount",
+                         "shipping_discount"):
+                setattr(prev, name, getattr(prev, name) + getattr(item, name))
+        else:
+            prices[key] = item
+        orders[order_id] = {
+            "status": row.get("status", ""),
+            "channel": row.get("channel", ""),
+            "currency": row.get("currency", ""),
+            "sales_channel": row.get("sales_channel", ""),
+            "purchase_date": row.get("purchase_date", ""),
+        }
+    return prices, orders, errors
+
+
+def apply_prices(order, prices, price_orders):
+    """Copy the price report's amounts onto ``order``'s items; True when all priced."""
+    info = price_orders.get(order.order_id)
+    if info:
+        order.status = info["status"] or order.status
+        order.fulfillment_channel = info["channel"] or order.fulfillment_channel
+        order.currency = info["currency"] or order.currency
+        order.sales_channel = info["sales_channel"] or order.sales_channel
+    by_sku = {}
+    for item in order.items:
+        by_sku.setdefault(item.sku, []).append(item)
+    for sku, items in by_sku.items():
+        price = prices.get((order.order_id, sku))
+        if price is None:
+            continue
+        total_qty = sum(i.quantity for i in items) or 1
+        if len(items) == 1:
+            _copy_amounts(items[0], price, 1, 1)
+        else:  # one SKU on several order items: share the amounts by quantity
+            for idx, item in enumerate(items):
+                _copy_amounts(item, price, item.quantity, total_qty, last=idx == len(items) - 1,
+                              done=items[:idx])
+    return order.priced
+
+
+CENT = Decimal("0.01")
+
+
+def _copy_amounts(item, price, qty, total_qty, last=True, done=()):
+    for name in ("item_price", "item_tax", "shipping_price", "shipping_tax", "gift_wrap_price",
+                 "gift_wrap_tax", "promotion_discount", "shipping_discount"):
+        full = getattr(price, name)
+        if qty == total_qty:
+            value = full
+        elif last:
+            value = full - sum(getattr(d, name) for d in done)
+        else:
+            value = (full * qty / total_qty).quantize(CENT)
+        setattr(item, name, value)
+    item.asin = item.asin or price.asin
+    item.priced = True

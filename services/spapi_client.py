@@ -1,0 +1,299 @@
+"""The one place that talks HTTP to Amazon, on python-amazon-sp-api.
+
+``SpApiClient`` is configured per seller, in memory (never through process
+environment variables, which Odoo workers share). It adds what the library
+leaves to its users: any base URL for the API and for LWA, token buckets per
+operation, bounded retries on 429 / 5xx / timeouts, call counting, and typed
+errors with messages a seller understands.
+"""
+import collections
+import gzip
+import hashlib
+import logging
+import random
+import threading
+import time
+import zlib
+from urllib.parse import urlsplit
+
+import httpx
+from cachetools import TTLCache
+from sp_api.api import Reports, Sellers, Tokens
+from sp_api.auth import AccessTokenClient
+from sp_api.auth.exceptions import AuthorizationError
+from sp_api.base import Marketplaces
+from sp_api.base.credential_provider import FromCodeCredentialProvider
+from sp_api.base.exceptions import SellingApiException
+from sp_api.util.report_document import decompress_bytes, resolve_character_code
+
+from . import errors
+from .const import LWA_ENDPOINT, LWA_TOKEN_PATH, RESTRICTED_REPORT_TYPES
+from .rate_limit import RateLimiter
+
+_logger = logging.getLogger(__name__)
+
+_token_cache = TTLCache(maxsize=256, ttl=3000)
+_token_lock = threading.Lock()
+
+LWA_MESSAGES = {
+    "invalid_client": "Amazon refused the LWA client id or client secret. LWA client "
+    "secrets expire every 180 days: copy the current secret from Seller Central "
+    "(Apps & Services > Develop Apps) into the seller.",
+    "invalid_grant": "Amazon refused the refresh token: it was revoked or belongs to "
+    "another app. Authorise the app again in Seller Central and paste the new refresh token.",
+    "unauthorized_client": "This LWA app may not use refresh tokens: check the app "
+    "registration in Seller Central.",
+}
+
+
+def _lwa_client_class(lwa_endpoint, timeout):
+    parts = urlsplit(lwa_endpoint or LWA_ENDPOINT)
+
+    class _LwaClient(AccessTokenClient):
+        scheme = parts.scheme + "://"
+        host = parts.netloc
+        path = (parts.path.rstrip("/") or "") + LWA_TOKEN_PATH
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._transport._client.timeout = httpx.Timeout(timeout)
+
+        def _get_cache_key(self, token_flavor=""):
+            # The library keys its cache on the refresh token alone; a wrong
+            # secret must not be served a token fetched with the right one.
+            raw = "|".join((self.scheme + self.host, self.cred.client_id or "",
+                            self.cred.client_secret or "", self.cred.refresh_token or "",
+                            token_flavor))
+            return hashlib.sha256(raw.encode()).hexdigest()
+
+        def get_auth(self):
+            from sp_api.auth import AccessTokenResponse
+            key = self._get_cache_key()
+            with _token_lock:
+                token = _token_cache.get(key)
+            if token is None:
+                token = self._request(self.scheme + self.host + self.path, self.data, self.headers)
+                with _token_lock:
+                    _token_cache[key] = token
+            return AccessTokenResponse(**token)
+
+    return _LwaClient
+
+
+class _EndpointMixin:
+    """Points a library client at any base URL and surfaces bare HTTP errors."""
+
+    @property
+    def headers(self):
+        headers = super().headers
+        headers["host"] = urlsplit(self.endpoint).netloc
+        return headers
+
+    def _check_response(self, res, *args, **kwargs):
+        if res.status_code >= 500 or res.status_code == 429:
+            try:
+                body = res.json()
+            except ValueError:
+                body = {}
+            if not (isinstance(body, dict) and body.get("errors")):
+                from sp_api.base.exceptions import get_exception_for_code
+                raise get_exception_for_code(res.status_code)(
+                    [{"code": "HttpError", "message": "HTTP %s" % res.status_code}],
+                    headers=res.headers)
+        return super()._check_response(res, *args, **kwargs)
+
+
+_bound_classes = {}
+
+
+def _bound(cls):
+    if cls not in _bound_classes:
+        _bound_classes[cls] = type("Bound" + cls.__name__, (_EndpointMixin, cls), {})
+    return _bound_classes[cls]
+
+
+class SpApiClient:
+    """SP-API access for one seller account."""
+
+    def __init__(self, *, client_id, client_secret, refresh_token, api_endpoint,
+                 lwa_endpoint=None, account_key=None, timeout=30.0, rate_scale=1.0,
+                 max_retries=6, backoff_cap=60.0, sleep=time.sleep):
+        self.credentials = {
+            "lwa_app_id": client_id,
+            "lwa_client_secret": client_secret,
+            "refresh_token": refresh_token,
+        }
+        self.refresh_token = refresh_token
+        self.api_endpoint = api_endpoint.rstrip("/")
+        self.lwa_endpoint = (lwa_endpoint or LWA_ENDPOINT).rstrip("/")
+        self.timeout = timeout
+        self.rate_scale = rate_scale
+        self.max_retries = max_retries
+        self.backoff_cap = backoff_cap
+        self._sleep = sleep
+        key = account_key or hashlib.sha256(
+            ("%s|%s" % (self.api_endpoint, refresh_token)).encode()).hexdigest()[:16]
+        self.limiter = RateLimiter(key, scale=rate_scale)
+        self.calls = collections.Counter()
+        self.throttled = collections.Counter()
+        self._lwa_class = _lwa_client_class(self.lwa_endpoint, timeout)
+
+    # ------------------------------------------------------------------ plumbing
+    def api(self, cls, restricted_data_token=None):
+        """A python-amazon-sp-api client of class ``cls`` bound to this seller."""
+        client = _bound(cls)(
+            Marketplaces.US,
+            refresh_token=self.refresh_token,
+            credentials=self.credentials,
+            credential_providers=(FromCodeCredentialProvider,),
+            restricted_data_token=restricted_data_token,
+            timeout=self.timeout,
+            auth_token_client_class=self._lwa_class,
+        )
+        client.endpoint = self.api_endpoint
+        return client
+
+    def _backoff(self, attempt, base):
+        delay = min(self.backoff_cap, base * (2 ** attempt))
+        return delay * (0.5 + random.random() / 2)
+
+    def call(self, operation, fn, *args, **kwargs):
+        """Run ``fn`` for ``operation`` under its bucket, with bounded retries."""
+        bucket = self.limiter.bucket(operation)
+        base = 1.0 / bucket.rate
+        last = None
+        for attempt in range(self.max_retries + 1):
+            bucket.acquire()
+            self.calls[operation] += 1
+            try:
+                return fn(*args, **kwargs)
+            except AuthorizationError as exc:
+                message = LWA_MESSAGES.get(exc.error_code, "Amazon login (LWA) failed: %s" % (exc.message or exc.error_code))
+                raise errors.AmazonAuthError(message, operation=operation, status=exc.status_code,
+                                             amazon_code=exc.error_code) from None
+            except SellingApiException as exc:
+                status = getattr(exc, "code", None)
+                amazon_code = getattr(exc, "amzn_code", None)
+                text = getattr(exc, "message", "") or ""
+                if status == 429:
+                    self.throttled[operation] += 1
+                    bucket.drain()
+                    last = errors.AmazonThrottled(
+                        "Amazon throttled %s (QuotaExceeded) and kept doing so after %d tries; "
+                        "the import will resume on the next run." % (operation, attempt + 1),
+                        operation=operation, status=429, amazon_code=amazon_code)
+                elif status and status >= 500 or status == 999:
+                    last = errors.AmazonServerError(
+                        "Amazon answered %s to %s repeatedly (%s); try again later."
+                        % (status, operation, text or "server error"),
+                        operation=operation, status=status, amazon_code=amazon_code)
+                elif status == 403:
+                    raise errors.AmazonAccessDenied(
+                        "Amazon denied %s (%s). Check that the app has the roles this "
+                        "operation needs (Inventory and Order Tracking; Direct-to-Consumer "
+                        "Shipping for buyer data) and that the seller authorised it."
+                        % (operation, text or amazon_code or "Unauthorized"),
+                        operation=operation, status=403, amazon_code=amazon_code) from None
+                else:
+                    raise errors.AmazonRequestError(
+                        "Amazon rejected %s: %s" % (operation, text or amazon_code or status),
+                        operation=operation, status=status, amazon_code=amazon_code) from None
+            except (httpx.TimeoutException, httpx.TransportError) as exc:
+                last = errors.AmazonUnreachable(
+                    "Amazon could not be reached at %s for %s (%s). Check the endpoint "
+                    "and the server's network." % (self.api_endpoint, operation, type(exc).__name__),
+                    operation=operation)
+            if attempt < self.max_retries:
+                self._sleep(self._backoff(attempt, base))
+        raise last
+
+    # ------------------------------------------------------------ operations
+    def test_connection(self):
+        """LWA token plus one cheap call; returns the marketplaces the seller sells on."""
+        res = self.call("getMarketplaceParticipations",
+                        self.api(Sellers).get_marketplace_participation)
+        return [p.get("marketplace", {}).get("id") for p in (res.payload or [])]
+
+    def create_restricted_data_token(self, resources):
+        res = self.call("createRestrictedDataToken",
+                        self.api(Tokens).create_restricted_data_token,
+                        restrictedResources=resources)
+        return res.payload["restrictedDataToken"]
+
+    def create_report(self, report_type, marketplace_ids, date_from=None, date_to=None, options=None):
+        body = {"reportType": report_type, "marketplaceIds": list(marketplace_ids)}
+        if date_from:
+            body["dataStartTime"] = _iso(date_from)
+        if date_to:
+            body["dataEndTime"] = _iso(date_to)
+        if options:
+            body["reportOptions"] = options
+        res = self.call("createReport", self.api(Reports).create_report, **body)
+        return res.payload["reportId"]
+
+    def get_report(self, report_id):
+        return self.call("getReport", self.api(Reports).get_report, report_id).payload
+
+    def get_report_document(self, document_id, report_type=None):
+        token = None
+        if report_type in RESTRICTED_REPORT_TYPES:
+            token = self.create_restricted_data_token([{
+                "method": "GET", "path": "/reports/2021-06-30/documents/%s" % document_id}])
+        reports = self.api(Reports, restricted_data_token=token)
+        return self.call("getReportDocument", reports.get_report_document, document_id).payload
+
+    def download_document(self, document):
+        """Fetch a document's URL: returns (raw bytes as sent, decoded text)."""
+        def fetch():
+            with httpx.Client(timeout=self.timeout) as http:
+                response = http.get(document["url"])
+            if response.status_code >= 400:
+                from sp_api.base.exceptions import get_exception_for_code
+                raise get_exception_for_code(response.status_code)(
+                    [{"code": "DownloadFailed", "message": "HTTP %s" % response.status_code}],
+                    headers=response.headers)
+            return response
+        response = self.call("downloadDocument", fetch)
+        raw = response.content
+        text = decode_document(raw, document.get("compressionAlgorithm"),
+                               getattr(response, "charset_encoding", None))
+        return raw, text
+
+    def orders(self):
+        from .orders_adapter import OrdersAdapter
+        return OrdersAdapter(self)
+
+
+def decode_document(raw, compression=None, charset=None):
+    """Bytes of a report document -> text (gunzip, charset from Content-Type)."""
+    try:
+        body = decompress_bytes(raw, compression)
+    except zlib.error as exc:
+        raise errors.AmazonDocumentError(
+            "The report document is damaged (%s): it was cut short or is not gzip. "
+            "Download it again." % exc) from None
+    if not compression and body[:2] == b"\x1f\x8b":
+        try:
+            body = gzip.decompress(body)
+        except (OSError, EOFError) as exc:
+            raise errors.AmazonDocumentError(
+                "The report document is damaged (%s): download it again." % exc) from None
+    if body.startswith(b"\xef\xbb\xbf"):
+        return body[3:].decode("utf-8")
+    if not charset:
+        try:
+            return body.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+    encoding = resolve_character_code(None, fallback="iso-8859-1", response_charset_encoding=charset)
+    try:
+        return body.decode(encoding)
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise errors.AmazonDocumentError(
+            "The report document is not valid %s text (%s)." % (encoding, exc)) from None
+
+
+def _iso(value):
+    if isinstance(value, str):
+        return value
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")

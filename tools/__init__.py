@@ -1,0 +1,1 @@
+"""Scripts, benchmarks and the SP-API emulator (not loaded by the addon)."""

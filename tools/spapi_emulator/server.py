@@ -1,0 +1,496 @@
+"""The emulator's HTTP server (stdlib ``ThreadingHTTPServer`` on 127.0.0.1)."""
+import base64
+import collections
+import gzip
+import json
+import re
+import secrets
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+from .scenario import Scenario, iso
+
+# Amazon's default usage plans (requests per second, burst).
+USAGE_PLANS = {
+    "getOrders": (0.0167, 20), "getOrder": (0.5, 30), "getOrderItems": (0.5, 30),
+    "confirmShipment": (2.0, 10), "createReport": (0.0167, 15), "getReport": (2.0, 15),
+    "getReportDocument": (0.0167, 15), "createRestrictedDataToken": (1.0, 10),
+    "getMarketplaceParticipations": (0.016, 15),
+}
+UNSHIPPED = "GET_FLAT_FILE_ACTIONABLE_ORDER_DATA_SHIPPING"
+ALL_ORDERS = ("GET_FLAT_FILE_ALL_ORDERS_DATA_BY_ORDER_DATE_GENERAL",
+              "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL")
+RESTRICTED = {UNSHIPPED}
+ALL_ROLES = {"orders", "reports", "buyer_pii", "sellers"}
+
+
+class _Bucket:
+    def __init__(self, rate, burst):
+        self.rate, self.burst, self.tokens, self.stamp = rate, burst, float(burst), time.monotonic()
+
+    def take(self):
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+class Emulator:
+    """Run with ``start()`` / ``stop()`` (or as a context manager).
+
+    ``rate_scale`` multiplies Amazon's rates (bursts unchanged), so a test
+    keeps the shape of the limits without waiting minutes for a token.
+    """
+
+    def __init__(self, scenario=None, *, host="127.0.0.1", port=0, rate_scale=1.0,
+                 client_id="amzn1.application-oa2-client.demo", client_secret="demo-secret",
+                 refresh_token="Atzr|demo-refresh-token", polls_to_done=2, enforce_limits=True):
+        self.scenario = scenario or Scenario()
+        self.host, self.port = host, port
+        self.rate_scale = rate_scale
+        self.enforce_limits = enforce_limits
+        self.apps = {client_id: client_secret}
+        self.refresh_tokens = {refresh_token: {"client_id": client_id, "roles": set(ALL_ROLES),
+                                               "revoked": False}}
+        self.polls_to_done = polls_to_done
+        self.lock = threading.RLock()
+        self.reset_state()
+        self._server = None
+        self._thread = None
+
+    # ----------------------------------------------------------------- control
+    def reset_state(self):
+        with self.lock:
+            self.access_tokens = {}      # token -> refresh token
+            self.rdts = {}               # token -> (refresh token, resources)
+            self.reports = {}
+            self.documents = {}
+            self.buckets = {}
+            self.calls = collections.Counter()
+            self.throttled = collections.Counter()
+            self.faults = {"server_errors": collections.Counter(), "latency": 0.0,
+                           "truncate_documents": False, "charset": "UTF-8",
+                           "next_report": collections.deque(), "gzip": True,
+                           "price_report_lag_minutes": 0, "call_log": False}
+            self.call_times = collections.defaultdict(list)
+            self._next_id = 50000
+
+    def fail_next(self, operation, count=1, status=503):
+        """The next ``count`` calls of ``operation`` answer ``status``."""
+        with self.lock:
+            self.faults["server_errors"][(operation, status)] += count
+
+    def script_next_report(self, outcome):
+        """``DONE`` (default), ``FATAL``, ``FATAL_WITH_DOCUMENT``, ``CANCELLED`` or ``STUCK``."""
+        with self.lock:
+            self.faults["next_report"].append(outcome)
+
+    def add_refresh_token(self, token, client_id=None, roles=ALL_ROLES, revoked=False):
+        self.refresh_tokens[token] = {"client_id": client_id or next(iter(self.apps)),
+                                      "roles": set(roles), "revoked": revoked}
+
+    @property
+    def url(self):
+        return "http://%s:%d" % (self.host, self.port)
+
+    def start(self):
+        emulator = self
+
+        class Handler(_Handler):
+            pass
+        Handler.emulator = emulator
+        self._server = ThreadingHTTPServer((self.host, self.port), Handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
+                                        name="spapi-emulator")
+        self._thread.start()
+        return self
+
+    def stop(self):
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def serve_forever(self):
+        self.start()
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            self.stop()
+
+    def _new_id(self):
+        self._next_id += 1
+        return str(self._next_id)
+
+    # ------------------------------------------------------------- report jobs
+    def _advance(self, report):
+        """Each poll moves a report one step; content is fixed when it is DONE."""
+        if report["processingStatus"] in ("DONE", "FATAL", "CANCELLED"):
+            return
+        report["_polls"] += 1
+        outcome = report["_outcome"]
+        if outcome == "STUCK":
+            report["processingStatus"] = "IN_PROGRESS"
+            return
+        if report["_polls"] < self.polls_to_done:
+            report["processingStatus"] = "IN_PROGRESS"
+            return
+        report["processingEndTime"] = iso(datetime.now(timezone.utc))
+        if outcome == "FATAL":
+            report["processingStatus"] = "FATAL"
+            return
+        if outcome == "FATAL_WITH_DOCUMENT":
+            report["processingStatus"] = "FATAL"
+            text = json.dumps({"errorDetails": "Report request could not be processed: more than "
+                               "one identical request was submitted in a short time."})
+            report["reportDocumentId"] = self._store_document(text, report, error=True)
+            return
+        text = self._report_text(report)
+        if text is None:
+            report["processingStatus"] = "CANCELLED"
+            return
+        report["processingStatus"] = "DONE"
+        report["reportDocumentId"] = self._store_document(text, report)
+
+    def _report_text(self, report):
+        start = _dt(report.get("dataStartTime")) or datetime.now(timezone.utc) - timedelta(days=30)
+        end = _dt(report.get("dataEndTime")) or datetime.now(timezone.utc)
+        if report["reportType"] == UNSHIPPED:
+            entries = self.scenario.select(marketplace_ids=report["marketplaceIds"], start=start,
+                                           end=end, statuses=("Unshipped", "PartiallyShipped"),
+                                           channels=("MFN",))
+            return self.scenario.unshipped_report(entries) if entries else None
+        if report["reportType"] in ALL_ORDERS:
+            lag = self.faults["price_report_lag_minutes"]
+            if lag:
+                end = min(end, datetime.now(timezone.utc) - timedelta(minutes=lag))
+            entries = self.scenario.select(marketplace_ids=report["marketplaceIds"], start=start,
+                                           end=end)
+            return self.scenario.all_orders_report(entries) if entries else None
+        return None
+
+    def _store_document(self, text, report, error=False):
+        doc_id = "amzn1.spdoc.1.4.na.%s.T%s.1" % (secrets.token_hex(8), report["reportId"])
+        charset = self.faults["charset"]
+        body = text.encode(charset)
+        compressed = self.faults["gzip"] and not error
+        if compressed:
+            body = gzip.compress(body, mtime=0)
+        if self.faults["truncate_documents"] and not error:
+            body = body[: max(10, len(body) // 2)]
+        self.documents[doc_id] = {"body": body, "charset": charset, "gzip": compressed,
+                                  "reportType": report["reportType"]}
+        return doc_id
+
+
+class _Handler(BaseHTTPRequestHandler):
+    emulator = None
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):  # keep test output quiet
+        pass
+
+    # ---------------------------------------------------------------- plumbing
+    def _send(self, status, body=None, headers=None, raw=None, content_type="application/json"):
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("x-amzn-RequestId", secrets.token_hex(8))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _error(self, status, code, message, details=""):
+        self._send(status, {"errors": [{"code": code, "message": message, "details": details}]})
+
+    def _body(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def do_GET(self):
+        self._dispatch("GET")
+
+    def do_POST(self):
+        self._dispatch("POST")
+
+    def do_DELETE(self):
+        self._dispatch("DELETE")
+
+    ROUTES = [
+        ("POST", r"/auth/o2/token", "lwa_token", None),
+        ("GET", r"/sellers/v1/marketplaceParticipations", "participations", "getMarketplaceParticipations"),
+        ("POST", r"/tokens/2021-03-01/restrictedDataToken", "create_rdt", "createRestrictedDataToken"),
+        ("POST", r"/reports/2021-06-30/reports", "create_report", "createReport"),
+        ("GET", r"/reports/2021-06-30/reports/(?P<id>[^/]+)", "get_report", "getReport"),
+        ("GET", r"/reports/2021-06-30/documents/(?P<id>[^/]+)", "get_report_document", "getReportDocument"),
+        ("GET", r"/download/(?P<id>[^/]+)", "download", None),
+        ("GET", r"/orders/v0/orders", "get_orders", "getOrders"),
+        ("GET", r"/orders/v0/orders/(?P<id>[^/]+)/orderItems", "get_order_items", "getOrderItems"),
+        ("GET", r"/orders/v0/orders/(?P<id>[^/]+)", "get_order", "getOrder"),
+        ("POST", r"/orders/v0/orders/(?P<id>[^/]+)/shipmentConfirmation", "confirm_shipment", "confirmShipment"),
+        ("GET", r"/_emulator/stats", "stats", None),
+    ]
+
+    def _dispatch(self, method):
+        emu = self.emulator
+        parts = urlsplit(self.path)
+        self.query = {k: v for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        for route_method, pattern, name, operation in self.ROUTES:
+            match = re.fullmatch(pattern, parts.path)
+            if route_method == method and match:
+                break
+        else:
+            return self._error(404, "NotFound", "Resource not found: %s %s" % (method, parts.path))
+        self.body = self._body()
+        if emu.faults["latency"]:
+            time.sleep(emu.faults["latency"])
+        if operation:
+            with emu.lock:
+                emu.calls[operation] += 1
+                emu.call_times[operation].append(time.monotonic())
+                for (op, status), left in list(emu.faults["server_errors"].items()):
+                    if op == operation and left > 0:
+                        emu.faults["server_errors"][(op, status)] -= 1
+                        return self._error(status, "InternalFailure" if status == 500 else "ServiceUnavailable",
+                                           "We encountered an internal error. Please try again.")
+            principal = self._authorize(parts.path, operation)
+            if principal is None:
+                return None
+            if emu.enforce_limits and not self._take(principal, operation):
+                with emu.lock:
+                    emu.throttled[operation] += 1
+                rate, _burst = USAGE_PLANS[operation]
+                return self._send(429, {"errors": [{
+                    "code": "QuotaExceeded",
+                    "message": "You exceeded your quota for the requested resource.",
+                    "details": ""}]}, headers={"x-amzn-RateLimit-Limit": str(rate)})
+            self.principal = principal
+        with emu.lock:
+            return getattr(self, "h_" + name)(**match.groupdict())
+
+    def _take(self, principal, operation):
+        emu = self.emulator
+        with emu.lock:
+            key = (principal, operation)
+            bucket = emu.buckets.get(key)
+            if bucket is None:
+                rate, burst = USAGE_PLANS[operation]
+                bucket = emu.buckets[key] = _Bucket(rate * emu.rate_scale, burst)
+            return bucket.take()
+
+    def _authorize(self, path, operation):
+        """Returns the refresh token behind the request, or answers 403."""
+        emu = self.emulator
+        token = self.headers.get("x-amz-access-token", "")
+        with emu.lock:
+            if token in emu.access_tokens:
+                refresh = emu.access_tokens[token]
+                resources = None
+            elif token in emu.rdts:
+                refresh, resources = emu.rdts[token]
+            else:
+                self._error(403, "Unauthorized", "Access to requested resource is denied.",
+                            "The access token you provided is revoked, malformed or invalid.")
+                return None
+            info = emu.refresh_tokens[refresh]
+        role = {"getMarketplaceParticipations": "sellers", "createReport": "reports",
+                "getReport": "reports", "getReportDocument": "reports"}.get(operation, "orders")
+        if role not in info["roles"]:
+            self._error(403, "Unauthorized", "Access to requested resource is denied.",
+                        "The application does not have the role required for %s." % operation)
+            return None
+        self.rdt_resources = resources
+        return refresh
+
+    def _pii_allowed(self, path, element=None):
+        for res in self.rdt_resources or []:
+            pattern = re.escape(res["path"]).replace(r"\{orderId\}", "[^/]+")
+            if re.fullmatch(pattern, path) and (element is None or element in res.get("dataElements", [])):
+                return True
+        return False
+
+    # ---------------------------------------------------------------- handlers
+    def h_lwa_token(self):
+        emu = self.emulator
+        form = {k: v[0] for k, v in parse_qs(self.body.decode()).items()}
+        client_id, secret = form.get("client_id"), form.get("client_secret")
+        if emu.apps.get(client_id) != secret:
+            return self._send(401, {"error": "invalid_client",
+                                    "error_description": "Client authentication failed"})
+        info = emu.refresh_tokens.get(form.get("refresh_token"))
+        if form.get("grant_type") != "refresh_token" or not info or info["revoked"] \
+                or info["client_id"] != client_id:
+            return self._send(400, {"error": "invalid_grant",
+                                    "error_description": "The request has an invalid grant parameter : refresh_token"})
+        token = "Atza|" + secrets.token_urlsafe(24)
+        emu.access_tokens[token] = form["refresh_token"]
+        self._send(200, {"access_token": token, "refresh_token": form["refresh_token"],
+                         "token_type": "bearer", "expires_in": 3600})
+
+    def h_participations(self):
+        emu = self.emulator
+        ids = sorted({e["order"]["MarketplaceId"] for e in emu.scenario.orders.values()}) or ["ATVPDKIKX0DER"]
+        self._send(200, {"payload": [{
+            "marketplace": {"id": mid, "name": "Amazon", "countryCode": "US",
+                            "defaultCurrencyCode": "USD", "defaultLanguageCode": "en_US",
+                            "domainName": "www.amazon.com"},
+            "participation": {"isParticipating": True, "hasSuspendedListings": False}}
+            for mid in ids]})
+
+    def h_create_rdt(self):
+        emu = self.emulator
+        if self.principal is None or self.headers.get("x-amz-access-token") in emu.rdts:
+            return self._error(403, "Unauthorized", "An RDT cannot create an RDT.")
+        data = json.loads(self.body or b"{}")
+        resources = data.get("restrictedResources") or []
+        if not resources:
+            return self._error(400, "InvalidInput", "restrictedResources is required")
+        info = emu.refresh_tokens[self.principal]
+        if "buyer_pii" not in info["roles"]:
+            return self._error(403, "Unauthorized", "Access to requested resource is denied.",
+                               "The application is not authorised for restricted data.")
+        token = "Atz.sprdt|" + secrets.token_urlsafe(24)
+        emu.rdts[token] = (self.principal, resources)
+        self._send(200, {"restrictedDataToken": token, "expiresIn": 3600})
+
+    def h_create_report(self):
+        emu = self.emulator
+        data = json.loads(self.body or b"{}")
+        if not data.get("reportType") or not data.get("marketplaceIds"):
+            return self._error(400, "InvalidInput", "reportType and marketplaceIds are required")
+        report_id = emu._new_id()
+        outcome = emu.faults["next_report"].popleft() if emu.faults["next_report"] else "DONE"
+        emu.reports[report_id] = {
+            "reportId": report_id, "reportType": data["reportType"],
+            "marketplaceIds": data["marketplaceIds"],
+            "dataStartTime": data.get("dataStartTime"), "dataEndTime": data.get("dataEndTime"),
+            "createdTime": iso(datetime.now(timezone.utc)), "processingStatus": "IN_QUEUE",
+            "_polls": 0, "_outcome": outcome}
+        self._send(202, {"reportId": report_id})
+
+    def h_get_report(self, id):
+        emu = self.emulator
+        report = emu.reports.get(id)
+        if not report:
+            return self._error(404, "NotFound", "Report %s not found" % id)
+        emu._advance(report)
+        self._send(200, {k: v for k, v in report.items() if not k.startswith("_") and v is not None})
+
+    def h_get_report_document(self, id):
+        emu = self.emulator
+        doc = emu.documents.get(id)
+        if not doc:
+            return self._error(404, "NotFound", "Document %s not found" % id)
+        path = "/reports/2021-06-30/documents/%s" % id
+        if doc["reportType"] in RESTRICTED and not self._pii_allowed(path):
+            return self._error(403, "Unauthorized", "Access to requested resource is denied.",
+                               "A restricted data token is required for this report type.")
+        body = {"reportDocumentId": id, "url": "%s/download/%s" % (emu.url, id)}
+        if doc["gzip"]:
+            body["compressionAlgorithm"] = "GZIP"
+        self._send(200, body)
+
+    def h_download(self, id):
+        doc = self.emulator.documents.get(id)
+        if not doc:
+            return self._send(403, raw=b"<Error><Code>AccessDenied</Code></Error>",
+                              content_type="application/xml")
+        self._send(200, raw=doc["body"], content_type="text/plain; charset=%s" % doc["charset"])
+
+    def _order_view(self, entry, path):
+        order = dict(entry["order"])
+        if not self._pii_allowed(path, "buyerInfo"):
+            order["BuyerInfo"] = {}
+        if not self._pii_allowed(path, "shippingAddress"):
+            addr = order["ShippingAddress"]
+            order["ShippingAddress"] = {k: addr[k] for k in ("City", "StateOrRegion", "PostalCode",
+                                                             "CountryCode") if k in addr}
+        return order
+
+    def h_get_orders(self):
+        emu = self.emulator
+        q = {k: v[0] for k, v in self.query.items()}
+        if q.get("NextToken"):
+            try:
+                state = json.loads(base64.b64decode(q["NextToken"]))
+            except ValueError:
+                return self._error(400, "InvalidInput", "Invalid NextToken")
+            q, offset = state["q"], state["offset"]
+        else:
+            offset = 0
+            if not q.get("MarketplaceIds"):
+                return self._error(400, "InvalidInput", "MarketplaceIds is required")
+            if not q.get("CreatedAfter") and not q.get("LastUpdatedAfter") and not q.get("AmazonOrderIds"):
+                return self._error(400, "InvalidInput", "CreatedAfter or LastUpdatedAfter is required")
+        csv = lambda key: [v for v in q.get(key, "").split(",") if v]  # noqa: E731
+        entries = emu.scenario.select(
+            marketplace_ids=csv("MarketplaceIds"), start=_dt(q.get("CreatedAfter")),
+            end=_dt(q.get("CreatedBefore")), statuses=csv("OrderStatuses") or None,
+            channels=csv("FulfillmentChannels") or None, updated_after=_dt(q.get("LastUpdatedAfter")),
+            order_ids=csv("AmazonOrderIds") or None)
+        size = min(int(q.get("MaxResultsPerPage") or 100), 100)
+        page = entries[offset:offset + size]
+        payload = {"Orders": [self._order_view(e, "/orders/v0/orders") for e in page]}
+        if q.get("CreatedBefore") or q.get("CreatedAfter"):
+            payload["CreatedBefore"] = q.get("CreatedBefore") or iso(datetime.now(timezone.utc))
+        else:
+            payload["LastUpdatedBefore"] = iso(datetime.now(timezone.utc))
+        if offset + size < len(entries):
+            payload["NextToken"] = base64.b64encode(json.dumps(
+                {"q": q, "offset": offset + size}).encode()).decode()
+        self._send(200, {"payload": payload})
+
+    def h_get_order(self, id):
+        entry = self.emulator.scenario.orders.get(id)
+        if not entry:
+            return self._error(404, "NotFound", "Order %s not found" % id)
+        self._send(200, {"payload": self._order_view(entry, "/orders/v0/orders/{orderId}")})
+
+    def h_get_order_items(self, id):
+        entry = self.emulator.scenario.orders.get(id)
+        if not entry:
+            return self._error(404, "NotFound", "Order %s not found" % id)
+        items = []
+        for item in entry["items"]:
+            item = dict(item)
+            if "BuyerInfo" in item and not self._pii_allowed(
+                    "/orders/v0/orders/%s/orderItems" % id, "buyerInfo"):
+                gift = dict(item["BuyerInfo"])
+                gift.pop("GiftMessageText", None)
+                item["BuyerInfo"] = gift
+            items.append(item)
+        self._send(200, {"payload": {"AmazonOrderId": id, "OrderItems": items}})
+
+    def h_confirm_shipment(self, id):
+        entry = self.emulator.scenario.orders.get(id)
+        if not entry:
+            return self._error(404, "NotFound", "Order %s not found" % id)
+        self.emulator.scenario.set_status(id, "Shipped")
+        self._send(204)
+
+    def h_stats(self):
+        emu = self.emulator
+        self._send(200, {"calls": dict(emu.calls), "throttled": dict(emu.throttled)})
+
+
+def _dt(value):
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
