@@ -227,3 +227,38 @@ def _copy_amounts(item, price, qty, total_qty, last=True, done=()):
         setattr(item, name, value)
     item.asin = item.asin or price.asin
     item.priced = True
+
+
+def items_for_order(order_id, prices):
+    """The price report's items of one order (for Orders API headers, which have none)."""
+    return [Item(**{**price.__dict__}) for (oid, _sku), price in prices.items() if oid == order_id]
+
+
+def index_by_order(prices):
+    by_order = {}
+    for (oid, _sku), price in prices.items():
+        by_order.setdefault(oid, []).append(price)
+    return by_order
+
+
+def prices_to_json(prices, price_orders):
+    from .normalize import MONEY_FIELDS
+    rows = []
+    for (oid, sku), item in prices.items():
+        row = {"order_id": oid, "sku": sku, "quantity": item.quantity, "asin": item.asin,
+               "title": item.title}
+        row.update({k: str(getattr(item, k)) for k in MONEY_FIELDS})
+        rows.append(row)
+    return {"items": rows, "orders": price_orders}
+
+
+def prices_from_json(data):
+    from .normalize import MONEY_FIELDS
+    prices = {}
+    for row in data.get("items", []):
+        row = dict(row)
+        key = (row.pop("order_id"), row["sku"])
+        for name in MONEY_FIELDS:
+            row[name] = Decimal(row.get(name) or "0")
+        prices[key] = Item(priced=True, **row)
+    return prices, data.get("orders", {})

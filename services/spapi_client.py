@@ -32,6 +32,7 @@ from .rate_limit import RateLimiter
 
 _logger = logging.getLogger(__name__)
 
+Download = collections.namedtuple("Download", "raw text charset")
 _token_cache = TTLCache(maxsize=256, ttl=3000)
 _token_lock = threading.Lock()
 
@@ -243,7 +244,7 @@ class SpApiClient:
         return self.call("getReportDocument", reports.get_report_document, document_id).payload
 
     def download_document(self, document):
-        """Fetch a document's URL: returns (raw bytes as sent, decoded text)."""
+        """Fetch a document's URL: returns ``Download(raw bytes as sent, text, charset)``."""
         def fetch():
             with httpx.Client(timeout=self.timeout) as http:
                 response = http.get(document["url"])
@@ -255,9 +256,9 @@ class SpApiClient:
             return response
         response = self.call("downloadDocument", fetch)
         raw = response.content
-        text = decode_document(raw, document.get("compressionAlgorithm"),
-                               getattr(response, "charset_encoding", None))
-        return raw, text
+        charset = getattr(response, "charset_encoding", None)
+        text = decode_document(raw, document.get("compressionAlgorithm"), charset)
+        return Download(raw, text, charset)
 
     def orders(self):
         from .orders_adapter import OrdersAdapter

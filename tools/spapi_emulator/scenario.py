@@ -16,6 +16,8 @@ MARKETPLACES = {
     "A1RKKUPIHCS9HS": ("ES", "EUR", Decimal("0.21")),
     "A1VC38T7YXB528": ("JP", "JPY", Decimal("0.10")),
 }
+SALES_CHANNELS = {"US": "Amazon.com", "CA": "Amazon.ca", "GB": "Amazon.co.uk", "DE": "Amazon.de",
+                  "FR": "Amazon.fr", "IT": "Amazon.it", "ES": "Amazon.es", "JP": "Amazon.co.jp"}
 US_STATES = [("CA", "Los Angeles", "90001"), ("NY", "New York", "10001"),
              ("TX", "Austin", "73301"), ("WA", "Seattle", "98101")]
 FIRST = ["Ada", "Alan", "Grace", "Linus", "Margaret", "Dennis", "Barbara", "Ken"]
@@ -102,7 +104,7 @@ class Scenario:
             "LastUpdateDate": iso(purchase_date + timedelta(minutes=5)),
             "OrderStatus": status,
             "FulfillmentChannel": channel,
-            "SalesChannel": "Amazon.%s" % ("com" if country == "US" else country.lower()),
+            "SalesChannel": SALES_CHANNELS[country],
             "ShipServiceLevel": "Std US D2D Dom" if country == "US" else "Std DE Dom",
             "OrderTotal": money(currency, total.quantize(CENT)),
             "NumberOfItemsShipped": sum(i["QuantityShipped"] for i in order_items),

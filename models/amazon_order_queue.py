@@ -1,0 +1,240 @@
+import json
+import logging
+import threading
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+
+from ..services import delivery, errors, fbm_import
+from ..services.auto_workflow import AutoWorkflow
+from ..services.const import UNSHIPPED_STATUSES
+from ..services.order_builder import OrderBuilder
+
+_logger = logging.getLogger(__name__)
+CLAIM_BATCH = 25
+FLOWS = [("shipped", "FBM Shipped Orders"), ("missing_unshipped", "FBM Missing Unshipped Orders")]
+
+
+class AmazonOrderQueue(models.Model):
+    """Orders found on Amazon, waiting for the cron to turn them into sale orders."""
+
+    _name = "amazon.order.queue"
+    _description = "Amazon Order Data Queue"
+    _inherit = ["mail.thread"]
+    _order = "id desc"
+
+    name = fields.Char(default=lambda self: _("New"), readonly=True, copy=False)
+    seller_id = fields.Many2one("amazon.seller", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="seller_id.company_id", store=True)
+    marketplace_id = fields.Many2one("amazon.marketplace")
+    flow = fields.Selection(FLOWS, required=True)
+    state = fields.Selection([("new", "New"), ("in_progress", "In Progress"),
+                              ("partial", "Has Failed Lines"), ("done", "Done")],
+                             default="new", required=True, index=True, tracking=True)
+    line_ids = fields.One2many("amazon.order.queue.line", "queue_id", readonly=True)
+    price_report_id = fields.Many2one("amazon.price.report", readonly=True)
+    done_date = fields.Datetime(readonly=True)
+    line_count = fields.Integer(compute="_compute_line_stats")
+    failed_count = fields.Integer(compute="_compute_line_stats")
+    done_count = fields.Integer(compute="_compute_line_stats")
+
+    @api.depends("line_ids.state")
+    def _compute_line_stats(self):
+        for queue in self:
+            states = queue.line_ids.mapped("state")
+            queue.line_count = len(states)
+            queue.failed_count = states.count("failed")
+            queue.done_count = states.count("done") + states.count("skipped")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("name", _("New")) == _("New"):
+                vals["name"] = self.env["ir.sequence"].next_by_code("amazon.order.queue") or _("New")
+        return super().create(vals_list)
+
+    # ================================================================ helpers
+    @api.model
+    def _commit(self):
+        """Commit a finished batch (not inside tests, which own the transaction)."""
+        if not getattr(threading.current_thread(), "testing", False):
+            self.env.cr.commit()
+
+    # ============================================================ queue import
+    @api.model
+    def _create_queues(self, seller, flow, headers, price_report=None):
+        size = max(seller.queue_size or 50, 1)
+        by_marketplace = {m.amazon_marketplace_id: m for m in seller.marketplace_ids}
+        queues = self.browse()
+        for start in range(0, len(headers), size):
+            chunk = headers[start:start + size]
+            mps = {h.get("MarketplaceId") for h in chunk}
+            queues |= self.create({
+                "seller_id": seller.id, "flow": flow,
+                "marketplace_id": by_marketplace.get(mps.pop()).id if len(mps) == 1 and
+                by_marketplace.get(next(iter(mps), None) or "") else False,
+                "price_report_id": price_report.id if price_report else False,
+                "line_ids": [(0, 0, {"amazon_order_ref": h["AmazonOrderId"],
+                                     "payload": json.dumps(h)}) for h in chunk],
+            })
+        return queues
+
+    def _price_report_for(self, seller, client, codes, headers, date_from, date_to):
+        if len(headers) <= fbm_import.ITEMS_CALL_THRESHOLD:
+            return None
+        return self.env["amazon.price.report"]._request(seller, codes, date_from, date_to, client=client)
+
+    @api.model
+    def _import_shipped(self, seller, marketplaces, date_from, date_to):
+        client = seller._get_client()
+        codes = marketplaces.mapped("amazon_marketplace_id")
+        headers = list(client.orders().list_orders(codes, created_after=date_from,
+                                                   created_before=date_to - timedelta(minutes=2),
+                                                   statuses=["Shipped"], channels=["MFN"]))
+        known = set(self.env["amazon.order.queue.line"].search([
+            ("seller_id", "=", seller.id), ("amazon_order_ref", "in", [h["AmazonOrderId"] for h in headers]),
+            ("queue_id.flow", "=", "shipped"), ("state", "in", ("pending", "done"))]).mapped("amazon_order_ref"))
+        headers = [h for h in headers if h["AmazonOrderId"] not in known]
+        report = self._price_report_for(seller, client, codes, headers, date_from, date_to)
+        return self._create_queues(seller, "shipped", headers, report)
+
+    @api.model
+    def _import_missing_unshipped(self, seller, marketplaces, date_from, date_to):
+        client = seller._get_client()
+        codes = marketplaces.mapped("amazon_marketplace_id")
+        headers = list(client.orders().list_orders(codes, created_after=date_from,
+                                                   created_before=date_to - timedelta(minutes=2),
+                                                   statuses=list(UNSHIPPED_STATUSES), channels=["MFN"]))
+        refs = [h["AmazonOrderId"] for h in headers]
+        in_odoo = set(self.env["sale.order"].with_context(active_test=False).search([
+            ("amazon_seller_id", "=", seller.id), ("amazon_order_ref", "in", refs)]).mapped("amazon_order_ref"))
+        queued = set(self.env["amazon.order.queue.line"].search([
+            ("seller_id", "=", seller.id), ("amazon_order_ref", "in", refs),
+            ("state", "=", "pending")]).mapped("amazon_order_ref"))
+        headers = [h for h in headers if h["AmazonOrderId"] not in in_odoo | queued]
+        report = self._price_report_for(seller, client, codes, headers, date_from, date_to)
+        return self._create_queues(seller, "missing_unshipped", headers, report)
+
+    # ============================================================ processing
+    def _claim(self, limit):
+        """Lock up to ``limit`` lines no other worker holds (FOR UPDATE SKIP LOCKED)."""
+        self.env["amazon.order.queue.line"].flush_model()
+        self.env.cr.execute("""
+            SELECT l.id
+              FROM amazon_order_queue_line l
+              JOIN amazon_order_queue q ON q.id = l.queue_id
+              JOIN amazon_seller s ON s.id = q.seller_id
+         LEFT JOIN amazon_price_report p ON p.id = q.price_report_id
+             WHERE (l.state = 'pending'
+                    OR (l.state = 'failed' AND l.attempts < COALESCE(s.max_line_attempts, 3)
+                        AND (l.next_try IS NULL OR l.next_try <= (now() at time zone 'UTC'))))
+               AND (p.id IS NULL OR p.state != 'requested')
+          ORDER BY l.queue_id, l.id
+             LIMIT %s
+        FOR UPDATE OF l SKIP LOCKED""", (limit,))
+        return self.env["amazon.order.queue.line"].browse([r[0] for r in self.env.cr.fetchall()])
+
+    @api.model
+    def _poll_price_reports(self):
+        reports = self.search([("state", "in", ("new", "in_progress")),
+                               ("price_report_id.state", "=", "requested")]).price_report_id
+        for report in reports:
+            try:
+                report._poll(timeout_hours=report.seller_id.report_timeout_hours or 4)
+            except errors.AmazonError as exc:
+                report.message = str(exc)
+            self._commit()
+
+    @api.model
+    def _cron_process_queues(self, max_batches=40):
+        """The only way queues are processed: claim, build, commit, repeat."""
+        self._poll_price_reports()
+        for _batch in range(max_batches):
+            lines = self._claim(CLAIM_BATCH)
+            if not lines:
+                break
+            self._process_lines(lines)
+            self._commit()
+        return True
+
+    @api.model
+    def _process_lines(self, lines):
+        for queue in lines.queue_id:
+            qlines = lines.filtered(lambda l: l.queue_id == queue)
+            queue.state = "in_progress"
+            try:
+                queue._process_queue_lines(qlines)
+            except errors.AmazonError as exc:
+                qlines._fail(str(exc))
+            queue._update_state()
+
+    def _process_queue_lines(self, lines):
+        seller = self.seller_id
+        shipped = self.flow == "shipped"
+        headers = [json.loads(line.payload) for line in lines]
+        prices, info = self.price_report_id._load() if self.price_report_id else ({}, {})
+        adapter = seller._get_client().orders()
+        by_ref = {line.amazon_order_ref: line for line in lines}
+        orders = []
+        for order, ref, error in fbm_import.orders_from_headers(headers, prices, info, adapter):
+            if error:
+                by_ref[ref]._fail(error)
+            else:
+                orders.append(order)
+        results = OrderBuilder(seller, shipped=shipped).build(orders)
+        SaleOrder = self.env["sale.order"]
+        created = SaleOrder.browse([r.sale_order.id for r in results if r.status == "created"])
+        existing = SaleOrder.browse([r.sale_order.id for r in results if r.status == "existing" and r.sale_order])
+        AutoWorkflow(seller.workflow_id, force_confirm=shipped).run(created)
+        if shipped:
+            # An order imported while unshipped and shipped since: one order, delivered.
+            AutoWorkflow(None, force_confirm=True).run(existing.filtered(lambda o: o.state in ("draft", "sent")))
+            delivery.deliver(created | existing)
+            (created | existing).write({"amazon_status": "Shipped"})
+        for res in results:
+            line = by_ref[res.order_id]
+            if res.status in ("created", "existing"):
+                line.write({"state": "done", "message": res.message or False,
+                            "sale_order_id": res.sale_order.id if res.sale_order else False})
+            elif res.status == "skipped":
+                line.write({"state": "skipped", "message": res.message})
+            else:
+                line._fail(res.message)
+
+    def _update_state(self):
+        for queue in self:
+            states = set(queue.line_ids.mapped("state"))
+            if states <= {"done", "skipped"}:
+                queue.write({"state": "done", "done_date": fields.Datetime.now()})
+            elif "failed" in states and "pending" not in states:
+                queue.state = "partial"
+
+    @api.model
+    def _cron_purge_done(self, days=7):
+        limit = fields.Datetime.now() - timedelta(days=days)
+        self.search([("state", "=", "done"), ("done_date", "<", limit)]).unlink()
+
+
+class AmazonOrderQueueLine(models.Model):
+    _name = "amazon.order.queue.line"
+    _description = "Amazon Order Data Queue Line"
+    _order = "id"
+
+    queue_id = fields.Many2one("amazon.order.queue", required=True, ondelete="cascade", index=True)
+    seller_id = fields.Many2one(related="queue_id.seller_id", store=True, index=True)
+    company_id = fields.Many2one(related="queue_id.company_id", store=True)
+    amazon_order_ref = fields.Char("Amazon Order ID", required=True, index=True)
+    payload = fields.Text(required=True, help="The order as Amazon sent it (JSON).")
+    state = fields.Selection([("pending", "Pending"), ("done", "Done"), ("failed", "Failed"),
+                              ("skipped", "Skipped")], default="pending", required=True, index=True)
+    message = fields.Text()
+    attempts = fields.Integer(default=0)
+    next_try = fields.Datetime()
+    sale_order_id = fields.Many2one("sale.order", ondelete="set null")
+
+    def _fail(self, message):
+        now = fields.Datetime.now()
+        for line in self:
+            attempts = line.attempts + 1
+            line.write({"state": "failed", "message": message, "attempts": attempts,
+                        "next_try": now + timedelta(minutes=5 * attempts)})

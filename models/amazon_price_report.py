@@ -1,0 +1,73 @@
+import json
+import logging
+from datetime import timedelta
+
+from odoo import _, fields, models
+
+from ..services import errors, report_parser
+from ..services.const import REPORT_ALL_ORDERS
+
+_logger = logging.getLogger(__name__)
+
+
+class AmazonPriceReport(models.Model):
+    """An All Orders report that prices every order of a window in a few calls.
+
+    The unshipped report and Orders API headers carry no prices; one of these
+    is shared by a report request or by all the queues of one import.
+    """
+
+    _name = "amazon.price.report"
+    _description = "Amazon Price Report (All Orders)"
+    _order = "id desc"
+
+    seller_id = fields.Many2one("amazon.seller", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="seller_id.company_id", store=True)
+    marketplace_codes = fields.Char(required=True, help="Comma-separated Amazon marketplace ids.")
+    date_from = fields.Datetime()
+    date_to = fields.Datetime()
+    amazon_report_id = fields.Char(index=True)
+    state = fields.Selection([("requested", "Requested"), ("done", "Done"), ("failed", "Failed")],
+                             default="requested", required=True, index=True)
+    prices_json = fields.Text()
+    message = fields.Text()
+
+    def _request(self, seller, marketplace_codes, date_from, date_to, client=None):
+        client = client or seller._get_client()
+        report_id = client.create_report(REPORT_ALL_ORDERS, marketplace_codes, date_from, date_to)
+        return self.create({"seller_id": seller.id, "marketplace_codes": ",".join(marketplace_codes),
+                            "date_from": date_from, "date_to": date_to,
+                            "amazon_report_id": report_id})
+
+    def _poll(self, client=None, timeout_hours=4):
+        """One status check; downloads and parses once DONE. True when final."""
+        self.ensure_one()
+        if self.state != "requested":
+            return True
+        client = client or self.seller_id._get_client()
+        try:
+            report = client.get_report(self.amazon_report_id)
+            status = report["processingStatus"]
+            if status == "DONE":
+                document = client.get_report_document(report["reportDocumentId"], REPORT_ALL_ORDERS)
+                text = client.download_document(document).text
+                prices, info, errs = report_parser.parse_all_orders(text)
+                self.write({"state": "done", "prices_json": json.dumps(
+                    report_parser.prices_to_json(prices, info)),
+                    "message": _("%(n)s priced items; %(e)s unreadable rows.", n=len(prices), e=len(errs))})
+            elif status == "CANCELLED":
+                self.write({"state": "done", "prices_json": json.dumps({"items": [], "orders": {}}),
+                            "message": _("Amazon found no orders in the window.")})
+            elif status == "FATAL":
+                self.write({"state": "failed", "message": _("Amazon could not build the price report; "
+                                                            "prices come from getOrderItems.")})
+            elif self.create_date < fields.Datetime.now() - timedelta(hours=timeout_hours):
+                self.write({"state": "failed", "message": _("The price report did not finish in time.")})
+        except errors.AmazonDocumentError as exc:
+            self.write({"state": "failed", "message": str(exc)})
+        return self.state != "requested"
+
+    def _load(self):
+        if self.state != "done" or not self.prices_json:
+            return {}, {}
+        return report_parser.prices_from_json(json.loads(self.prices_json))

@@ -1,0 +1,84 @@
+"""The auto workflow: confirm, invoice, post, pay -- batched, failure-isolated.
+
+Each step runs on the whole recordset inside a savepoint; when the batch
+step fails, it runs again order by order so that one bad order gets its
+message (``amazon_workflow_message``) and the others go on. A failed step
+never undoes the order itself.
+"""
+import logging
+
+from odoo import _, fields
+
+_logger = logging.getLogger(__name__)
+
+
+class AutoWorkflow:
+    def __init__(self, workflow, force_confirm=False):
+        self.workflow = workflow
+        self.force_confirm = force_confirm
+
+    def run(self, orders):
+        wf = self.workflow
+        if not orders:
+            return orders
+        if self.force_confirm or (wf and wf.confirm_order):
+            ok = self._step(orders.filtered(lambda o: o.state in ("draft", "sent")), self._confirm,
+                            _("Confirmation failed"))
+            orders = orders.filtered(lambda o: o.state == "sale")
+        else:
+            return orders
+        if not wf or not wf.create_invoice:
+            return orders
+        to_invoice = orders.filtered(lambda o: o.invoice_status == "to invoice")
+        self._step(to_invoice, self._invoice, _("Invoicing failed"))
+        if wf.validate_invoice:
+            moves = orders.invoice_ids.filtered(lambda m: m.state == "draft")
+            self._step(moves, self._post, _("Posting the invoice failed"))
+            if wf.register_payment:
+                moves = orders.invoice_ids.filtered(
+                    lambda m: m.state == "posted" and m.payment_state in ("not_paid", "partial"))
+                self._step(moves, self._pay, _("Registering the payment failed"))
+        return orders
+
+    def _step(self, records, fn, label):
+        if not records:
+            return True
+        env = records.env
+        try:
+            with env.cr.savepoint():
+                fn(records)
+            return True
+        except Exception:  # noqa: BLE001 - isolate the order that breaks the batch
+            _logger.info("auto workflow: batch step failed, retrying one by one", exc_info=True)
+        for record in records:
+            try:
+                with env.cr.savepoint():
+                    fn(record)
+            except Exception as exc:  # noqa: BLE001
+                order = record if record._name == "sale.order" else record.line_ids.sale_line_ids.order_id
+                order.amazon_workflow_message = "%s: %s" % (label, exc)
+                order.message_post(body=order.amazon_workflow_message)
+        return False
+
+    def _confirm(self, orders):
+        orders.with_context(mail_notrack=True, tracking_disable=True).action_confirm()
+
+    def _invoice(self, orders):
+        moves = orders._create_invoices()
+        if self.workflow.invoice_date_is_order_date:
+            by_order = {o.id: o for o in orders}
+            for move in moves:
+                order = move.line_ids.sale_line_ids.order_id[:1]
+                if order:
+                    move.invoice_date = fields.Date.to_date(by_order.get(order.id, order).date_order)
+
+    def _post(self, moves):
+        moves.action_post()
+
+    def _pay(self, moves):
+        wizard = moves.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=moves.ids).create({
+                "journal_id": self.workflow.payment_journal_id.id,
+                "group_payment": False,
+            })
+        wizard._create_payments()

@@ -1,0 +1,43 @@
+"""Deliver shipped Amazon orders at once.
+
+Amazon already shipped these orders, so their deliveries are validated right
+away from the marketplace's FBM warehouse. An untracked product without
+stock is delivered anyway (its stock goes negative). A lot/serial-tracked
+product needs real lots: its delivery waits for stock and is dispatched by a
+cron once a receipt brings some.
+"""
+import logging
+
+_logger = logging.getLogger(__name__)
+
+
+def open_outgoing(orders):
+    return orders.picking_ids.filtered(
+        lambda p: p.state not in ("done", "cancel") and p.picking_type_code == "outgoing")
+
+
+def deliver(orders):
+    """Validate what can be validated; returns the pickings left waiting."""
+    waiting = orders.env["stock.picking"]
+    pickings = open_outgoing(orders)
+    if not pickings:
+        return waiting
+    pickings.action_assign()
+    ready = pickings.browse()
+    for picking in pickings:
+        moves = picking.move_ids.filtered(lambda m: m.state not in ("done", "cancel"))
+        tracked = moves.filtered(lambda m: m.has_tracking != "none")
+        if tracked and any(m.quantity < m.product_uom_qty for m in tracked):
+            waiting |= picking
+            continue
+        for move in moves - tracked:
+            if move.quantity < move.product_uom_qty:
+                move.quantity = move.product_uom_qty
+        moves.picked = True
+        ready |= picking
+    if ready:
+        ready.with_context(skip_backorder=True, skip_sms=True, skip_expired=True,
+                           cancel_backorder=True, skip_immediate=True)._action_done()
+    if waiting:
+        waiting.amazon_waiting_stock = True
+    return waiting

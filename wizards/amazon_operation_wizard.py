@@ -1,0 +1,80 @@
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from ..services import errors
+
+OPERATIONS = [
+    ("fbm_import_unshipped", "Import Unshipped Orders"),
+    ("fbm_import_shipped", "Import FBM Shipped Orders"),
+    ("fbm_import_missing_unshipped", "Import Missing Unshipped Orders"),
+]
+
+
+class AmazonOperationWizard(models.TransientModel):
+    """Amazon > Operations: start one of the three FBM flows."""
+
+    _name = "amazon.operation.wizard"
+    _description = "Amazon Operations"
+
+    seller_id = fields.Many2one("amazon.seller", required=True,
+                                default=lambda self: self.env["amazon.seller"].search([], limit=1))
+    operation = fields.Selection(OPERATIONS, required=True, default="fbm_import_unshipped")
+    marketplace_ids = fields.Many2many("amazon.marketplace", domain="[('seller_id', '=', seller_id)]",
+                                       compute="_compute_marketplaces", store=True, readonly=False)
+    date_from = fields.Datetime(compute="_compute_dates", store=True, readonly=False)
+    date_to = fields.Datetime(compute="_compute_dates", store=True, readonly=False)
+    valuation_warning = fields.Char(compute="_compute_valuation_warning")
+
+    @api.depends("seller_id")
+    def _compute_marketplaces(self):
+        for wiz in self:
+            wiz.marketplace_ids = wiz.seller_id.marketplace_ids
+
+    @api.depends("seller_id", "operation")
+    def _compute_dates(self):
+        now = fields.Datetime.now()
+        for wiz in self:
+            wiz.date_to = now
+            days = wiz.seller_id.import_days or 30 if wiz.operation != "fbm_import_shipped" else 3
+            wiz.date_from = now - timedelta(days=days)
+
+    @api.depends("seller_id", "date_from")
+    def _compute_valuation_warning(self):
+        for wiz in self:
+            old = wiz.date_from and wiz.date_from < fields.Datetime.now() - timedelta(days=3)
+            if old and wiz.seller_id.realtime_valuation_warning:
+                wiz.valuation_warning = _(
+                    "Some product categories use automated (real-time) inventory valuation: "
+                    "importing orders from before %s posts stock journal entries dated today for "
+                    "deliveries Amazon made in the past.", fields.Date.to_string(wiz.date_from))
+            else:
+                wiz.valuation_warning = False
+
+    def action_execute(self):
+        self.ensure_one()
+        if not self.marketplace_ids:
+            raise UserError(_("Choose at least one marketplace."))
+        if self.date_from and self.date_to and self.date_from >= self.date_to:
+            raise UserError(_("The start date must be before the end date."))
+        try:
+            if self.operation == "fbm_import_unshipped":
+                request = self.env["amazon.report.request"]._request_unshipped(
+                    self.seller_id, self.marketplace_ids, self.date_from, self.date_to, auto=False)
+                return {"type": "ir.actions.act_window", "res_model": "amazon.report.request",
+                        "res_id": request.id, "view_mode": "form", "target": "current"}
+            Queue = self.env["amazon.order.queue"]
+            if self.operation == "fbm_import_shipped":
+                queues = Queue._import_shipped(self.seller_id, self.marketplace_ids, self.date_from, self.date_to)
+            else:
+                queues = Queue._import_missing_unshipped(self.seller_id, self.marketplace_ids,
+                                                         self.date_from, self.date_to)
+        except errors.AmazonError as exc:
+            raise UserError(str(exc)) from None
+        message = _("%(n)s order(s) queued in %(q)s queue(s); a scheduled action imports them shortly.",
+                    n=sum(len(q.line_ids) for q in queues), q=len(queues)) if queues else \
+            _("Amazon has no orders to import for this selection.")
+        return {"type": "ir.actions.client", "tag": "display_notification",
+                "params": {"title": _("Amazon"), "message": message, "type": "info",
+                           "next": {"type": "ir.actions.act_window_close"}}}
