@@ -1,4 +1,5 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
 
 
 class AmazonMarketplace(models.Model):
@@ -11,10 +12,10 @@ class AmazonMarketplace(models.Model):
     seller_id = fields.Many2one("amazon.seller", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="seller_id.company_id", store=True)
     reference_id = fields.Many2one("amazon.marketplace.reference", string="Amazon Marketplace")
-    name = fields.Char(compute="_compute_from_reference", store=True, readonly=False, required=True)
+    name = fields.Char(compute="_compute_from_reference", store=True, readonly=False)
     active = fields.Boolean(default=True)
     amazon_marketplace_id = fields.Char("Marketplace ID", compute="_compute_from_reference",
-                                        store=True, readonly=False, required=True)
+                                        store=True, readonly=False)
     country_id = fields.Many2one("res.country", compute="_compute_from_reference", store=True,
                                  readonly=False)
     currency_id = fields.Many2one("res.currency", compute="_compute_from_reference", store=True,
@@ -41,3 +42,9 @@ class AmazonMarketplace(models.Model):
             mp.country_id = ref.country_id
             mp.currency_id = ref.currency_id
             mp.price_includes_tax = ref.price_includes_tax
+
+    @api.constrains("amazon_marketplace_id", "name")
+    def _check_identity(self):
+        for mp in self:
+            if not mp.amazon_marketplace_id or not mp.name:
+                raise ValidationError(_("Pick the Amazon marketplace (or enter its id and name)."))

@@ -61,7 +61,12 @@ class AutoWorkflow:
         return False
 
     def _confirm(self, orders):
+        # Odoo dates a confirmed order "now"; an Amazon order keeps its purchase date.
+        dates = {order.id: order.date_order for order in orders}
         orders.with_context(mail_notrack=True, tracking_disable=True).action_confirm()
+        for order in orders:
+            if order.date_order != dates[order.id]:
+                order.date_order = dates[order.id]
 
     def _invoice(self, orders):
         moves = orders._create_invoices()

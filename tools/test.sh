@@ -7,7 +7,7 @@ cd "$ROOT"
 ensure_python_deps
 
 echo "=== pure suite (pytest): client layer, parsers, emulator"
-"$PY" -m pytest -q -p no:cacheprovider tests/pure
+"$PY" -m pytest -q -p no:cacheprovider --rootdir=tests/pure tests/pure
 pure_rc=$?
 if [ $pure_rc -ne 0 ]; then
   echo "pure suite FAILED (rc=$pure_rc)"
@@ -49,6 +49,7 @@ if [ -z "$summary" ]; then
 fi
 failed=$(( ${failed:-0} ))
 passed=$(( ${ran:-0} - failed ))
+[ "$passed" -lt 0 ] && passed=0
 echo "Odoo suite log: $LOG"
 echo "odoo: $passed passed, $failed failed"
 if [ "$odoo_rc" -ne 0 ] || [ "$errors" -ne 0 ] || [ "$failed" -ne 0 ] || [ "${ran:-0}" -eq 0 ]; then

@@ -1,0 +1,113 @@
+"""Shared set-up of the Odoo suite: a real SP-API emulator on loopback and a
+seller wired to it, with US / DE / UK marketplaces and products."""
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+from odoo.tests.common import TransactionCase
+
+from ..services.rate_limit import RateLimiter
+from ..tools.spapi_emulator import Emulator, Scenario
+
+US = "ATVPDKIKX0DER"
+DE = "A1PA6795UKMFR9"
+UK = "A1F83G8C2ARO7P"
+
+
+class AmazonCase(TransactionCase):
+    emulator_rate_scale = 500.0
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        RateLimiter.reset()
+        cls.now = datetime.now(timezone.utc).replace(microsecond=0)
+        cls.scenario = Scenario(now=cls.now)
+        cls.emulator = Emulator(cls.scenario, rate_scale=cls.emulator_rate_scale, polls_to_done=2)
+        cls.emulator.start()
+        cls.addClassCleanup(cls.emulator.stop)
+        cls.env["ir.config_parameter"].sudo().set_param(
+            "amazon_fbm_connector.rate_scale", str(cls.emulator_rate_scale))
+        env = cls.env
+        cls.company = env.company
+        cls.company.country_id = env.ref("base.us")
+        for code in ("EUR", "GBP"):
+            env.ref("base.%s" % code).active = True
+        cls.tax_us = env["account.tax"].create({
+            "name": "US Sales Tax 8.25%", "amount": 8.25, "amount_type": "percent",
+            "type_tax_use": "sale", "company_id": cls.company.id})
+        cls.tax_vat = env["account.tax"].create({
+            "name": "VAT 19%", "amount": 19.0, "amount_type": "percent",
+            "type_tax_use": "sale", "company_id": cls.company.id})
+        cls.warehouse = env["stock.warehouse"].search([("company_id", "=", cls.company.id)], limit=1)
+        cls.workflow = env["amazon.sale.workflow"].create({"name": "Confirm only", "confirm_order": True})
+        client_id, secret = next(iter(cls.emulator.apps.items()))
+        cls.seller = env["amazon.seller"].create({
+            "name": "Test Seller", "region": "na", "merchant_id": "A2TESTMERCHANT",
+            "lwa_client_id": client_id, "lwa_client_secret": secret,
+            "refresh_token": next(iter(cls.emulator.refresh_tokens)),
+            "api_endpoint": cls.emulator.url, "lwa_endpoint": cls.emulator.url,
+            "workflow_id": cls.workflow.id, "order_prefix": "AMZ-",
+        })
+        cls.analytic_plan = env["account.analytic.plan"].create({"name": "Channels"})
+        cls.analytic = env["account.analytic.account"].create({
+            "name": "Amazon US", "plan_id": cls.analytic_plan.id})
+        cls.tag = env["crm.tag"].create({"name": "Amazon"})
+        Marketplace = env["amazon.marketplace"]
+        cls.mp_us = Marketplace.create({
+            "seller_id": cls.seller.id, "reference_id": env.ref("amazon_fbm_connector.marketplace_us").id,
+            "warehouse_id": cls.warehouse.id, "analytic_distribution": {str(cls.analytic.id): 100},
+            "tag_ids": [(6, 0, cls.tag.ids)]})
+        cls.mp_de = Marketplace.create({
+            "seller_id": cls.seller.id, "reference_id": env.ref("amazon_fbm_connector.marketplace_de").id,
+            "warehouse_id": cls.warehouse.id})
+        cls.mp_uk = Marketplace.create({
+            "seller_id": cls.seller.id, "reference_id": env.ref("amazon_fbm_connector.marketplace_uk").id,
+            "warehouse_id": cls.warehouse.id})
+        Product = env["product.product"]
+        cls.products = {}
+        for sku in ("SKU-A", "SKU-B", "SKU-C", "SKU-D"):
+            cls.products[sku] = Product.create({
+                "name": "Product %s" % sku, "default_code": sku, "detailed_type": "product",
+                "list_price": 10.0, "taxes_id": [(6, 0, cls.tax_us.ids)]})
+        cls.products["SKU-EU"] = Product.create({
+            "name": "EU product", "default_code": "SKU-EU", "detailed_type": "product",
+            "taxes_id": [(6, 0, cls.tax_vat.ids)]})
+
+    def setUp(self):
+        super().setUp()
+        self.emulator.reset_state()
+        RateLimiter.reset()
+
+    # ------------------------------------------------------------- helpers
+    def add_us_order(self, **kw):
+        items = kw.pop("items", None) or [
+            {"sku": "SKU-A", "qty": 2, "price": "20.00", "tax": "1.65", "shipping": "4.99",
+             "shipping_tax": "0.41", "promotion": "2.00", "promotion_tax": "0.17"}]
+        kw.setdefault("purchase_date", self.now - timedelta(days=1))
+        return self.scenario.add_order(marketplace_id=US, items=items, **kw)
+
+    def amazon_total(self, order_id):
+        return Decimal(self.scenario.orders[order_id]["order"]["OrderTotal"]["Amount"])
+
+    def assertTotal(self, sale_order, order_id):
+        expected = float(self.amazon_total(order_id))
+        self.assertAlmostEqual(sale_order.amount_total, expected, places=2,
+                               msg="%s: Odoo %.2f != Amazon %.2f" % (order_id, sale_order.amount_total, expected))
+
+    def orders_of(self, refs):
+        return self.env["sale.order"].search([("amazon_seller_id", "=", self.seller.id),
+                                              ("amazon_order_ref", "in", list(refs))])
+
+    def build(self, order_ids, shipped=False, workflow=True):
+        """Orders API data -> normalised orders -> builder (+ workflow)."""
+        from ..services.auto_workflow import AutoWorkflow
+        from ..services.normalize import from_orders_api
+        from ..services.order_builder import OrderBuilder
+        orders = [from_orders_api(self.scenario.orders[o]["order"], self.scenario.orders[o]["items"])
+                  for o in order_ids]
+        results = OrderBuilder(self.seller, shipped=shipped).build(orders)
+        created = self.env["sale.order"].browse([r.sale_order.id for r in results if r.status == "created"])
+        if workflow:
+            AutoWorkflow(self.seller.workflow_id, force_confirm=shipped).run(created)
+        return results

@@ -1,0 +1,2 @@
+def test_placeholder_import():
+    import services.spapi_client  # noqa: F401

@@ -1,0 +1,290 @@
+from odoo.tests import tagged
+
+from ..services.normalize import from_orders_api
+from ..services.order_builder import OrderBuilder
+from .common import DE, UK, AmazonCase
+
+
+@tagged("post_install", "-at_install")
+class TestOrderBuilder(AmazonCase):
+
+    def test_us_order_item_tax_shipping_promotion(self):
+        ref = self.add_us_order()
+        [res] = self.build([ref])
+        self.assertEqual(res.status, "created", res.message)
+        so = res.sale_order
+        self.assertTotal(so, ref)                        # 20 + 1.65 + 4.99 + .41 - 2 - .17 = 24.88
+        self.assertAlmostEqual(so.amount_total, 24.88, places=2)
+        self.assertEqual(so.name, "AMZ-" + ref)
+        self.assertEqual(so.amazon_order_ref, ref)
+        self.assertEqual(so.amazon_marketplace_id, self.mp_us)
+        self.assertEqual(so.amazon_fulfillment_channel, "MFN")
+        self.assertEqual(so.state, "sale")
+        self.assertEqual(so.warehouse_id, self.warehouse)
+        self.assertEqual(so.tag_ids, self.tag)
+        self.assertEqual(so.currency_id.name, "USD")
+        product_line = so.order_line.filtered(lambda l: l.product_id == self.products["SKU-A"])
+        self.assertEqual(product_line.product_uom_qty, 2)
+        self.assertAlmostEqual(product_line.price_unit, 10.0)
+        self.assertEqual(product_line.tax_id, self.tax_us)
+        ship = so.order_line.filtered(lambda l: l.product_id == self.seller.shipping_product_id)
+        self.assertAlmostEqual(ship.price_subtotal, 4.99)
+        promo = so.order_line.filtered(lambda l: l.product_id == self.seller.discount_product_id)
+        self.assertAlmostEqual(promo.price_subtotal, -2.0)
+        for line in so.order_line:
+            self.assertEqual(line.analytic_distribution, {str(self.analytic.id): 100})
+        self.assertEqual(so.date_order.date(), (self.now.date() if self.now.hour else self.now.date())
+                         - __import__("datetime").timedelta(days=1))
+
+    def test_us_tax_difference_goes_to_adjustment_line(self):
+        # Amazon charged 1.70 of tax on 20.00 (8.5%); the product's 8.25% gives 1.65.
+        ref = self.add_us_order(items=[{"sku": "SKU-B", "qty": 1, "price": "20.00", "tax": "1.70"}])
+        [res] = self.build([ref])
+        so = res.sale_order
+        self.assertTotal(so, ref)
+        adjust = so.order_line.filtered(lambda l: l.product_id == self.seller.adjustment_product_id)
+        self.assertAlmostEqual(adjust.price_unit, 0.05)
+        self.assertFalse(adjust.tax_id)
+
+    def test_de_vat_included_gift_wrap_quantity_three(self):
+        ref = self.scenario.add_order(marketplace_id=DE, buyer_name="Karl Beispiel", items=[
+            {"sku": "SKU-EU", "qty": 3, "price": "50.00", "tax": "7.98", "gift_wrap": "2.99",
+             "gift_wrap_tax": "0.48", "gift_message": "Alles Gute!"}],
+            address={"City": "Berlin", "PostalCode": "10115", "CountryCode": "DE",
+                     "AddressLine1": "Unter den Linden 1", "StateOrRegion": ""})
+        [res] = self.build([ref])
+        self.assertEqual(res.status, "created", res.message)
+        so = res.sale_order
+        self.assertTotal(so, ref)                        # 50.00 + 2.99, VAT included
+        self.assertAlmostEqual(so.amount_total, 52.99, places=2)
+        self.assertEqual(so.currency_id.name, "EUR")
+        lines = so.order_line.filtered(lambda l: l.product_id == self.products["SKU-EU"])
+        self.assertEqual(sum(lines.mapped("product_uom_qty")), 3)
+        self.assertAlmostEqual(sum(lines.mapped("price_total")), 50.00, places=2)
+        self.assertTrue(all(t.price_include and t.amount == 19 for t in lines.tax_id))
+        self.assertEqual(so.amazon_gift_message, "Alles Gute!")
+        self.assertEqual(so.partner_shipping_id.country_id.code, "DE")
+
+    def test_uk_multi_item(self):
+        ref = self.scenario.add_order(marketplace_id=UK, items=[
+            {"sku": "SKU-A", "qty": 1, "price": "12.00", "tax": "2.00"},
+            {"sku": "SKU-B", "qty": 2, "price": "30.00", "tax": "5.00", "shipping": "3.60",
+             "shipping_tax": "0.60"},
+            {"sku": "SKU-C", "qty": 1, "price": "9.99", "tax": "1.67", "promotion": "1.00"}],
+            address={"City": "London", "PostalCode": "SW1A 1AA", "CountryCode": "GB"})
+        [res] = self.build([ref])
+        so = res.sale_order
+        self.assertTotal(so, ref)
+        self.assertAlmostEqual(so.amount_total, 12.00 + 30.00 + 3.60 + 9.99 - 1.00, places=2)
+        self.assertEqual(so.currency_id.name, "GBP")
+        self.assertEqual(len(so.order_line.filtered(lambda l: l.product_id.default_code in ("SKU-A", "SKU-B", "SKU-C"))), 3)
+
+    def test_buyer_seen_twice_one_partner(self):
+        grace = dict(buyer_name="Grace Hopper", buyer_email="grace@marketplace.amazon.com",
+                     address={"AddressLine1": "1 Navy Way", "City": "Arlington", "StateOrRegion": "VA",
+                              "PostalCode": "22201"})
+        a = self.add_us_order(**grace)
+        b = self.add_us_order(**grace)
+        self.build([a])
+        self.build([b])
+        c = self.add_us_order(**grace)
+        d = self.add_us_order(**grace)
+        self.build([c, d])
+        orders = self.orders_of([a, b, c, d])
+        self.assertEqual(len(orders), 4)
+        self.assertEqual(len(orders.partner_id), 1)
+        self.assertEqual(len(self.env["res.partner"].search([("email", "=", "grace@marketplace.amazon.com")])), 1)
+        self.assertEqual(len(orders.partner_shipping_id), 1)
+        self.assertEqual(orders.partner_shipping_id.state_id.code, "VA")
+        # a new ship-to of the same buyer becomes a delivery address under the same contact
+        e = self.add_us_order(**dict(grace, address={"AddressLine1": "2 Other Rd", "Name": "Grace at work"}))
+        [res] = self.build([e])
+        self.assertEqual(res.sale_order.partner_id, orders.partner_id)
+        self.assertEqual(res.sale_order.partner_shipping_id.parent_id, orders.partner_id)
+        self.assertEqual(res.sale_order.partner_shipping_id.type, "delivery")
+
+    def test_no_name_gives_amazon_customer(self):
+        ref = self.add_us_order(buyer_name="", buyer_email="anon@marketplace.amazon.com",
+                                address={"Name": ""})
+        [res] = self.build([ref])
+        self.assertIn("Amazon Customer", res.sale_order.partner_id.name)
+
+    def test_business_order_is_company(self):
+        ref = self.add_us_order(is_business=True, buyer_company="ACME Corp", buyer_name="Wile E.")
+        [res] = self.build([ref])
+        self.assertTrue(res.sale_order.partner_id.is_company)
+        self.assertEqual(res.sale_order.partner_id.name, "ACME Corp")
+
+    def test_unknown_sku_without_auto_create(self):
+        ref = self.add_us_order(items=[{"sku": "NO-SUCH-SKU", "qty": 1, "price": "5.00"}])
+        ok = self.add_us_order()
+        res = {r.order_id: r for r in self.build([ref, ok])}
+        self.assertEqual(res[ref].status, "failed")
+        self.assertIn("NO-SUCH-SKU", res[ref].message)
+        self.assertEqual(res[ok].status, "created", "the good order still imports")
+        self.assertFalse(self.orders_of([ref]))
+
+    def test_unknown_sku_with_auto_create(self):
+        self.seller.create_product_if_missing = True
+        ref = self.add_us_order(items=[{"sku": "NEW-SKU-1", "qty": 2, "price": "15.00",
+                                        "title": "Shiny new thing"}])
+        [res] = self.build([ref])
+        self.assertEqual(res.status, "created")
+        product = self.env["product.product"].search([("default_code", "=", "NEW-SKU-1")])
+        self.assertEqual(len(product), 1)
+        self.assertEqual(product.name, "Shiny new thing")
+        self.assertTotal(res.sale_order, ref)
+
+    def test_sku_mapping(self):
+        self.env["amazon.product.mapping"].create({"seller_id": self.seller.id, "sku": "AMZ-ONLY-SKU",
+                                                   "product_id": self.products["SKU-C"].id})
+        ref = self.add_us_order(items=[{"sku": "AMZ-ONLY-SKU", "qty": 1, "price": "7.00"}])
+        [res] = self.build([ref])
+        self.assertEqual(res.sale_order.order_line[0].product_id, self.products["SKU-C"])
+
+    def test_kit_ships_components(self):
+        kit = self.env["product.product"].create({"name": "Kit", "default_code": "KIT-1",
+                                                  "detailed_type": "product"})
+        comp1, comp2 = self.products["SKU-C"], self.products["SKU-D"]
+        self.env["mrp.bom"].create({
+            "product_tmpl_id": kit.product_tmpl_id.id, "type": "phantom", "product_qty": 1,
+            "bom_line_ids": [(0, 0, {"product_id": comp1.id, "product_qty": 2}),
+                             (0, 0, {"product_id": comp2.id, "product_qty": 1})]})
+        ref = self.add_us_order(items=[{"sku": "KIT-1", "qty": 2, "price": "40.00"}])
+        [res] = self.build([ref])
+        moves = res.sale_order.picking_ids.move_ids
+        self.assertEqual(set(moves.product_id.ids), {comp1.id, comp2.id})
+        self.assertEqual(sum(moves.filtered(lambda m: m.product_id == comp1).mapped("product_uom_qty")), 4)
+        self.assertTotal(res.sale_order, ref)
+
+    def test_mto_manufacture_creates_mo(self):
+        mto = self.env.ref("stock.route_warehouse0_mto")
+        mto.active = True
+        manufacture = self.env.ref("mrp.route_warehouse0_manufacture")
+        product = self.env["product.product"].create({
+            "name": "Made to order", "default_code": "MTO-1", "detailed_type": "product",
+            "route_ids": [(6, 0, [mto.id, manufacture.id])]})
+        self.env["mrp.bom"].create({
+            "product_tmpl_id": product.product_tmpl_id.id, "type": "normal", "product_qty": 1,
+            "bom_line_ids": [(0, 0, {"product_id": self.products["SKU-D"].id, "product_qty": 1})]})
+        ref = self.add_us_order(items=[{"sku": "MTO-1", "qty": 3, "price": "90.00"}])
+        [res] = self.build([ref])
+        self.assertEqual(res.sale_order.mrp_production_count, 1)
+        production = self.env["mrp.production"].search([("origin", "=", res.sale_order.name)])
+        self.assertEqual(production.product_id, product)
+        self.assertEqual(production.product_qty, 3)
+
+    def test_prefix_vs_sequence(self):
+        a = self.add_us_order()
+        self.build([a])
+        self.assertEqual(self.orders_of([a]).name, "AMZ-" + a)
+        self.seller.use_odoo_sequence = True
+        b = self.add_us_order()
+        self.build([b])
+        name = self.orders_of([b]).name
+        self.assertNotIn(b, name)
+        self.assertTrue(name.startswith("S"), name)
+
+    def test_same_order_twice_one_order(self):
+        ref = self.add_us_order()
+        first = self.build([ref])
+        second = self.build([ref, ref])
+        self.assertEqual(first[0].status, "created")
+        self.assertEqual([r.status for r in second], ["existing", "existing"])
+        self.assertEqual(len(self.orders_of([ref])), 1)
+
+    def test_database_constraint(self):
+        ref = self.add_us_order()
+        [res] = self.build([ref])
+        from psycopg2 import IntegrityError
+        from odoo.tools import mute_logger
+        with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError), self.env.cr.savepoint():
+            res.sale_order.copy({"amazon_order_ref": ref, "amazon_seller_id": self.seller.id})
+            self.env.flush_all()
+
+    def test_unknown_marketplace(self):
+        ref = self.scenario.add_order(marketplace_id="A13V1IB3VIYZZH", items=[
+            {"sku": "SKU-A", "qty": 1, "price": "10.00"}])
+        [res] = self.build([ref])
+        self.assertEqual(res.status, "failed")
+        self.assertIn("A13V1IB3VIYZZH", res.message)
+
+    def _workflow(self, **flags):
+        journal = self.env["account.journal"].search([("type", "=", "bank"),
+                                                      ("company_id", "=", self.company.id)], limit=1)
+        flags.setdefault("payment_journal_id", journal.id)
+        self.seller.workflow_id = self.env["amazon.sale.workflow"].create(dict(name="wf", **flags))
+
+    def test_workflow_none(self):
+        self._workflow(confirm_order=False)
+        ref = self.add_us_order()
+        [res] = self.build([ref])
+        self.assertEqual(res.sale_order.state, "draft")
+        self.assertTotal(res.sale_order, ref)
+
+    def test_workflow_confirm_invoice(self):
+        self._workflow(confirm_order=True, create_invoice=True)
+        ref = self.add_us_order()
+        [res] = self.build([ref])
+        so = res.sale_order
+        self.assertEqual(so.state, "sale")
+        self.assertEqual(len(so.invoice_ids), 1)
+        self.assertEqual(so.invoice_ids.state, "draft")
+        self.assertAlmostEqual(so.invoice_ids.amount_total, float(self.amazon_total(ref)), places=2)
+        for line in so.invoice_ids.invoice_line_ids:
+            self.assertEqual(line.analytic_distribution, {str(self.analytic.id): 100})
+
+    def test_workflow_confirm_invoice_post(self):
+        self._workflow(confirm_order=True, create_invoice=True, validate_invoice=True,
+                       invoice_date_is_order_date=True)
+        ref = self.add_us_order()
+        [res] = self.build([ref])
+        inv = res.sale_order.invoice_ids
+        self.assertEqual(inv.state, "posted")
+        self.assertEqual(inv.invoice_date, res.sale_order.date_order.date())
+        self.assertAlmostEqual(inv.amount_total, float(self.amazon_total(ref)), places=2)
+
+    def test_workflow_full_with_payment(self):
+        self._workflow(confirm_order=True, create_invoice=True, validate_invoice=True,
+                       register_payment=True)
+        refs = [self.add_us_order(), self.scenario.add_order(marketplace_id=DE, items=[
+            {"sku": "SKU-EU", "qty": 3, "price": "50.00", "tax": "7.98"}])]
+        results = self.build(refs)
+        for res in results:
+            inv = res.sale_order.invoice_ids
+            self.assertEqual(inv.state, "posted")
+            self.assertIn(inv.payment_state, ("paid", "in_payment"))
+            self.assertAlmostEqual(inv.amount_total, float(self.amazon_total(res.order_id)), places=2)
+            self.assertTotal(res.sale_order, res.order_id)
+
+    def test_workflow_failure_recorded_order_kept(self):
+        """Odoo refuses to post an invoice with a negative total: that order says so and
+        keeps its confirmation and draft invoice; the other order of the batch goes on."""
+        self._workflow(confirm_order=True, create_invoice=True, validate_invoice=True)
+        bad = self.add_us_order(items=[{"sku": "SKU-A", "qty": 1, "price": "5.00", "promotion": "8.00"}])
+        good = self.add_us_order()
+        results = {r.order_id: r.sale_order for r in self.build([bad, good])}
+        self.assertEqual(results[bad].state, "sale")
+        self.assertEqual(results[bad].invoice_ids.state, "draft")
+        self.assertIn("Posting the invoice failed", results[bad].amazon_workflow_message)
+        self.assertTotal(results[bad], bad)
+        self.assertEqual(results[good].invoice_ids.state, "posted")
+        self.assertFalse(results[good].amazon_workflow_message)
+
+    def test_batch_query_count_is_flat(self):
+        """The builder's searches do not grow with the number of orders."""
+        refs = [self.add_us_order(buyer_email="b%d@marketplace.amazon.com" % n) for n in range(12)]
+        orders = [from_orders_api(self.scenario.orders[r]["order"], self.scenario.orders[r]["items"])
+                  for r in refs]
+        builder = OrderBuilder(self.seller)
+        builder.build(orders[:2])
+        self.env.invalidate_all()
+        before = self.env.cr.sql_log_count
+        builder.build(orders[2:4])
+        small = self.env.cr.sql_log_count - before
+        self.env.invalidate_all()
+        before = self.env.cr.sql_log_count
+        builder.build(orders[4:12])
+        large = self.env.cr.sql_log_count - before
+        # 4x the orders: the per-order part grows (inserts), the searches do not.
+        self.assertLess(large, small * 4)
