@@ -120,7 +120,7 @@ class Scenario:
             "IsPrime": False,
             "IsPremiumOrder": False,
             "IsGlobalExpressEnabled": False,
-            "IsReplacementOrder": "false",
+            "IsReplacementOrder": False,
             "IsSoldByAB": False,
             "IsISPU": False,
             "IsAccessPointOrder": False,

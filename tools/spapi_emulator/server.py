@@ -154,6 +154,9 @@ class Emulator:
         if outcome == "FATAL":
             report["processingStatus"] = "FATAL"
             return
+        if outcome == "CANCELLED":
+            report["processingStatus"] = "CANCELLED"
+            return
         if outcome == "FATAL_WITH_DOCUMENT":
             report["processingStatus"] = "FATAL"
             text = json.dumps({"errorDetails": "Report request could not be processed: more than "

@@ -1,2 +1,0 @@
-def test_placeholder_import():
-    import services.spapi_client  # noqa: F401
