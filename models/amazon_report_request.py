@@ -150,7 +150,7 @@ class AmazonReportRequest(models.Model):
             text = str(FATAL_PLAIN)
             if report.get("reportDocumentId"):
                 try:
-                    document = client.get_report_document(report["reportDocumentId"])
+                    document = client.get_report_document(report["reportDocumentId"], self.report_type)
                     body = client.download_document(document).text
                     text = _("Amazon aborted the report (FATAL): %s", body.strip()[:2000])
                 except errors.AmazonError as exc:

@@ -69,7 +69,7 @@ def test_cancelled_and_fatal_reports(client, emulator):
     assert cancelled["processingStatus"] == "CANCELLED" and "reportDocumentId" not in cancelled
     fatal_doc = wait_done(client, client.create_report(REPORT_UNSHIPPED, ["ATVPDKIKX0DER"]))
     assert fatal_doc["processingStatus"] == "FATAL"
-    text = client.download_document(client.get_report_document(fatal_doc["reportDocumentId"])).text
+    text = client.download_document(client.get_report_document(fatal_doc["reportDocumentId"], REPORT_UNSHIPPED)).text
     assert "identical request" in text
     fatal = wait_done(client, client.create_report(REPORT_UNSHIPPED, ["ATVPDKIKX0DER"]))
     assert fatal["processingStatus"] == "FATAL" and "reportDocumentId" not in fatal
