@@ -47,6 +47,11 @@ LWA_MESSAGES = {
 }
 
 
+def _token_key(lwa_base, client_id, secret, refresh_token, flavor=""):
+    raw = "|".join((lwa_base, client_id or "", secret or "", refresh_token or "", flavor))
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
 def _lwa_client_class(lwa_endpoint, timeout):
     parts = urlsplit(lwa_endpoint or LWA_ENDPOINT)
 
@@ -62,10 +67,8 @@ def _lwa_client_class(lwa_endpoint, timeout):
         def _get_cache_key(self, token_flavor=""):
             # The library keys its cache on the refresh token alone; a wrong
             # secret must not be served a token fetched with the right one.
-            raw = "|".join((self.scheme + self.host, self.cred.client_id or "",
-                            self.cred.client_secret or "", self.cred.refresh_token or "",
-                            token_flavor))
-            return hashlib.sha256(raw.encode()).hexdigest()
+            return _token_key(self.scheme + self.host, self.cred.client_id,
+                              self.cred.client_secret, self.cred.refresh_token, token_flavor)
 
         def get_auth(self):
             from sp_api.auth import AccessTokenResponse
@@ -188,6 +191,10 @@ class SpApiClient:
                         "Amazon answered %s to %s repeatedly (%s); try again later."
                         % (status, operation, text or "server error"),
                         operation=operation, status=status, amazon_code=amazon_code)
+                elif status == 403 and attempt == 0 and self._forget_token():
+                    # A cached access token Amazon no longer accepts: log in again once.
+                    last = errors.AmazonAccessDenied(text, operation=operation, status=403)
+                    continue
                 elif status == 403:
                     raise errors.AmazonAccessDenied(
                         "Amazon denied %s (%s). Check that the app has the roles this "
@@ -207,6 +214,13 @@ class SpApiClient:
             if attempt < self.max_retries:
                 self._sleep(self._backoff(attempt, base))
         raise last
+
+    def _forget_token(self):
+        parts = urlsplit(self.lwa_endpoint)
+        key = _token_key(parts.scheme + "://" + parts.netloc, self.credentials["lwa_app_id"],
+                         self.credentials["lwa_client_secret"], self.refresh_token)
+        with _token_lock:
+            return _token_cache.pop(key, None) is not None
 
     # ------------------------------------------------------------ operations
     def test_connection(self):

@@ -6,6 +6,7 @@ from decimal import Decimal
 from odoo.tests.common import TransactionCase
 
 from ..services.rate_limit import RateLimiter
+from ..services.spapi_client import _token_cache
 from ..tools.spapi_emulator import Emulator, Scenario
 
 US = "ATVPDKIKX0DER"
@@ -78,12 +79,15 @@ class AmazonCase(TransactionCase):
         super().setUp()
         self.emulator.reset_state()
         RateLimiter.reset()
+        _token_cache.clear()   # the emulator forgot its access tokens
 
     # ------------------------------------------------------------- helpers
     def add_us_order(self, **kw):
         items = kw.pop("items", None) or [
-            {"sku": "SKU-A", "qty": 2, "price": "20.00", "tax": "1.65", "shipping": "4.99",
-             "shipping_tax": "0.41", "promotion": "2.00", "promotion_tax": "0.17"}]
+            # US: Amazon taxes the discounted price (8.25% of 18.00 = 1.49), and
+            # PromotionDiscountTax is zero.
+            {"sku": "SKU-A", "qty": 2, "price": "20.00", "tax": "1.49", "shipping": "4.99",
+             "shipping_tax": "0.41", "promotion": "2.00"}]
         kw.setdefault("purchase_date", self.now - timedelta(days=1))
         return self.scenario.add_order(marketplace_id=US, items=items, **kw)
 

@@ -13,8 +13,8 @@ class TestOrderBuilder(AmazonCase):
         [res] = self.build([ref])
         self.assertEqual(res.status, "created", res.message)
         so = res.sale_order
-        self.assertTotal(so, ref)                        # 20 + 1.65 + 4.99 + .41 - 2 - .17 = 24.88
-        self.assertAlmostEqual(so.amount_total, 24.88, places=2)
+        self.assertTotal(so, ref)                        # 20 + 1.49 + 4.99 + .41 - 2 = 24.89
+        self.assertAlmostEqual(so.amount_total, 24.89, places=2)
         self.assertEqual(so.name, "AMZ-" + ref)
         self.assertEqual(so.amazon_order_ref, ref)
         self.assertEqual(so.amazon_marketplace_id, self.mp_us)

@@ -177,7 +177,10 @@ class Emulator:
             entries = self.scenario.select(marketplace_ids=report["marketplaceIds"], start=start,
                                            end=end, statuses=("Unshipped", "PartiallyShipped"),
                                            channels=("MFN",))
-            return self.scenario.unshipped_report(entries) if entries else None
+            extra = self.faults.get("extra_unshipped_rows") or []
+            if not entries and not extra:
+                return None
+            return self.scenario.unshipped_report(entries) + "".join(row + "\n" for row in extra)
         if report["reportType"] in ALL_ORDERS:
             lag = self.faults["price_report_lag_minutes"]
             if lag:
