@@ -3,6 +3,8 @@ import logging
 import threading
 from datetime import timedelta
 
+from psycopg2.errors import LockNotAvailable, SerializationFailure
+
 from odoo import _, api, fields, models
 
 from ..services import delivery, errors, fbm_import
@@ -11,7 +13,7 @@ from ..services.const import UNSHIPPED_STATUSES
 from ..services.order_builder import OrderBuilder
 
 _logger = logging.getLogger(__name__)
-CLAIM_BATCH = 25
+CLAIM_BATCH = 50
 FLOWS = [("shipped", "FBM Shipped Orders"), ("missing_unshipped", "FBM Missing Unshipped Orders")]
 
 
@@ -116,23 +118,43 @@ class AmazonOrderQueue(models.Model):
         return self._create_queues(seller, "missing_unshipped", headers, report)
 
     # ============================================================ processing
+    _CLAIMABLE = """
+        (l.state = 'pending'
+         OR (l.state = 'failed' AND l.attempts < COALESCE(s.max_line_attempts, 3)
+             AND (l.next_try IS NULL OR l.next_try <= (now() at time zone 'UTC'))))"""
+
     def _claim(self, limit):
-        """Lock up to ``limit`` lines no other worker holds (FOR UPDATE SKIP LOCKED)."""
-        self.env["amazon.order.queue.line"].flush_model()
-        self.env.cr.execute("""
+        """Lock one queue and up to ``limit`` of its lines that no other worker holds
+        (FOR UPDATE SKIP LOCKED on both). Two workers never write the same queue row
+        (REPEATABLE READ would make that a serialization failure): they process
+        different queues in parallel."""
+        self.env.flush_all()
+        cr = self.env.cr
+        cr.execute("""
+            SELECT q.id
+              FROM amazon_order_queue q
+              JOIN amazon_seller s ON s.id = q.seller_id
+         LEFT JOIN amazon_price_report p ON p.id = q.price_report_id
+             WHERE q.state != 'done'
+               AND (p.id IS NULL OR p.state != 'requested')
+               AND EXISTS (SELECT 1 FROM amazon_order_queue_line l
+                            WHERE l.queue_id = q.id AND %s)
+          ORDER BY q.id
+             LIMIT 1
+        FOR UPDATE OF q SKIP LOCKED""" % self._CLAIMABLE)
+        row = cr.fetchone()
+        if not row:
+            return self.env["amazon.order.queue.line"]
+        cr.execute("""
             SELECT l.id
               FROM amazon_order_queue_line l
               JOIN amazon_order_queue q ON q.id = l.queue_id
               JOIN amazon_seller s ON s.id = q.seller_id
-         LEFT JOIN amazon_price_report p ON p.id = q.price_report_id
-             WHERE (l.state = 'pending'
-                    OR (l.state = 'failed' AND l.attempts < COALESCE(s.max_line_attempts, 3)
-                        AND (l.next_try IS NULL OR l.next_try <= (now() at time zone 'UTC'))))
-               AND (p.id IS NULL OR p.state != 'requested')
-          ORDER BY l.queue_id, l.id
-             LIMIT %s
-        FOR UPDATE OF l SKIP LOCKED""", (limit,))
-        return self.env["amazon.order.queue.line"].browse([r[0] for r in self.env.cr.fetchall()])
+             WHERE l.queue_id = %%s AND %s
+          ORDER BY l.id
+             LIMIT %%s
+        FOR UPDATE OF l SKIP LOCKED""" % self._CLAIMABLE, (row[0], limit))
+        return self.env["amazon.order.queue.line"].browse([r[0] for r in cr.fetchall()])
 
     @api.model
     def _poll_price_reports(self):
@@ -153,8 +175,17 @@ class AmazonOrderQueue(models.Model):
             lines = self._claim(CLAIM_BATCH)
             if not lines:
                 break
-            self._process_lines(lines)
-            self._commit()
+            try:
+                self._process_lines(lines)
+                self._commit()
+            except (SerializationFailure, LockNotAvailable):
+                if getattr(threading.current_thread(), "testing", False):
+                    raise
+                # Another worker changed a row we touched: drop this batch, its
+                # lines stay pending for the next run.
+                _logger.info("amazon queues: concurrent update, batch retried later")
+                self.env.cr.rollback()
+                break
         return True
 
     @api.model
