@@ -171,21 +171,27 @@ class AmazonOrderQueue(models.Model):
     def _cron_process_queues(self, max_batches=40):
         """The only way queues are processed: claim, build, commit, repeat."""
         self._poll_price_reports()
+        conflicts = 0
         for _batch in range(max_batches):
-            lines = self._claim(CLAIM_BATCH)
-            if not lines:
-                break
+            # Claim on a fresh snapshot: under REPEATABLE READ, locking a queue that
+            # another worker committed after our snapshot is a serialization failure.
+            self._commit()
             try:
+                lines = self._claim(CLAIM_BATCH)
+                if not lines:
+                    break
                 self._process_lines(lines)
                 self._commit()
             except (SerializationFailure, LockNotAvailable):
                 if getattr(threading.current_thread(), "testing", False):
                     raise
                 # Another worker changed a row we touched: drop this batch, its
-                # lines stay pending for the next run.
-                _logger.info("amazon queues: concurrent update, batch retried later")
+                # lines stay pending and are claimed again.
+                _logger.info("amazon queues: concurrent update, batch rolled back")
                 self.env.cr.rollback()
-                break
+                conflicts += 1
+                if conflicts > 5:
+                    break
         return True
 
     @api.model
