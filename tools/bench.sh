@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Benchmarks (not tests): the order builder vs a naive loop, and the three
+# flows' SP-API calls per 1,000 orders. Needs Odoo at ODOO_PATH.
+#   BENCH_SIZES=100,1000,5000 BENCH_FLOW_N=1000 bash tools/bench.sh [builder|flows|all]
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+[ "$HAVE_ODOO" = 1 ] || { echo "benchmarks need Odoo at $ODOO_PATH" >&2; exit 1; }
+ensure_python_deps
+bash "$ROOT/tools/pg.sh"
+make_addons_dir
+DATA_DIR=$(mktemp -d /tmp/amazon_fbm_bench.XXXXXX)
+write_odoo_conf "$DATA_DIR/odoo.conf" "$DATA_DIR"
+DB=amazon_fbm_bench
+dropdb --if-exists "$DB" >/dev/null 2>&1
+"$PY" "$ODOO_PATH/odoo-bin" -c "$DATA_DIR/odoo.conf" -d "$DB" -i amazon_fbm_connector \
+  --without-demo=all --stop-after-init --log-level=warn
+export AMAZON_FBM_ROOT="$ROOT"
+what=${1:-all}
+for bench in builder flows; do
+  if [ "$what" = all ] || [ "$what" = "$bench" ]; then
+    echo "=== benchmark: $bench"
+    "$PY" "$ODOO_PATH/odoo-bin" shell -c "$DATA_DIR/odoo.conf" -d "$DB" --log-level=warn \
+      < "$ROOT/tools/bench_$bench.py"
+  fi
+done
+dropdb --if-exists "$DB" >/dev/null 2>&1

@@ -1,0 +1,38 @@
+# Run by tools/run.sh inside ``odoo-bin shell``: a demo seller wired to the emulator.
+import os
+
+url = os.environ["AMAZON_FBM_EMULATOR_URL"]
+env["ir.config_parameter"].sudo().set_param("amazon_fbm_connector.rate_scale", "20")
+env.ref("base.user_admin").write({"password": "admin"})
+env.company.country_id = env.ref("base.us")
+Product = env["product.product"]
+products = {}
+for sku, name, price in [("DEMO-MUG", "Coffee mug", 12.0), ("DEMO-TSHIRT", "T-shirt", 19.0),
+                         ("DEMO-POSTER", "Poster", 9.0), ("DEMO-CAP", "Cap", 15.0),
+                         ("DEMO-KIT", "Gift kit (mug + poster)", 25.0)]:
+    products[sku] = Product.search([("default_code", "=", sku)], limit=1) or Product.create(
+        {"name": name, "default_code": sku, "detailed_type": "product", "list_price": price})
+kit = products["DEMO-KIT"]
+if not env["mrp.bom"].search([("product_tmpl_id", "=", kit.product_tmpl_id.id)]):
+    env["mrp.bom"].create({"product_tmpl_id": kit.product_tmpl_id.id, "type": "phantom",
+                           "bom_line_ids": [(0, 0, {"product_id": products["DEMO-MUG"].id, "product_qty": 1}),
+                                            (0, 0, {"product_id": products["DEMO-POSTER"].id, "product_qty": 1})]})
+workflow = env["amazon.sale.workflow"].search([("name", "=", "Confirm + invoice + post")], limit=1) or \
+    env["amazon.sale.workflow"].create({"name": "Confirm + invoice + post", "confirm_order": True,
+                                        "create_invoice": True, "validate_invoice": True})
+seller = env["amazon.seller"].search([("name", "=", "Demo Seller (emulator)")], limit=1)
+vals = {"name": "Demo Seller (emulator)", "region": "na", "merchant_id": "A1DEMOSELLER",
+        "lwa_client_id": "amzn1.application-oa2-client.demo", "lwa_client_secret": "demo-secret",
+        "refresh_token": "Atzr|demo-refresh-token", "api_endpoint": url, "lwa_endpoint": url,
+        "workflow_id": workflow.id, "order_prefix": "AMZ-"}
+if seller:
+    seller.write(vals)
+else:
+    seller = env["amazon.seller"].create(vals)
+if not seller.marketplace_ids:
+    env["amazon.marketplace"].create({
+        "seller_id": seller.id, "reference_id": env.ref("amazon_fbm_connector.marketplace_us").id,
+        "warehouse_id": env["stock.warehouse"].search([("company_id", "=", env.company.id)], limit=1).id})
+seller.action_test_connection()
+env.cr.commit()
+print("demo seller ready:", seller.name, "->", url)
