@@ -31,6 +31,8 @@ from .const import LWA_ENDPOINT, LWA_TOKEN_PATH, RESTRICTED_REPORT_TYPES
 from .rate_limit import RateLimiter
 
 _logger = logging.getLogger(__name__)
+# httpx logs every URL at INFO: presigned document URLs carry credentials.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 Download = collections.namedtuple("Download", "raw text charset")
 _token_cache = TTLCache(maxsize=256, ttl=3000)
