@@ -18,9 +18,11 @@ class AutoWorkflow:
         self.force_confirm = force_confirm
 
     def run(self, orders):
+        from .order_builder import IMPORT_CONTEXT
         wf = self.workflow
         if not orders:
             return orders
+        orders = orders.with_context(**IMPORT_CONTEXT)
         if self.force_confirm or (wf and wf.confirm_order):
             ok = self._step(orders.filtered(lambda o: o.state in ("draft", "sent")), self._confirm,
                             _("Confirmation failed"))
@@ -63,7 +65,7 @@ class AutoWorkflow:
     def _confirm(self, orders):
         # Odoo dates a confirmed order "now"; an Amazon order keeps its purchase date.
         dates = {order.id: order.date_order for order in orders}
-        orders.with_context(mail_notrack=True, tracking_disable=True).action_confirm()
+        orders.action_confirm()
         for order in orders:
             if order.date_order != dates[order.id]:
                 order.date_order = dates[order.id]

@@ -32,8 +32,15 @@ class BuildResult:
     sale_order: object = None
 
 
+# Bulk imports write no tracking values or "created" notes: they cost more
+# than the order itself (fields_get per record) and nobody reads them.
+IMPORT_CONTEXT = {"tracking_disable": True, "mail_create_nolog": True,
+                  "mail_create_nosubscribe": True, "mail_notrack": True}
+
+
 class OrderBuilder:
     def __init__(self, seller, shipped=False):
+        seller = seller.with_context(**IMPORT_CONTEXT)
         self.seller = seller
         self.env = seller.env
         self.shipped = shipped
