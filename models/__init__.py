@@ -1,3 +1,4 @@
+from . import amazon_sequence_mixin
 from . import amazon_marketplace_reference
 from . import amazon_sale_workflow
 from . import amazon_seller

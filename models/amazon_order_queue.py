@@ -1,13 +1,12 @@
 import json
 import logging
-import threading
 from datetime import timedelta
 
 from psycopg2.errors import LockNotAvailable, SerializationFailure
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 
-from ..services import delivery, errors, fbm_import
+from ..services import batching, delivery, errors, fbm_import
 from ..services.auto_workflow import AutoWorkflow
 from ..services.const import UNSHIPPED_STATUSES
 from ..services.order_builder import OrderBuilder
@@ -22,10 +21,10 @@ class AmazonOrderQueue(models.Model):
 
     _name = "amazon.order.queue"
     _description = "Amazon Order Data Queue"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "amazon.sequence.mixin"]
     _order = "id desc"
+    _sequence_code = "amazon.order.queue"
 
-    name = fields.Char(default=lambda self: _("New"), readonly=True, copy=False)
     seller_id = fields.Many2one("amazon.seller", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="seller_id.company_id", store=True)
     marketplace_id = fields.Many2one("amazon.marketplace")
@@ -47,20 +46,6 @@ class AmazonOrderQueue(models.Model):
             queue.line_count = len(states)
             queue.failed_count = states.count("failed")
             queue.done_count = states.count("done") + states.count("skipped")
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        for vals in vals_list:
-            if vals.get("name", _("New")) == _("New"):
-                vals["name"] = self.env["ir.sequence"].next_by_code("amazon.order.queue") or _("New")
-        return super().create(vals_list)
-
-    # ================================================================ helpers
-    @api.model
-    def _commit(self):
-        """Commit a finished batch (not inside tests, which own the transaction)."""
-        if not getattr(threading.current_thread(), "testing", False):
-            self.env.cr.commit()
 
     # ============================================================ queue import
     @api.model
@@ -88,34 +73,37 @@ class AmazonOrderQueue(models.Model):
 
     @api.model
     def _import_shipped(self, seller, marketplaces, date_from, date_to):
-        client = seller._get_client()
-        codes = marketplaces.mapped("amazon_marketplace_id")
-        headers = list(client.orders().list_orders(codes, created_after=date_from,
-                                                   created_before=date_to - timedelta(minutes=2),
-                                                   statuses=["Shipped"], channels=["MFN"]))
-        known = set(self.env["amazon.order.queue.line"].search([
-            ("seller_id", "=", seller.id), ("amazon_order_ref", "in", [h["AmazonOrderId"] for h in headers]),
-            ("queue_id.flow", "=", "shipped"), ("state", "in", ("pending", "done"))]).mapped("amazon_order_ref"))
-        headers = [h for h in headers if h["AmazonOrderId"] not in known]
-        report = self._price_report_for(seller, client, codes, headers, date_from, date_to)
-        return self._create_queues(seller, "shipped", headers, report)
+        return self._import_orders(seller, marketplaces, date_from, date_to, "shipped", ["Shipped"])
 
     @api.model
     def _import_missing_unshipped(self, seller, marketplaces, date_from, date_to):
+        return self._import_orders(seller, marketplaces, date_from, date_to, "missing_unshipped",
+                                   list(UNSHIPPED_STATUSES))
+
+    def _import_orders(self, seller, marketplaces, date_from, date_to, flow, statuses):
+        """List the window's FBM orders on Amazon and queue those still to handle."""
         client = seller._get_client()
         codes = marketplaces.mapped("amazon_marketplace_id")
         headers = list(client.orders().list_orders(codes, created_after=date_from,
                                                    created_before=date_to - timedelta(minutes=2),
-                                                   statuses=list(UNSHIPPED_STATUSES), channels=["MFN"]))
-        refs = [h["AmazonOrderId"] for h in headers]
-        in_odoo = set(self.env["sale.order"].with_context(active_test=False).search([
-            ("amazon_seller_id", "=", seller.id), ("amazon_order_ref", "in", refs)]).mapped("amazon_order_ref"))
-        queued = set(self.env["amazon.order.queue.line"].search([
-            ("seller_id", "=", seller.id), ("amazon_order_ref", "in", refs),
-            ("state", "=", "pending")]).mapped("amazon_order_ref"))
-        headers = [h for h in headers if h["AmazonOrderId"] not in in_odoo | queued]
+                                                   statuses=statuses, channels=["MFN"]))
+        handled = self._already_handled(seller, flow, [h["AmazonOrderId"] for h in headers])
+        headers = [h for h in headers if h["AmazonOrderId"] not in handled]
         report = self._price_report_for(seller, client, codes, headers, date_from, date_to)
-        return self._create_queues(seller, "missing_unshipped", headers, report)
+        return self._create_queues(seller, flow, headers, report)
+
+    def _already_handled(self, seller, flow, refs):
+        """Orders queued already; for missing-unshipped, also the orders Odoo has.
+        (A shipped order Odoo has from the unshipped flow is queued: it gets delivered.)"""
+        line_states = ("pending", "done") if flow == "shipped" else ("pending",)
+        handled = set(self.env["amazon.order.queue.line"].search([
+            ("seller_id", "=", seller.id), ("amazon_order_ref", "in", refs),
+            ("queue_id.flow", "=", flow), ("state", "in", line_states)]).mapped("amazon_order_ref"))
+        if flow == "missing_unshipped":
+            handled |= set(self.env["sale.order"].with_context(active_test=False).search([
+                ("amazon_seller_id", "=", seller.id), ("amazon_order_ref", "in", refs),
+            ]).mapped("amazon_order_ref"))
+        return handled
 
     # ============================================================ processing
     _CLAIMABLE = """
@@ -165,7 +153,7 @@ class AmazonOrderQueue(models.Model):
                 report._poll(timeout_hours=report.seller_id.report_timeout_hours or 4)
             except errors.AmazonError as exc:
                 report.message = str(exc)
-            self._commit()
+            batching.commit(self.env)
 
     @api.model
     def _cron_process_queues(self, max_batches=40):
@@ -175,15 +163,15 @@ class AmazonOrderQueue(models.Model):
         for _batch in range(max_batches):
             # Claim on a fresh snapshot: under REPEATABLE READ, locking a queue that
             # another worker committed after our snapshot is a serialization failure.
-            self._commit()
+            batching.commit(self.env)
             try:
                 lines = self._claim(CLAIM_BATCH)
                 if not lines:
                     break
                 self._process_lines(lines)
-                self._commit()
+                batching.commit(self.env)
             except (SerializationFailure, LockNotAvailable):
-                if getattr(threading.current_thread(), "testing", False):
+                if batching.in_test_thread():
                     raise
                 # Another worker changed a row we touched: drop this batch, its
                 # lines stay pending and are claimed again.

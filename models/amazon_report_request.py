@@ -6,7 +6,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.translate import _lt
 
-from ..services import errors, fbm_import, report_parser
+from ..services import batching, errors, fbm_import, report_parser
 from ..services.auto_workflow import AutoWorkflow
 from ..services.const import REPORT_UNSHIPPED
 from ..services.order_builder import OrderBuilder
@@ -25,10 +25,10 @@ class AmazonReportRequest(models.Model):
 
     _name = "amazon.report.request"
     _description = "Amazon Sale Order Report"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "amazon.sequence.mixin"]
     _order = "id desc"
+    _sequence_code = "amazon.report.request"
 
-    name = fields.Char(default=lambda self: _("New"), readonly=True, copy=False)
     seller_id = fields.Many2one("amazon.seller", required=True, ondelete="cascade", index=True,
                                 tracking=True)
     company_id = fields.Many2one(related="seller_id.company_id", store=True)
@@ -66,13 +66,6 @@ class AmazonReportRequest(models.Model):
             req.count_skipped = states.count("skipped")
             req.count_failed = states.count("failed")
             req.sale_order_count = len(req.line_ids.sale_order_id)
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        for vals in vals_list:
-            if vals.get("name", _("New")) == _("New"):
-                vals["name"] = self.env["ir.sequence"].next_by_code("amazon.report.request") or _("New")
-        return super().create(vals_list)
 
     # ================================================================ actions
     @api.model
@@ -240,7 +233,7 @@ class AmazonReportRequest(models.Model):
                 lines.append({"amazon_order_ref": res.order_id, "state": res.status,
                               "message": res.message, "sale_order_id": res.sale_order.id if res.sale_order else False})
             Line.create([dict(vals, request_id=self.id) for vals in lines])
-            self.env["amazon.order.queue"]._commit()
+            batching.commit(self.env)
         self.write({"state": "processed", "message": _(
             "%(c)s created, %(e)s already present, %(s)s skipped, %(f)s failed.",
             c=self.count_created, e=self.count_existing, s=self.count_skipped, f=self.count_failed)})
@@ -255,10 +248,10 @@ class AmazonReportRequest(models.Model):
         """Scheduler: check pending requests and process the finished ones, no click."""
         for req in self.search([("state", "in", ("submitted", "in_progress")), ("auto_process", "=", True)]):
             req.action_check_status()
-            self.env["amazon.order.queue"]._commit()
+            batching.commit(self.env)
         for req in self.search([("state", "=", "done"), ("auto_process", "=", True)]):
             req.action_process_file()
-            self.env["amazon.order.queue"]._commit()
+            batching.commit(self.env)
 
 
 class AmazonReportRequestLine(models.Model):

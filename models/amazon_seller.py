@@ -5,7 +5,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import config
 
-from ..services import errors
+from ..services import batching, errors
 from ..services.const import LWA_ENDPOINT, REGION_API_ENDPOINTS
 from ..services.secret_box import SecretBox, key_from_config
 from ..services.spapi_client import SpApiClient
@@ -180,7 +180,7 @@ class AmazonSeller(models.Model):
                 except (errors.AmazonError, UserError) as exc:
                     seller.message_post(body=_("Scheduled %(flow)s import failed: %(err)s",
                                                flow=flow, err=str(exc)))
-                seller.env["amazon.order.queue"]._commit()
+                batching.commit(seller.env)
 
     def _scheduled_unshipped(self):
         self.env["amazon.report.request"]._request_unshipped(self, self.marketplace_ids)

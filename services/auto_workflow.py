@@ -24,7 +24,7 @@ class AutoWorkflow:
             return orders
         orders = orders.with_context(**IMPORT_CONTEXT)
         if self.force_confirm or (wf and wf.confirm_order):
-            ok = self._step(orders.filtered(lambda o: o.state in ("draft", "sent")), self._confirm,
+            self._step(orders.filtered(lambda o: o.state in ("draft", "sent")), self._confirm,
                             _("Confirmation failed"))
             orders = orders.filtered(lambda o: o.state == "sale")
         else:

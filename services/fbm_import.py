@@ -6,8 +6,6 @@ items. Prices for a whole window cost a constant number of calls (one
 report); ``getOrderItems`` is called only for the few orders a price report
 does not cover yet (orders newer than the report's lag).
 """
-from datetime import datetime, timedelta
-
 from .normalize import NormalizeError, from_orders_api, item_from_orders_api
 from .report_parser import apply_prices, index_by_order
 
@@ -93,8 +91,3 @@ def orders_from_headers(headers, prices=None, price_info=None, adapter=None):
 def _report_matches(header, items):
     expected = header.get("NumberOfItemsShipped", 0) + header.get("NumberOfItemsUnshipped", 0)
     return not expected or sum(i.quantity for i in items) == expected
-
-
-def window(days, now=None):
-    now = now or datetime.utcnow()
-    return now - timedelta(days=days), now

@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
-from odoo import _, fields
+from odoo import _
 from odoo.tools import float_compare, float_round
 
 from .const import MFN_CHANNEL_VALUES

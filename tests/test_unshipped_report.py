@@ -4,7 +4,7 @@ from datetime import timedelta
 from odoo import fields
 from odoo.tests import tagged
 
-from .common import US, AmazonCase
+from .common import AmazonCase
 
 
 @tagged("post_install", "-at_install")

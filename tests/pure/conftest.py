@@ -4,7 +4,8 @@ import sys
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SHARED = os.path.join(os.path.dirname(ROOT), "shared", "reference", "spapi")
+SHARED = os.environ.get("AMAZON_FBM_SPAPI_REFERENCE") or os.path.join(
+    os.path.dirname(ROOT), "shared", "reference", "spapi")
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
