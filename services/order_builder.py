@@ -325,6 +325,8 @@ class OrderBuilder:
             "client_order_ref": order.order_id,
             "fiscal_position_id": fpos.id if fpos else False,
             "team_id": marketplace.team_id.id or False,
+            # Amazon sold it: the team leader, not whoever ran the import (often OdooBot)
+            "user_id": marketplace.team_id.user_id.id or False,
             "tag_ids": [(6, 0, marketplace.tag_ids.ids)],
             "amazon_order_ref": order.order_id,
             "amazon_seller_id": self.seller.id,
