@@ -143,10 +143,15 @@ class SpApiClient:
         self.calls = collections.Counter()
         self.throttled = collections.Counter()
         self._lwa_class = _lwa_client_class(self.lwa_endpoint, timeout)
+        self._apis = {}
 
     # ------------------------------------------------------------------ plumbing
     def api(self, cls, restricted_data_token=None):
-        """A python-amazon-sp-api client of class ``cls`` bound to this seller."""
+        """A python-amazon-sp-api client of class ``cls`` bound to this seller
+        (one per class and token, so its HTTP connection is reused)."""
+        key = (cls, restricted_data_token)
+        if key in self._apis:
+            return self._apis[key]
         client = _bound(cls)(
             Marketplaces.US,
             refresh_token=self.refresh_token,
@@ -157,7 +162,13 @@ class SpApiClient:
             auth_token_client_class=self._lwa_class,
         )
         client.endpoint = self.api_endpoint
+        self._apis[key] = client
         return client
+
+    def close(self):
+        for client in self._apis.values():
+            client.close()
+        self._apis.clear()
 
     def _backoff(self, attempt, base):
         delay = min(self.backoff_cap, base * (2 ** attempt))
