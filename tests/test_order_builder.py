@@ -108,12 +108,14 @@ class TestOrderBuilder(AmazonCase):
                                 address={"Name": ""})
         [res] = self.build([ref])
         self.assertIn("Amazon Customer", res.sale_order.partner_id.name)
+        self.assertTotal(res.sale_order, ref)
 
     def test_business_order_is_company(self):
         ref = self.add_us_order(is_business=True, buyer_company="ACME Corp", buyer_name="Wile E.")
         [res] = self.build([ref])
         self.assertTrue(res.sale_order.partner_id.is_company)
         self.assertEqual(res.sale_order.partner_id.name, "ACME Corp")
+        self.assertTotal(res.sale_order, ref)
 
     def test_unknown_sku_without_auto_create(self):
         ref = self.add_us_order(items=[{"sku": "NO-SUCH-SKU", "qty": 1, "price": "5.00"}])
@@ -122,6 +124,7 @@ class TestOrderBuilder(AmazonCase):
         self.assertEqual(res[ref].status, "failed")
         self.assertIn("NO-SUCH-SKU", res[ref].message)
         self.assertEqual(res[ok].status, "created", "the good order still imports")
+        self.assertTotal(res[ok].sale_order, ok)
         self.assertFalse(self.orders_of([ref]))
 
     def test_unknown_sku_with_auto_create(self):
@@ -141,6 +144,7 @@ class TestOrderBuilder(AmazonCase):
         ref = self.add_us_order(items=[{"sku": "AMZ-ONLY-SKU", "qty": 1, "price": "7.00"}])
         [res] = self.build([ref])
         self.assertEqual(res.sale_order.order_line[0].product_id, self.products["SKU-C"])
+        self.assertTotal(res.sale_order, ref)
 
     def test_kit_ships_components(self):
         kit = self.env["product.product"].create({"name": "Kit", "default_code": "KIT-1",
@@ -173,17 +177,20 @@ class TestOrderBuilder(AmazonCase):
         production = self.env["mrp.production"].search([("origin", "=", res.sale_order.name)])
         self.assertEqual(production.product_id, product)
         self.assertEqual(production.product_qty, 3)
+        self.assertTotal(res.sale_order, ref)
 
     def test_prefix_vs_sequence(self):
         a = self.add_us_order()
         self.build([a])
         self.assertEqual(self.orders_of([a]).name, "AMZ-" + a)
+        self.assertTotal(self.orders_of([a]), a)
         self.seller.use_odoo_sequence = True
         b = self.add_us_order()
         self.build([b])
         name = self.orders_of([b]).name
         self.assertNotIn(b, name)
         self.assertTrue(name.startswith("S"), name)
+        self.assertTotal(self.orders_of([b]), b)
 
     def test_same_order_twice_one_order(self):
         ref = self.add_us_order()
@@ -192,6 +199,7 @@ class TestOrderBuilder(AmazonCase):
         self.assertEqual(first[0].status, "created")
         self.assertEqual([r.status for r in second], ["existing", "existing"])
         self.assertEqual(len(self.orders_of([ref])), 1)
+        self.assertTotal(self.orders_of([ref]), ref)
 
     def test_database_constraint(self):
         ref = self.add_us_order()
