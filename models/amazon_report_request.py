@@ -102,7 +102,7 @@ class AmazonReportRequest(models.Model):
                                                                  req.date_to, client=client)
             except errors.AmazonError as exc:
                 req.write({"message": str(exc)})
-                req.message_post(body=_("Amazon refused the request: %s", str(exc)))
+                req.sudo().message_post(subtype_xmlid="mail.mt_note", body=_("Amazon refused the request: %s", str(exc)))
                 continue
             req.write({"amazon_report_id": report_id, "price_report_id": price.id,
                        "state": "submitted", "requested_at": fields.Datetime.now(), "message": False})
@@ -149,7 +149,7 @@ class AmazonReportRequest(models.Model):
                 except errors.AmazonError as exc:
                     text = str(FATAL_PLAIN) + " " + _("(Its error document could not be read: %s)", exc)
             self.write({"state": "fatal", "message": text})
-            self.message_post(body=text)
+            self.sudo().message_post(subtype_xmlid="mail.mt_note", body=text)
 
     def action_download_report(self):
         self.ensure_one()
@@ -183,7 +183,7 @@ class AmazonReportRequest(models.Model):
                 req._process()
             except errors.AmazonError as exc:
                 req.message = str(exc)
-                req.message_post(body=str(exc))
+                req.sudo().message_post(subtype_xmlid="mail.mt_note", body=str(exc))
         return True
 
     def _process(self):
@@ -237,7 +237,7 @@ class AmazonReportRequest(models.Model):
         self.write({"state": "processed", "message": _(
             "%(c)s created, %(e)s already present, %(s)s skipped, %(f)s failed.",
             c=self.count_created, e=self.count_existing, s=self.count_skipped, f=self.count_failed)})
-        self.message_post(body=self.message)
+        self.sudo().message_post(subtype_xmlid="mail.mt_note", body=self.message)
 
     def action_view_orders(self):
         return {"type": "ir.actions.act_window", "res_model": "sale.order", "name": _("Orders"),

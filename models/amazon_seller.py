@@ -146,7 +146,7 @@ class AmazonSeller(models.Model):
         try:
             marketplaces = self._get_client().test_connection()
         except errors.AmazonError as exc:
-            self.message_post(body=_("Connection test failed: %s", str(exc)))
+            self.sudo().message_post(subtype_xmlid="mail.mt_note", body=_("Connection test failed: %s", str(exc)))
             raise UserError(_("Connection test failed: %s", str(exc))) from None
         known = set(self.marketplace_ids.mapped("amazon_marketplace_id"))
         missing = [m for m in marketplaces if m not in known]
@@ -154,7 +154,7 @@ class AmazonSeller(models.Model):
                     count=len(marketplaces))
         if missing:
             message += " " + _("Not configured here yet: %s.", ", ".join(missing))
-        self.message_post(body=message)
+        self.sudo().message_post(subtype_xmlid="mail.mt_note", body=message)
         return {"type": "ir.actions.client", "tag": "display_notification",
                 "params": {"title": _("Amazon"), "message": message, "type": "success",
                            "sticky": False}}
@@ -178,7 +178,7 @@ class AmazonSeller(models.Model):
                 try:
                     getattr(seller, "_scheduled_%s" % flow)()
                 except (errors.AmazonError, UserError) as exc:
-                    seller.message_post(body=_("Scheduled %(flow)s import failed: %(err)s",
+                    seller.sudo().message_post(subtype_xmlid="mail.mt_note", body=_("Scheduled %(flow)s import failed: %(err)s",
                                                flow=flow, err=str(exc)))
                 batching.commit(seller.env)
 

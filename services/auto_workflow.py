@@ -22,7 +22,9 @@ class AutoWorkflow:
         wf = self.workflow
         if not orders:
             return orders
-        orders = orders.with_context(**IMPORT_CONTEXT)
+        # Like the scheduler: the seller's manager chose these steps, so they run
+        # with the rights they need (posting, payments) whoever started the import.
+        orders = orders.sudo().with_context(**IMPORT_CONTEXT)
         if self.force_confirm or (wf and wf.confirm_order):
             self._step(orders.filtered(lambda o: o.state in ("draft", "sent")), self._confirm,
                             _("Confirmation failed"))
@@ -59,7 +61,7 @@ class AutoWorkflow:
             except Exception as exc:  # noqa: BLE001
                 order = record if record._name == "sale.order" else record.line_ids.sale_line_ids.order_id
                 order.amazon_workflow_message = "%s: %s" % (label, exc)
-                order.message_post(body=order.amazon_workflow_message)
+                order.message_post(subtype_xmlid="mail.mt_note", body=order.amazon_workflow_message)
         return False
 
     def _confirm(self, orders):

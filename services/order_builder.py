@@ -39,8 +39,12 @@ IMPORT_CONTEXT = {"tracking_disable": True, "mail_create_nolog": True,
 
 
 class OrderBuilder:
+    """Builds as the superuser, whoever started the import (an Amazon / User may
+    start it; partners, products, states and tax twins are then created like
+    the scheduler creates them). Orders are scoped by seller and company."""
+
     def __init__(self, seller, shipped=False):
-        seller = seller.with_context(**IMPORT_CONTEXT)
+        seller = seller.sudo().with_context(**IMPORT_CONTEXT)
         self.seller = seller
         self.env = seller.env
         self.shipped = shipped

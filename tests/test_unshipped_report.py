@@ -189,3 +189,20 @@ class TestUnshippedReport(AmazonCase):
         Request._cron_process_reports()
         Request._cron_process_reports()
         self.assertFalse(self.orders_of([old]))
+
+    def test_plain_amazon_user_runs_the_flow(self):
+        """A user of the Amazon / User group (no manager, no secrets) imports orders."""
+        user = self.env["res.users"].create({
+            "name": "Amazon clerk", "login": "amz_clerk", "company_id": self.company.id,
+            "company_ids": [(6, 0, self.company.ids)],
+            "groups_id": [(6, 0, [self.env.ref("base.group_user").id,
+                                  self.env.ref("amazon_fbm_connector.group_amazon_user").id])]})
+        wizard = self.env["amazon.operation.wizard"].with_user(user).create({
+            "seller_id": self.seller.id, "operation": "fbm_import_unshipped",
+            "marketplace_ids": [(6, 0, self.mp_us.ids)]})
+        request = self.env["amazon.report.request"].with_user(user).browse(wizard.action_execute()["res_id"])
+        request.action_check_status()
+        request.action_check_status()
+        request.action_process_file()
+        self.assertEqual(request.state, "processed", request.message)
+        self.assertEqual(len(self.orders_of(self.refs)), 4)

@@ -15,7 +15,11 @@ from tools.spapi_emulator import Emulator, Scenario  # noqa: E402
 
 @pytest.fixture(autouse=True)
 def _fresh_buckets():
+    # Each test's emulator is a new "Amazon": it knows no earlier access token
+    # (a reused loopback port would otherwise serve a stale cached one).
+    from services.spapi_client import _token_cache
     RateLimiter.reset()
+    _token_cache.clear()
     yield
 
 
