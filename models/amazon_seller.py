@@ -127,9 +127,7 @@ class AmazonSeller(models.Model):
         """The seller's SP-API client (secrets read with sudo, never logged)."""
         self.ensure_one()
         seller = self.sudo()
-        box = _secret_box()
-        secret = box.decrypt(seller.lwa_client_secret_enc) if seller.lwa_client_secret_enc else False
-        token = box.decrypt(seller.refresh_token_enc) if seller.refresh_token_enc else False
+        secret, token = seller.lwa_client_secret, seller.refresh_token
         if not (seller.lwa_client_id and secret and token):
             raise UserError(_("Seller %s lacks its LWA client id, client secret or refresh token.",
                               seller.name))

@@ -75,11 +75,10 @@ class AutoWorkflow:
     def _invoice(self, orders):
         moves = orders._create_invoices()
         if self.workflow.invoice_date_is_order_date:
-            by_order = {o.id: o for o in orders}
             for move in moves:
                 order = move.line_ids.sale_line_ids.order_id[:1]
                 if order:
-                    move.invoice_date = fields.Date.to_date(by_order.get(order.id, order).date_order)
+                    move.invoice_date = fields.Date.to_date(order.date_order)
 
     def _post(self, moves):
         moves.action_post()

@@ -6,7 +6,7 @@ def commit(env):
     """Commit a finished batch, so a killed worker loses at most the next one.
 
     Not inside tests, which own their transaction (Odoo marks the test thread)."""
-    if not getattr(threading.current_thread(), "testing", False):
+    if not in_test_thread():
         env.cr.commit()
 
 

@@ -6,11 +6,6 @@ stock is delivered anyway (its stock goes negative). A lot/serial-tracked
 product needs real lots: its delivery waits for stock and is dispatched by a
 cron once a receipt brings some.
 """
-import logging
-
-_logger = logging.getLogger(__name__)
-
-
 def open_outgoing(orders):
     return orders.picking_ids.filtered(
         lambda p: p.state not in ("done", "cancel") and p.picking_type_code == "outgoing")

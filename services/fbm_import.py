@@ -6,6 +6,8 @@ items. Prices for a whole window cost a constant number of calls (one
 report); ``getOrderItems`` is called only for the few orders a price report
 does not cover yet (orders newer than the report's lag).
 """
+import dataclasses
+
 from .normalize import NormalizeError, from_orders_api, item_from_orders_api
 from .report_parser import apply_prices, index_by_order
 
@@ -76,8 +78,7 @@ def orders_from_headers(headers, prices=None, price_info=None, adapter=None):
             continue
         items = by_order.get(order.order_id)
         if items and _report_matches(header, items):
-            from .report_parser import items_for_order
-            order.items = items_for_order(order.order_id, prices)
+            order.items = [dataclasses.replace(item) for item in items]
         elif adapter is not None:
             try:
                 fill_from_order_items(adapter, order)

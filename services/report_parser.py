@@ -24,12 +24,13 @@ class ParseResult:
 
 
 def read_rows(text):
-    """TSV text -> (header names, iterator of (line number, dict by canonical name))."""
+    """TSV text -> (column index by canonical name, iterator of (line number, dict by
+    canonical name)). An empty document gives an empty index."""
     lines = text.splitlines()
     while lines and not lines[0].strip():
         lines.pop(0)
     if not lines:
-        return [], iter(())
+        return {}, iter(())
     header = [h.strip().lower() for h in lines[0].split("\t")]
     index = {}
     for canonical, aliases in COLUMN_ALIASES.items():
@@ -52,7 +53,7 @@ def read_rows(text):
                     continue
             yield number, {name: cells[pos].strip() if pos < len(cells) else ""
                            for name, pos in index.items()}
-    return header, rows()
+    return index, rows()
 
 
 def _require(row, name, label):
@@ -64,9 +65,9 @@ def _require(row, name, label):
 
 def parse_unshipped(text, marketplace_id=""):
     """GET_FLAT_FILE_ACTIONABLE_ORDER_DATA_SHIPPING: buyer, ship-to, items, no prices."""
-    header, rows = read_rows(text)
+    columns, rows = read_rows(text)
     result = ParseResult()
-    if header and "order_id" not in _present(header):
+    if columns and "order_id" not in columns:
         result.errors.append((1, "", "the file has no order-id column: not an order report"))
         return result
     bad = set()
@@ -115,14 +116,6 @@ def parse_unshipped(text, marketplace_id=""):
     return result
 
 
-def _present(header):
-    present = set()
-    for canonical, aliases in COLUMN_ALIASES.items():
-        if any(alias in header for alias in aliases):
-            present.add(canonical)
-    return present
-
-
 @dataclass
 class PriceRow:
     order_id: str
@@ -137,7 +130,7 @@ class PriceRow:
 
 def parse_all_orders(text):
     """GET_FLAT_FILE_ALL_ORDERS_DATA_BY_ORDER_DATE_GENERAL -> prices by (order, sku)."""
-    header, rows = read_rows(text)
+    _columns, rows = read_rows(text)
     prices, errors = {}, []
     orders = {}
     for number, row in rows:
@@ -227,11 +220,6 @@ def _copy_amounts(item, price, qty, total_qty, last=True, done=()):
         setattr(item, name, value)
     item.asin = item.asin or price.asin
     item.priced = True
-
-
-def items_for_order(order_id, prices):
-    """The price report's items of one order (for Orders API headers, which have none)."""
-    return [Item(**{**price.__dict__}) for (oid, _sku), price in prices.items() if oid == order_id]
 
 
 def index_by_order(prices):
