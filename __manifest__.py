@@ -24,6 +24,5 @@
         "wizards/amazon_operation_wizard_views.xml",
         "views/amazon_menus.xml",
     ],
-    "installable": True,
     "application": True,
 }

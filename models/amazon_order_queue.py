@@ -185,7 +185,7 @@ class AmazonOrderQueue(models.Model):
     @api.model
     def _process_lines(self, lines):
         for queue in lines.queue_id:
-            qlines = lines.filtered(lambda l: l.queue_id == queue)
+            qlines = lines.filtered(lambda l, q=queue: l.queue_id == q)
             queue.state = "in_progress"
             try:
                 queue._process_queue_lines(qlines)

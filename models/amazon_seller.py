@@ -164,7 +164,8 @@ class AmazonSeller(models.Model):
     def _cron_fbm_scheduler(self):
         """Dispatcher of the per-seller FBM schedules (one cron for every seller)."""
         now = fields.Datetime.now()
-        for seller in self.search([]):
+        for seller in self.search(["|", "|", ("fbm_unshipped_auto", "=", True), ("fbm_shipped_auto", "=", True),
+                                    ("fbm_missing_auto", "=", True)]):
             for flow in ("unshipped", "shipped", "missing"):
                 if not seller["fbm_%s_auto" % flow]:
                     continue

@@ -263,9 +263,9 @@ class OrderBuilder:
     def _order_vals(self, order):
         marketplace = self.marketplaces.get(order.marketplace_id)
         if not marketplace:
-            raise BuildError(_("Marketplace %s is not configured for seller %s: add it under "
+            raise BuildError(_("Marketplace %(mp)s is not configured for seller %(seller)s: add it under "
                                "Amazon > Configuration > Marketplaces.",
-                               order.marketplace_id or "?", self.seller.name))
+                               mp=order.marketplace_id or "?", seller=self.seller.name))
         if not order.items:
             raise BuildError(_("Amazon sent no items for this order."))
         if not all(item.priced for item in order.items):
@@ -351,7 +351,7 @@ class OrderBuilder:
         """Add an adjustment line where Odoo's tax computation differs from Amazon's."""
         product = self.seller.adjustment_product_id
         vals = []
-        for so, order in zip(sale_orders, orders):
+        for so, _order in zip(sale_orders, orders):
             rounding = so.currency_id.rounding
             diff = float_round(so.amazon_total - so.amount_total, precision_rounding=rounding)
             if float_compare(diff, 0.0, precision_rounding=rounding) == 0:

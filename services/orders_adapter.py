@@ -49,8 +49,7 @@ class OrdersAdapter:
             page_params = {"NextToken": next_token, "MarketplaceIds": params["MarketplaceIds"]} \
                 if next_token else dict(params)
             payload = self.client.call("getOrders", api.get_orders, **page_params).payload or {}
-            for order in payload.get("Orders", []):
-                yield order
+            yield from payload.get("Orders", [])
             next_token = payload.get("NextToken")
             if not next_token:
                 return

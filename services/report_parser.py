@@ -7,12 +7,10 @@ other rows of the file still count.
 """
 from collections import OrderedDict
 from dataclasses import dataclass, field
-
 from decimal import Decimal
 
 from .const import COLUMN_ALIASES
-from .normalize import (Address, Buyer, Item, NormalizeError, Order, money, parse_bool,
-                        parse_datetime, parse_quantity)
+from .normalize import Address, Buyer, Item, NormalizeError, Order, money, parse_bool, parse_datetime, parse_quantity
 
 
 @dataclass

@@ -80,9 +80,9 @@ class TestOrderBuilder(AmazonCase):
         self.assertEqual(len(so.order_line.filtered(lambda l: l.product_id.default_code in ("SKU-A", "SKU-B", "SKU-C"))), 3)
 
     def test_buyer_seen_twice_one_partner(self):
-        grace = dict(buyer_name="Grace Hopper", buyer_email="grace@marketplace.amazon.com",
-                     address={"AddressLine1": "1 Navy Way", "City": "Arlington", "StateOrRegion": "VA",
-                              "PostalCode": "22201"})
+        grace = {"buyer_name": "Grace Hopper", "buyer_email": "grace@marketplace.amazon.com",
+                     "address": {"AddressLine1": "1 Navy Way", "City": "Arlington", "StateOrRegion": "VA",
+                              "PostalCode": "22201"}}
         a = self.add_us_order(**grace)
         b = self.add_us_order(**grace)
         self.build([a])
@@ -205,6 +205,7 @@ class TestOrderBuilder(AmazonCase):
         ref = self.add_us_order()
         [res] = self.build([ref])
         from psycopg2 import IntegrityError
+
         from odoo.tools import mute_logger
         with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError), self.env.cr.savepoint():
             res.sale_order.copy({"amazon_order_ref": ref, "amazon_seller_id": self.seller.id})

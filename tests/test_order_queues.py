@@ -249,7 +249,7 @@ class TestQueueConcurrency(AmazonCase):
                 "warehouse_id": self.warehouse.id})
             headers = [self.scenario.orders[r]["order"] for r in refs]
             env["amazon.order.queue"]._create_queues(seller, "missing_unshipped", headers)
-            cr.commit()
+            cr.commit()  # pylint: disable=invalid-commit
             seller_id = seller.id
         return seller_id, refs
 
@@ -260,7 +260,7 @@ class TestQueueConcurrency(AmazonCase):
             with mute_logger("odoo.sql_db"), self.registry.cursor() as cr:
                 env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
                 env["amazon.order.queue"]._cron_process_queues()
-                cr.commit()
+                cr.commit()  # pylint: disable=invalid-commit
         except Exception as exc:  # noqa: BLE001
             errors.append(exc)
 

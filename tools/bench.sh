@@ -4,7 +4,7 @@
 #   BENCH_SIZES=100,1000,5000 BENCH_FLOW_N=1000 bash tools/bench.sh [builder|flows|all]
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
-[ "$HAVE_ODOO" = 1 ] || { echo "benchmarks need Odoo at $ODOO_PATH" >&2; exit 1; }
+[ "$HAVE_ODOO" = 1 ] || { echo "benchmarks need Odoo 17: $ODOO_WHY" >&2; exit 1; }
 ensure_python_deps
 bash "$ROOT/tools/pg.sh"
 make_addons_dir

@@ -4,12 +4,11 @@ import os
 import sys
 
 sys.path.insert(0, os.environ["AMAZON_FBM_ROOT"])
-from tools.bench_common import Timer, setup  # noqa: E402
-
 from odoo.addons.amazon_fbm_connector.services.auto_workflow import AutoWorkflow  # noqa: E402
 from odoo.addons.amazon_fbm_connector.services.normalize import from_orders_api  # noqa: E402
 from odoo.addons.amazon_fbm_connector.services.order_builder import OrderBuilder  # noqa: E402
 from odoo.addons.amazon_fbm_connector.tools.spapi_emulator import Scenario  # noqa: E402
+from tools.bench_common import Timer, setup  # noqa: E402
 
 BATCH = 50
 sizes = [int(n) for n in os.environ.get("BENCH_SIZES", "100,1000,5000").split(",")]

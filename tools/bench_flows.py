@@ -9,12 +9,11 @@ import sys
 from datetime import timedelta
 
 sys.path.insert(0, os.environ["AMAZON_FBM_ROOT"])
-from tools.bench_common import Timer, quota_seconds, setup  # noqa: E402
-
 from odoo import fields  # noqa: E402
 from odoo.addons.amazon_fbm_connector.services import report_parser  # noqa: E402
 from odoo.addons.amazon_fbm_connector.services.const import RATE_LIMITS  # noqa: E402
 from odoo.addons.amazon_fbm_connector.tools.spapi_emulator import Emulator, Scenario  # noqa: E402
+from tools.bench_common import Timer, quota_seconds, setup  # noqa: E402
 
 N = int(os.environ.get("BENCH_FLOW_N", "1000"))
 SCALE = 1000.0
@@ -96,7 +95,8 @@ run_queue_flow("shipped", "Shipped", "_import_shipped", "2. Shipped (queues, cro
 run_queue_flow("missing", "Unshipped", "_import_missing_unshipped", "3. Missing unshipped (queues, cron)")
 
 print()
-print("| flow | orders | SP-API calls per 1,000 orders | orders/s end to end | quota time at Amazon's default rates (min) | peak RSS (MB) |")
+print("| flow | orders | SP-API calls per 1,000 orders | orders/s end to end "
+      "| quota time at Amazon's default rates (min) | peak RSS (MB) |")
 print("|---|---:|---:|---:|---:|---:|")
 for flow, n, calls, speed, quota, rss, _detail, _note in rows:
     print("| %s | %d | %.1f | %.1f | %.1f | %.0f |" % (flow, n, calls, speed, quota, rss))

@@ -4,7 +4,7 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 if [ "$HAVE_ODOO" != 1 ]; then
-  echo "No Odoo 17 tree (odoo-bin + .venv) at $ODOO_PATH: see README, Setup." >&2
+  echo "The product needs Odoo 17: $ODOO_WHY. Set ODOO_PATH (README, Setup)." >&2
   exit 1
 fi
 ensure_python_deps

@@ -4,8 +4,9 @@ import sys
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# Slices of Amazon's reference data live in the repository (tests/fixtures/README.md).
 SHARED = os.environ.get("AMAZON_FBM_SPAPI_REFERENCE") or os.path.join(
-    os.path.dirname(ROOT), "shared", "reference", "spapi")
+    ROOT, "tests", "fixtures", "spapi")
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 

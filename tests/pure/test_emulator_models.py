@@ -6,7 +6,6 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import jsonschema
 import pytest
-
 from conftest import shared_path
 
 MODELS = shared_path("models")

@@ -93,7 +93,7 @@ class Scenario:
                     "GiftWrapLevel": "Classic",
                 }
             order_items.append(item)
-            d = lambda k: Decimal(str(spec.get(k, "0")))  # noqa: E731
+            d = lambda k, spec=spec: Decimal(str(spec.get(k, "0")))  # noqa: E731
             total += d("price") + d("shipping") + d("gift_wrap") - d("promotion") - d("shipping_discount")
             if _vat is None:
                 total += d("tax") + d("shipping_tax") + d("gift_wrap_tax") - d("promotion_tax")

@@ -91,9 +91,9 @@ class Emulator:
         with self.lock:
             self.faults["next_report"].append(outcome)
 
-    def add_refresh_token(self, token, client_id=None, roles=ALL_ROLES, revoked=False):
+    def add_refresh_token(self, token, client_id=None, roles=None, revoked=False):
         self.refresh_tokens[token] = {"client_id": client_id or next(iter(self.apps)),
-                                      "roles": set(roles), "revoked": revoked}
+                                      "roles": set(ALL_ROLES if roles is None else roles), "revoked": revoked}
 
     @property
     def url(self):
@@ -257,8 +257,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self, method):
         emu = self.emulator
         parts = urlsplit(self.path)
-        self.query = {k: v for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-        for route_method, pattern, name, operation in self.ROUTES:
+        self.query = dict(parse_qs(parts.query, keep_blank_values=True).items())
+        for route_method, pattern, name, operation in self.ROUTES:  # noqa: B007
             match = re.fullmatch(pattern, parts.path)
             if route_method == method and match:
                 break

@@ -1,0 +1,91 @@
+"""XML and data-file checks that pylint-odoo 9+ no longer carries (OCA moved them
+to its pre-commit hooks): well-formed XML, duplicate record ids, references to
+ids of modules the manifest does not depend on, and data files listed in the
+manifest that exist (and data files that no manifest lists)."""
+import ast
+import csv
+import os
+import pathlib
+import sys
+
+from lxml import etree
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+MODULE = "amazon_fbm_connector"
+
+
+def closure(depends):
+    """The manifest's dependencies and theirs, read from Odoo's addons when known."""
+    odoo = os.environ.get("ODOO_PATH")
+    if not odoo:
+        return None
+    paths = [pathlib.Path(odoo, "addons"), pathlib.Path(odoo, "odoo", "addons")]
+    seen, todo = set(), list(depends)
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for base in paths:
+            manifest = base / name / "__manifest__.py"
+            if manifest.exists():
+                todo.extend(ast.literal_eval(manifest.read_text()).get("depends", []))
+                break
+    return seen
+
+
+def main():
+    manifest = ast.literal_eval((ROOT / "__manifest__.py").read_text())
+    listed = manifest.get("data", []) + manifest.get("demo", [])
+    allowed = closure(manifest.get("depends", []))
+    if allowed is not None:
+        allowed |= {MODULE, "base", "web"}
+    problems, ids = [], {}
+    for name in listed:
+        if not (ROOT / name).exists():
+            problems.append("__manifest__.py: data file %s does not exist" % name)
+    for path in sorted(ROOT.glob("*/*.xml")) + sorted(ROOT.glob("*/*/*.xml")):
+        rel = str(path.relative_to(ROOT))
+        if rel.startswith(("tests/fixtures", "static/", ".venv")):
+            continue
+        if rel.split("/")[0] in ("data", "views", "security", "wizards", "report") and rel not in listed:
+            problems.append("%s: not listed in the manifest" % rel)
+        try:
+            tree = etree.parse(str(path))
+        except etree.XMLSyntaxError as exc:
+            problems.append("%s: invalid XML: %s" % (rel, exc))
+            continue
+        for node in tree.iter("record", "template", "menuitem"):
+            xml_id = node.get("id")
+            if not xml_id:
+                continue
+            if xml_id.startswith(MODULE + "."):
+                problems.append("%s:%s: redundant module name in id %s" % (rel, node.sourceline, xml_id))
+            if "." not in xml_id:
+                key = xml_id
+                if key in ids:
+                    problems.append("%s:%s: duplicate xml id %s (first in %s)" % (rel, node.sourceline, key, ids[key]))
+                ids[key] = rel
+        for node in tree.iter():
+            for attr in ("ref", "parent", "action", "inherit_id", "groups"):
+                for value in (node.get(attr) or "").split(","):
+                    value = value.strip().lstrip("!")
+                    if "." in value and " " not in value and "(" not in value:
+                        module = value.split(".", 1)[0]
+                        if allowed is not None and module not in allowed:
+                            problems.append("%s:%s: %s refers to %s, a module the manifest does not depend on"
+                                            % (rel, node.sourceline, attr, value))
+    for path in sorted(ROOT.glob("security/*.csv")):
+        with path.open() as fh:
+            seen = set()
+            for row in csv.DictReader(fh):
+                if row["id"] in seen:
+                    problems.append("%s: duplicate id %s" % (path.name, row["id"]))
+                seen.add(row["id"])
+    for line in problems:
+        print(line)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
