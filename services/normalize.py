@@ -14,6 +14,7 @@ MONEY_FIELDS = (
     "gift_wrap_tax", "promotion_discount", "promotion_discount_tax",
     "shipping_discount", "shipping_discount_tax",
 )
+DATE_FIELDS = ("purchase_date", "last_update", "ship_by_date", "deliver_by_date")
 
 
 class NormalizeError(ValueError):
@@ -78,6 +79,14 @@ class Order:
     items: list = field(default_factory=list)
     amazon_total: Decimal = None
     last_update: datetime = None
+    # Fields the v2026 Orders API (and some report columns) carry; empty when unknown.
+    ship_by_date: datetime = None
+    deliver_by_date: datetime = None
+    purchase_order_number: str = ""
+    buyer_tax_ids: list = field(default_factory=list)   # business buyer VAT numbers
+    programs: list = field(default_factory=list)        # AMAZON_BUSINESS, PRIME, ...
+    aliases: list = field(default_factory=list)
+    cancellation: dict = field(default_factory=dict)    # {"by", "reason", "requested": bool}
 
     @property
     def priced(self):
@@ -96,7 +105,7 @@ class Order:
 
     def to_dict(self):
         data = dataclasses.asdict(self)
-        for key in ("purchase_date", "last_update"):
+        for key in DATE_FIELDS:
             data[key] = data[key].isoformat() if data[key] else None
         data["amazon_total"] = str(self.amazon_total) if self.amazon_total is not None else None
         for item in data["items"]:
@@ -116,7 +125,7 @@ class Order:
                 raw[key] = Decimal(raw.get(key) or "0")
             items.append(Item(**raw))
         data["items"] = items
-        for key in ("purchase_date", "last_update"):
+        for key in DATE_FIELDS:
             data[key] = parse_datetime(data[key]) if data.get(key) else None
         if data.get("amazon_total") is not None:
             data["amazon_total"] = Decimal(data["amazon_total"])
@@ -196,6 +205,11 @@ def from_orders_api(order, items=None):
             zip=addr.get("PostalCode") or "", country_code=addr.get("CountryCode") or "",
             phone=addr.get("Phone") or ""),
         amazon_total=money(total) if total else None,
+        ship_by_date=parse_datetime(order["LatestShipDate"]) if order.get("LatestShipDate") else None,
+        deliver_by_date=parse_datetime(order["LatestDeliveryDate"]) if order.get("LatestDeliveryDate") else None,
+        purchase_order_number=order.get("PurchaseOrderNumber") or "",
+        buyer_tax_ids=[t for t in [((buyer.get("BuyerTaxInfo") or {}).get("TaxClassifications") or [{}])[0].get("Value")]
+                       if t],
     )
     if items is not None:
         result.items = [item_from_orders_api(it) for it in items]

@@ -294,8 +294,11 @@ class OrderBuilder:
             product = self.products[item.sku]
             taxes = self._taxes(product, fpos, included)
             label = "[%s] %s" % (item.sku, item.title or product.name)
-            lines += self._money_lines(product, label, item.item_price, item.quantity, currency,
-                                       taxes, analytic, seq)
+            item_lines = self._money_lines(product, label, item.item_price, item.quantity, currency,
+                                           taxes, analytic, seq)
+            for line in item_lines:
+                line.update(amazon_order_item_id=item.order_item_id or False, amazon_asin=item.asin or False)
+            lines += item_lines
             seq += 1
             extras["shipping"] += item.shipping_price - item.shipping_discount
             extras["gift_wrap"] += item.gift_wrap_price
@@ -340,6 +343,7 @@ class OrderBuilder:
             "amazon_total": float(order.amazon_total if order.amazon_total is not None
                                   else order.total(included)),
             "amazon_gift_message": gift or False,
+            "amazon_ship_by_date": order.ship_by_date or False,
             "note": gift and _("Gift message: %s", gift) or False,
             "order_line": [(0, 0, line) for line in lines],
         }
