@@ -8,7 +8,10 @@ import os
 import pathlib
 import sys
 
-from lxml import etree
+try:
+    from lxml import etree
+except ImportError:  # the pure-suite venv has no lxml; line numbers are then unknown
+    from xml.etree import ElementTree as etree
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 MODULE = "amazon_fbm_connector"
@@ -52,19 +55,19 @@ def main():
             problems.append("%s: not listed in the manifest" % rel)
         try:
             tree = etree.parse(str(path))
-        except etree.XMLSyntaxError as exc:
+        except getattr(etree, "XMLSyntaxError", getattr(etree, "ParseError", ValueError)) as exc:
             problems.append("%s: invalid XML: %s" % (rel, exc))
             continue
-        for node in tree.iter("record", "template", "menuitem"):
+        for node in [n for tag in ("record", "template", "menuitem") for n in tree.iter(tag)]:
             xml_id = node.get("id")
             if not xml_id:
                 continue
             if xml_id.startswith(MODULE + "."):
-                problems.append("%s:%s: redundant module name in id %s" % (rel, node.sourceline, xml_id))
+                problems.append("%s:%s: redundant module name in id %s" % (rel, getattr(node, 'sourceline', '?'), xml_id))
             if "." not in xml_id:
                 key = xml_id
                 if key in ids:
-                    problems.append("%s:%s: duplicate xml id %s (first in %s)" % (rel, node.sourceline, key, ids[key]))
+                    problems.append("%s:%s: duplicate xml id %s (first in %s)" % (rel, getattr(node, 'sourceline', '?'), key, ids[key]))
                 ids[key] = rel
         for node in tree.iter():
             for attr in ("ref", "parent", "action", "inherit_id", "groups"):
@@ -74,7 +77,7 @@ def main():
                         module = value.split(".", 1)[0]
                         if allowed is not None and module not in allowed:
                             problems.append("%s:%s: %s refers to %s, a module the manifest does not depend on"
-                                            % (rel, node.sourceline, attr, value))
+                                            % (rel, getattr(node, 'sourceline', '?'), attr, value))
     for path in sorted(ROOT.glob("security/*.csv")):
         with path.open() as fh:
             seen = set()
