@@ -11,11 +11,22 @@ class AmazonMarketplace(models.Model):
 
     seller_id = fields.Many2one("amazon.seller", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="seller_id.company_id", store=True)
-    reference_id = fields.Many2one("amazon.marketplace.reference", string="Amazon Marketplace")
+    reference_id = fields.Many2one(
+        "amazon.marketplace.reference", string="Amazon Marketplace",
+        help="Pick the marketplace from Amazon's list, or enter its Amazon marketplace id: "
+             "either way its name, sales channel, country and currency come from Amazon's "
+             "reference data for that id.")
     name = fields.Char(compute="_compute_from_reference", store=True, readonly=False)
     active = fields.Boolean(default=True)
-    amazon_marketplace_id = fields.Char("Marketplace ID", compute="_compute_from_reference",
-                                        store=True, readonly=False)
+    amazon_marketplace_id = fields.Char(
+        "Marketplace ID", compute="_compute_from_reference", store=True, readonly=False,
+        help="Amazon's id of the marketplace (e.g. A1PA6795UKMFR9 for Amazon.de). Orders are "
+             "matched to the marketplace by this id.")
+    sales_channel = fields.Char(
+        compute="_compute_from_reference", store=True, readonly=False,
+        help="How Amazon's reports name this marketplace (e.g. Amazon.de). Filled from "
+             "Amazon's reference data by the marketplace id; set it only for a marketplace "
+             "that the reference data does not know yet.")
     country_id = fields.Many2one("res.country", compute="_compute_from_reference", store=True,
                                  readonly=False)
     currency_id = fields.Many2one("res.currency", compute="_compute_from_reference", store=True,
@@ -39,9 +50,43 @@ class AmazonMarketplace(models.Model):
                 continue
             mp.name = "%s (%s)" % (ref.name, mp.seller_id.name or "") if mp.seller_id else ref.name
             mp.amazon_marketplace_id = ref.amazon_marketplace_id
+            mp.sales_channel = ref.sales_channel
             mp.country_id = ref.country_id
             mp.currency_id = ref.currency_id
             mp.price_includes_tax = ref.price_includes_tax
+
+    @api.onchange("amazon_marketplace_id")
+    def _onchange_amazon_marketplace_id(self):
+        for mp in self:
+            ref = self._reference_for(mp.amazon_marketplace_id)
+            if ref and ref != mp.reference_id:
+                mp.reference_id = ref
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._complete_from_id(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._complete_from_id(vals)
+        return super().write(vals)
+
+    @api.model
+    def _complete_from_id(self, vals):
+        """A marketplace entered by its Amazon id gets the reference data of that id."""
+        if vals.get("amazon_marketplace_id") and not vals.get("reference_id"):
+            vals["amazon_marketplace_id"] = vals["amazon_marketplace_id"].strip()
+            ref = self._reference_for(vals["amazon_marketplace_id"])
+            if ref:
+                vals["reference_id"] = ref.id
+
+    @api.model
+    def _reference_for(self, code):
+        if not code:
+            return self.env["amazon.marketplace.reference"]
+        return self.env["amazon.marketplace.reference"].search(
+            [("amazon_marketplace_id", "=", code.strip())], limit=1)
 
     @api.constrains("amazon_marketplace_id", "name")
     def _check_identity(self):

@@ -6,14 +6,12 @@ from psycopg2.errors import LockNotAvailable, SerializationFailure
 
 from odoo import api, fields, models
 
-from ..services import batching, delivery, errors, fbm_import
-from ..services.auto_workflow import AutoWorkflow
-from ..services.const import UNSHIPPED_STATUSES
-from ..services.order_builder import OrderBuilder
+from ..services import batching, errors, pipeline
+from ..services.const import FLOW_MISSING_UNSHIPPED, FLOW_SHIPPED, UNSHIPPED_STATUSES
 
 _logger = logging.getLogger(__name__)
 CLAIM_BATCH = 50
-FLOWS = [("shipped", "FBM Shipped Orders"), ("missing_unshipped", "FBM Missing Unshipped Orders")]
+FLOWS = [(FLOW_SHIPPED, "FBM Shipped Orders"), (FLOW_MISSING_UNSHIPPED, "FBM Missing Unshipped Orders")]
 
 
 class AmazonOrderQueue(models.Model):
@@ -67,17 +65,17 @@ class AmazonOrderQueue(models.Model):
         return queues
 
     def _price_report_for(self, seller, client, codes, headers, date_from, date_to):
-        if len(headers) <= fbm_import.ITEMS_CALL_THRESHOLD:
+        if len(headers) <= pipeline.ITEMS_CALL_THRESHOLD:
             return None
         return self.env["amazon.price.report"]._request(seller, codes, date_from, date_to, client=client)
 
     @api.model
     def _import_shipped(self, seller, marketplaces, date_from, date_to):
-        return self._import_orders(seller, marketplaces, date_from, date_to, "shipped", ["Shipped"])
+        return self._import_orders(seller, marketplaces, date_from, date_to, FLOW_SHIPPED, ["Shipped"])
 
     @api.model
     def _import_missing_unshipped(self, seller, marketplaces, date_from, date_to):
-        return self._import_orders(seller, marketplaces, date_from, date_to, "missing_unshipped",
+        return self._import_orders(seller, marketplaces, date_from, date_to, FLOW_MISSING_UNSHIPPED,
                                    list(UNSHIPPED_STATUSES))
 
     def _import_orders(self, seller, marketplaces, date_from, date_to, flow, statuses):
@@ -95,11 +93,11 @@ class AmazonOrderQueue(models.Model):
     def _already_handled(self, seller, flow, refs):
         """Orders queued already; for missing-unshipped, also the orders Odoo has.
         (A shipped order Odoo has from the unshipped flow is queued: it gets delivered.)"""
-        line_states = ("pending", "done") if flow == "shipped" else ("pending",)
+        line_states = ("pending", "done") if flow == FLOW_SHIPPED else ("pending",)
         handled = set(self.env["amazon.order.queue.line"].search([
             ("seller_id", "=", seller.id), ("amazon_order_ref", "in", refs),
             ("queue_id.flow", "=", flow), ("state", "in", line_states)]).mapped("amazon_order_ref"))
-        if flow == "missing_unshipped":
+        if flow == FLOW_MISSING_UNSHIPPED:
             handled |= set(self.env["sale.order"].with_context(active_test=False).search([
                 ("amazon_seller_id", "=", seller.id), ("amazon_order_ref", "in", refs),
             ]).mapped("amazon_order_ref"))
@@ -195,33 +193,19 @@ class AmazonOrderQueue(models.Model):
 
     def _process_queue_lines(self, lines):
         seller = self.seller_id
-        shipped = self.flow == "shipped"
-        headers = [json.loads(line.payload) for line in lines]
-        prices, info = self.price_report_id._load() if self.price_report_id else ({}, {})
         adapter = seller._get_client().orders()
+        entries = [pipeline.Entry(line.amazon_order_ref, payload=json.loads(line.payload))
+                   for line in lines]
+        results = pipeline.run(seller, entries, flow=self.flow,
+                               prices=self.price_report_id._price_book(adapter),
+                               marketplaces=self.marketplace_id or None, adapter=adapter)
         by_ref = {line.amazon_order_ref: line for line in lines}
-        orders = []
-        for order, ref, error in fbm_import.orders_from_headers(headers, prices, info, adapter):
-            if error:
-                by_ref[ref]._fail(error)
-            else:
-                orders.append(order)
-        results = OrderBuilder(seller, shipped=shipped).build(orders)
-        SaleOrder = self.env["sale.order"]
-        created = SaleOrder.browse([r.sale_order.id for r in results if r.status == "created"])
-        existing = SaleOrder.browse([r.sale_order.id for r in results if r.status == "existing" and r.sale_order])
-        AutoWorkflow(seller.workflow_id, force_confirm=shipped).run(created)
-        if shipped:
-            # An order imported while unshipped and shipped since: one order, delivered.
-            AutoWorkflow(None, force_confirm=True).run(existing.filtered(lambda o: o.state in ("draft", "sent")))
-            delivery.deliver(created | existing)
-            (created | existing).write({"amazon_status": "Shipped"})
         for res in results:
-            line = by_ref[res.order_id]
-            if res.status in ("created", "existing"):
+            line = by_ref[res.ref]
+            if res.state in ("created", "existing"):
                 line.write({"state": "done", "message": res.message or False,
                             "sale_order_id": res.sale_order.id if res.sale_order else False})
-            elif res.status == "skipped":
+            elif res.state == "skipped":
                 line.write({"state": "skipped", "message": res.message})
             else:
                 line._fail(res.message)

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from odoo import _, fields, models
 
-from ..services import errors, report_parser
+from ..services import errors, pipeline, report_parser
 from ..services.const import REPORT_ALL_ORDERS
 
 _logger = logging.getLogger(__name__)
@@ -34,31 +34,30 @@ class AmazonPriceReport(models.Model):
 
     def _request(self, seller, marketplace_codes, date_from, date_to, client=None):
         client = client or seller._get_client()
-        report_id = client.create_report(REPORT_ALL_ORDERS, marketplace_codes, date_from, date_to)
+        report_id = client.reports().request(REPORT_ALL_ORDERS, marketplace_codes, date_from, date_to)
         return self.create({"seller_id": seller.id, "marketplace_codes": ",".join(marketplace_codes),
                             "date_from": date_from, "date_to": date_to,
                             "amazon_report_id": report_id})
 
     def _poll(self, client=None, timeout_hours=4):
-        """One status check; downloads and parses once DONE. True when final."""
+        """One status check; downloads and parses once done. True when final."""
         self.ensure_one()
         if self.state != "requested":
             return True
         client = client or self.seller_id._get_client()
+        reports = client.reports()
         try:
-            report = client.get_report(self.amazon_report_id)
-            status = report["processingStatus"]
-            if status == "DONE":
-                document = client.get_report_document(report["reportDocumentId"], REPORT_ALL_ORDERS)
-                text = client.download_document(document).text
+            status = reports.status(self.amazon_report_id, REPORT_ALL_ORDERS)
+            if status.state == "done":
+                text = reports.fetch(status.document_id, REPORT_ALL_ORDERS).text
                 prices, info, errs = report_parser.parse_all_orders(text)
                 self.write({"state": "done", "prices_json": json.dumps(
                     report_parser.prices_to_json(prices, info)),
                     "message": _("%(n)s priced items; %(e)s unreadable rows.", n=len(prices), e=len(errs))})
-            elif status == "CANCELLED":
+            elif status.state == "cancelled":
                 self.write({"state": "done", "prices_json": json.dumps({"items": [], "orders": {}}),
                             "message": _("Amazon found no orders in the window.")})
-            elif status == "FATAL":
+            elif status.state == "fatal":
                 self.write({"state": "failed", "message": _("Amazon could not build the price report; "
                                                             "prices come from getOrderItems.")})
             elif self.create_date < fields.Datetime.now() - timedelta(hours=timeout_hours):
@@ -71,3 +70,8 @@ class AmazonPriceReport(models.Model):
         if self.state != "done" or not self.prices_json:
             return {}, {}
         return report_parser.prices_from_json(json.loads(self.prices_json))
+
+    def _price_book(self, adapter=None):
+        """The import pipeline's prices: this report's, then ``adapter``'s getOrderItems."""
+        prices, info = self._load() if self else ({}, {})
+        return pipeline.PriceBook(prices, info, adapter)

@@ -6,11 +6,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.translate import _lt
 
-from ..services import batching, errors, fbm_import, report_parser
-from ..services.auto_workflow import AutoWorkflow
-from ..services.const import REPORT_UNSHIPPED
-from ..services.order_builder import OrderBuilder
-from ..services.spapi_client import decode_document
+from ..services import batching, errors, pipeline, report_parser
+from ..services.const import FLOW_UNSHIPPED, REPORT_UNSHIPPED
 
 _logger = logging.getLogger(__name__)
 BATCH = 50
@@ -97,7 +94,7 @@ class AmazonReportRequest(models.Model):
             client = req.seller_id._get_client()
             codes = req.marketplace_ids.mapped("amazon_marketplace_id")
             try:
-                report_id = client.create_report(REPORT_UNSHIPPED, codes, req.date_from, req.date_to)
+                report_id = client.reports().request(req.report_type, codes, req.date_from, req.date_to)
                 price = self.env["amazon.price.report"]._request(req.seller_id, codes, req.date_from,
                                                                  req.date_to, client=client)
             except errors.AmazonError as exc:
@@ -112,42 +109,41 @@ class AmazonReportRequest(models.Model):
         for req in self.filtered(lambda r: r.state in ("submitted", "in_progress")):
             client = req.seller_id._get_client()
             try:
-                report = client.get_report(req.amazon_report_id)
+                status = client.reports().status(req.amazon_report_id, req.report_type)
                 if req.price_report_id:
                     req.price_report_id._poll(client, req.seller_id.report_timeout_hours)
             except errors.AmazonError as exc:
                 req.message = str(exc)
                 continue
-            req._apply_status(report, client)
+            req._apply_status(status)
         return True
 
-    def _apply_status(self, report, client):
-        status = report["processingStatus"]
+    def _apply_status(self, status):
+        """One ``reports_adapter.ReportStatus`` onto the request."""
         prices_ready = not self.price_report_id or self.price_report_id.state != "requested"
-        if status == "DONE" and prices_ready:
-            self.write({"state": "done", "amazon_document_id": report.get("reportDocumentId"),
+        if status.state == "done" and prices_ready:
+            self.write({"state": "done", "amazon_document_id": status.document_id,
                         "message": _("Amazon finished the report: download or process it.")})
-        elif status == "DONE" or status in ("IN_QUEUE", "IN_PROGRESS"):
+        elif status.state in ("done", "pending"):
             timeout = timedelta(hours=self.seller_id.report_timeout_hours or 4)
             if self.requested_at and fields.Datetime.now() - self.requested_at > timeout:
                 self.write({"state": "cancelled", "message": _(
                     "Amazon did not finish the report within %s hours; it was closed instead of "
                     "being polled forever. Request it again.", self.seller_id.report_timeout_hours)})
             else:
-                self.write({"state": "in_progress", "amazon_document_id": report.get("reportDocumentId")})
-        elif status == "CANCELLED":
+                self.write({"state": "in_progress", "amazon_document_id": status.document_id or False})
+        elif status.state == "cancelled":
             self.write({"state": "cancelled", "message": _(
                 "Amazon found no unshipped orders for these marketplaces and dates: there is "
                 "nothing to import. This is not an error.")})
-        elif status == "FATAL":
-            text = str(FATAL_PLAIN)
-            if report.get("reportDocumentId"):
-                try:
-                    document = client.get_report_document(report["reportDocumentId"], self.report_type)
-                    body = client.download_document(document).text
-                    text = _("Amazon aborted the report (FATAL): %s", body.strip()[:2000])
-                except errors.AmazonError as exc:
-                    text = str(FATAL_PLAIN) + " " + _("(Its error document could not be read: %s)", exc)
+        elif status.state == "fatal":
+            if status.error:
+                text = _("Amazon aborted the report (FATAL): %s", status.error)
+            elif status.error_unreadable:
+                text = str(FATAL_PLAIN) + " " + _("(Its error document could not be read: %s)",
+                                                  status.error_unreadable)
+            else:
+                text = str(FATAL_PLAIN)
             self.write({"state": "fatal", "message": text})
             self.sudo().message_post(subtype_xmlid="mail.mt_note", body=text)
 
@@ -162,17 +158,14 @@ class AmazonReportRequest(models.Model):
             return self.attachment_id
         if self.state not in ("done", "processed") or not self.amazon_document_id:
             raise UserError(_("The report is not ready: use Check Status until it is Done."))
-        client = self.seller_id._get_client()
-        document = client.get_report_document(self.amazon_document_id, self.report_type)
-        download = client.download_document(document)
-        raw = download.raw
-        compression = document.get("compressionAlgorithm") or False
+        document = self.seller_id._get_client().reports().fetch(self.amazon_document_id, self.report_type)
+        compression = document.compression
         self.attachment_id = self.env["ir.attachment"].create({
             "name": "%s-%s.tsv%s" % (self.report_type, self.amazon_report_id, ".gz" if compression else ""),
-            "raw": raw, "res_model": self._name, "res_id": self.id,
+            "raw": document.raw, "res_model": self._name, "res_id": self.id,
             "mimetype": "application/gzip" if compression else "text/tab-separated-values"})
-        self.document_compression = compression
-        self.document_charset = download.charset or False
+        self.document_compression = compression or False
+        self.document_charset = document.charset or False
         return self.attachment_id
 
     def action_process_file(self):
@@ -188,11 +181,10 @@ class AmazonReportRequest(models.Model):
 
     def _process(self):
         attachment = self._fetch_document()
-        text = decode_document(base64.b64decode(attachment.datas), self.document_compression or None,
-                               self.document_charset or None)
-        codes = self.marketplace_ids.mapped("amazon_marketplace_id")
-        single = codes[0] if len(codes) == 1 else ""
-        parsed = report_parser.parse_unshipped(text, single)
+        client = self.seller_id._get_client()
+        text = client.reports().decode(base64.b64decode(attachment.datas), self.document_compression,
+                                       self.document_charset)
+        parsed = report_parser.parse_unshipped(text)
         Line = self.env["amazon.report.request.line"]
         done_refs = set(self.line_ids.filtered(lambda l: l.state in ("created", "existing", "skipped"))
                         .mapped("amazon_order_ref"))
@@ -204,35 +196,19 @@ class AmazonReportRequest(models.Model):
             Line.create(failed_vals)
         if self.price_report_id and self.price_report_id.state == "requested":
             self.price_report_id._poll(timeout_hours=0)
-        prices, info = self.price_report_id._load() if self.price_report_id else ({}, {})
-        client = self.seller_id._get_client()
-        by_channel = {(m.reference_id.sales_channel or "").lower(): m.amazon_marketplace_id
-                      for m in self.marketplace_ids}
-
-        def marketplace_for(order, row):
-            return by_channel.get((row.get("sales_channel") or "").lower(), single)
-
-        todo = [o for o in parsed.orders.values() if o.order_id not in done_refs]
-        builder = OrderBuilder(self.seller_id)
-        workflow = AutoWorkflow(self.seller_id.workflow_id)
+        adapter = client.orders()
+        prices = self.price_report_id._price_book(adapter) if self.price_report_id else \
+            pipeline.PriceBook(adapter=adapter)
+        todo = [pipeline.Entry(o.order_id, order=o) for o in parsed.orders.values()
+                if o.order_id not in done_refs]
         for start in range(0, len(todo), BATCH):
-            chunk = todo[start:start + BATCH]
-            lines, to_build = [], []
-            for order, error in fbm_import.price_orders(chunk, prices, info, client.orders(), marketplace_for):
-                reason = error or fbm_import.classify_unshipped(order, self.date_from)
-                if error:
-                    lines.append({"amazon_order_ref": order.order_id, "state": "failed", "message": error})
-                elif reason:
-                    lines.append({"amazon_order_ref": order.order_id, "state": "skipped", "message": reason})
-                else:
-                    to_build.append(order)
-            results = builder.build(to_build)
-            created = self.env["sale.order"].browse([r.sale_order.id for r in results if r.status == "created"])
-            workflow.run(created)
-            for res in results:
-                lines.append({"amazon_order_ref": res.order_id, "state": res.status,
-                              "message": res.message, "sale_order_id": res.sale_order.id if res.sale_order else False})
-            Line.create([dict(vals, request_id=self.id) for vals in lines])
+            results = pipeline.run(self.seller_id, todo[start:start + BATCH], flow=FLOW_UNSHIPPED,
+                                   prices=prices, marketplaces=self.marketplace_ids, adapter=adapter,
+                                   date_from=self.date_from)
+            Line.create([{"request_id": self.id, "amazon_order_ref": res.ref, "state": res.state,
+                          "message": res.message or False,
+                          "sale_order_id": res.sale_order.id if res.sale_order else False}
+                         for res in results])
             batching.commit(self.env)
         self.write({"state": "processed", "message": _(
             "%(c)s created, %(e)s already present, %(s)s skipped, %(f)s failed.",

@@ -23,6 +23,20 @@ class SaleOrder(models.Model):
          "This Amazon order is already imported for this seller."),
     ]
 
+    # === BUSINESS METHODS ===
+    def _amazon_apply_status(self, statuses):
+        """Amazon's current status of orders Odoo already has (``{order id: status}``),
+        as an import saw them again. Every flow calls this through the import
+        pipeline; steps driven by a status change (e.g. a cancellation) extend it.
+        Returns the orders whose status changed."""
+        changed = self.filtered(lambda so: statuses.get(so.id) and so.amazon_status != statuses[so.id])
+        by_status = {}
+        for order in changed:
+            by_status.setdefault(statuses[order.id], []).append(order.id)
+        for status, ids in by_status.items():
+            self.browse(ids).write({"amazon_status": status})
+        return changed
+
 
 class SaleOrderLine(models.Model):
     _inherit = "sale.order.line"

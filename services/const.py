@@ -27,14 +27,50 @@ REPORT_UNSHIPPED = "GET_FLAT_FILE_ACTIONABLE_ORDER_DATA_SHIPPING"
 REPORT_ALL_ORDERS = "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_ORDER_DATE_GENERAL"
 RESTRICTED_REPORT_TYPES = {REPORT_UNSHIPPED}
 
-REPORT_STATES = ("IN_QUEUE", "IN_PROGRESS", "DONE", "CANCELLED", "FATAL")
+# Reports API ``processingStatus`` -> the life-cycle step our records follow.
+REPORT_STATUS = {
+    "IN_QUEUE": "pending",
+    "IN_PROGRESS": "pending",
+    "DONE": "done",
+    "CANCELLED": "cancelled",   # cancelled, or Amazon had no data for the window
+    "FATAL": "fatal",           # may carry a document with Amazon's error text
+}
+REPORT_STATES = tuple(REPORT_STATUS)
+# reportOptions a report type is always requested with. The Unshipped Orders
+# report has a sales-channel column only when asked (reportType values doc).
+REPORT_OPTIONS = {REPORT_UNSHIPPED: {"ShowSalesChannel": "true"}}
 
 # Restricted data elements of getOrders (buyer and ship-to).
 ORDERS_RESTRICTED_ELEMENTS = ["buyerInfo", "shippingAddress"]
 
 UNSHIPPED_STATUSES = ("Unshipped", "PartiallyShipped")
 SHIPPED_STATUSES = ("Shipped",)
+PARTIALLY_SHIPPED = "PartiallyShipped"
+# Statuses an order of the unshipped report may have and still be imported
+# ("Pending" is how some All Orders report versions name an unshipped order).
+IMPORTABLE_UNSHIPPED_STATUSES = UNSHIPPED_STATUSES + ("Pending",)
 MFN_CHANNEL_VALUES = ("MFN", "Merchant")
+
+# The three FBM flows (queue ``flow`` values and the unshipped report).
+FLOW_UNSHIPPED = "unshipped"
+FLOW_SHIPPED = "shipped"
+FLOW_MISSING_UNSHIPPED = "missing_unshipped"
+
+# Scheduled imports list orders by lastUpdatedAfter from a stored cursor; they
+# start this much before it, so nothing updated around the boundary is missed.
+CURSOR_OVERLAP_MINUTES = 10
+
+# Money fields of a normalised order item (``Decimal``).
+MONEY_FIELDS = (
+    "item_price", "item_tax", "shipping_price", "shipping_tax", "gift_wrap_price",
+    "gift_wrap_tax", "promotion_discount", "promotion_discount_tax",
+    "shipping_discount", "shipping_discount_tax",
+)
+# Those an All Orders report row carries (no promotion / shipping discount tax).
+REPORT_MONEY_FIELDS = (
+    "item_price", "item_tax", "shipping_price", "shipping_tax", "gift_wrap_price",
+    "gift_wrap_tax", "promotion_discount", "shipping_discount",
+)
 
 # Report column names (flat files), with the aliases seen across versions.
 COLUMN_ALIASES = {

@@ -6,6 +6,8 @@ stock is delivered anyway (its stock goes negative). A lot/serial-tracked
 product needs real lots: its delivery waits for stock and is dispatched by a
 cron once a receipt brings some.
 """
+
+
 def open_outgoing(orders):
     return orders.picking_ids.filtered(
         lambda p: p.state not in ("done", "cancel") and p.picking_type_code == "outgoing")
@@ -36,3 +38,30 @@ def deliver(orders):
     if waiting:
         waiting.amazon_waiting_stock = True
     return waiting
+
+
+def deliver_quantities(orders, shipped):
+    """Validate what Amazon already shipped of a partially shipped order.
+
+    ``shipped``: ``{sale.order.line id: quantity shipped}``. Those quantities
+    are delivered; the rest stays to ship in a backorder. Lot/serial-tracked
+    moves are left to the seller (their lots are not known)."""
+    pickings = open_outgoing(orders)
+    if not pickings:
+        return pickings
+    pickings.action_assign()
+    ready = pickings.browse()
+    for picking in pickings:
+        moves = picking.move_ids.filtered(lambda m: m.state not in ("done", "cancel"))
+        for move in moves:
+            qty = shipped.get(move.sale_line_id.id, 0) if move.has_tracking == "none" else 0
+            qty = min(qty, move.product_uom_qty)
+            if move.quantity != qty:
+                move.quantity = qty
+            move.picked = bool(qty)
+        if any(move.picked for move in moves):
+            ready |= picking
+    if ready:
+        ready.with_context(skip_sms=True, skip_expired=True, cancel_backorder=False,
+                           skip_immediate=True)._action_done()
+    return ready

@@ -8,12 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 
+from .const import MONEY_FIELDS
+
 ZERO = Decimal("0")
-MONEY_FIELDS = (
-    "item_price", "item_tax", "shipping_price", "shipping_tax", "gift_wrap_price",
-    "gift_wrap_tax", "promotion_discount", "promotion_discount_tax",
-    "shipping_discount", "shipping_discount_tax",
-)
 DATE_FIELDS = ("purchase_date", "last_update", "ship_by_date", "deliver_by_date")
 
 
@@ -61,6 +58,7 @@ class Item:
     shipping_discount_tax: Decimal = ZERO
     gift_message: str = ""
     priced: bool = False
+    quantity_shipped: int = 0   # what Amazon already shipped of ``quantity``
 
 
 @dataclass
@@ -224,6 +222,7 @@ def item_from_orders_api(it):
         asin=it.get("ASIN") or "",
         title=it.get("Title") or "",
         quantity=parse_quantity(it.get("QuantityOrdered", 0)),
+        quantity_shipped=parse_quantity(it.get("QuantityShipped") or 0, "QuantityShipped"),
         item_price=money(it.get("ItemPrice")),
         item_tax=money(it.get("ItemTax")),
         shipping_price=money(it.get("ShippingPrice")),

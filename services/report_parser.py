@@ -5,11 +5,12 @@ Amazon's header variants (documented, MWS-era, marketplace-specific) all
 parse. One row is one order item; a bad row is reported and skipped, the
 other rows of the file still count.
 """
+import dataclasses
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .const import COLUMN_ALIASES
+from .const import COLUMN_ALIASES, MONEY_FIELDS, REPORT_MONEY_FIELDS
 from .normalize import Address, Buyer, Item, NormalizeError, Order, money, parse_bool, parse_datetime, parse_quantity
 
 
@@ -85,6 +86,7 @@ def parse_unshipped(text, marketplace_id=""):
                     order_id=order_id, marketplace_id=marketplace_id,
                     purchase_date=parse_datetime(row.get("purchase_date")),
                     status="Unshipped", fulfillment_channel="MFN",
+                    sales_channel=row.get("sales_channel", ""),
                     is_business=parse_bool(row.get("is_business")),
                     is_prime=parse_bool(row.get("is_prime")),
                     buyer=Buyer(name=row.get("buyer_name", ""), email=row.get("buyer_email", ""),
@@ -97,7 +99,8 @@ def parse_unshipped(text, marketplace_id=""):
                         country_code=row.get("ship_country", "").upper(),
                         phone=row.get("ship_phone", "") or row.get("buyer_phone", "")),
                 )
-            order.items.append(Item(sku=sku, quantity=qty,
+            shipped = parse_quantity(row.get("quantity_shipped") or "0", "quantity-shipped")
+            order.items.append(Item(sku=sku, quantity=qty, quantity_shipped=min(shipped, qty),
                                     order_item_id=row.get("order_item_id", ""),
                                     title=row.get("title", ""),
                                     gift_message=row.get("gift_message", "")))
@@ -152,6 +155,8 @@ def parse_all_orders(text):
                 shipping_discount=abs(money(row.get("shipping_discount"), "ship-promotion-discount")),
                 priced=True,
             )
+            if row.get("item_status", "").lower() == "shipped":
+                item.quantity_shipped = qty
         except NormalizeError as exc:
             errors.append((number, order_id, str(exc)))
             continue
@@ -161,9 +166,8 @@ def parse_all_orders(text):
         if key in prices:  # several rows for one SKU: add them up
             prev = prices[key]
             prev.quantity += item.quantity
-            for name in ("item_price", "item_tax", "shipping_price", "shipping_tax",
-                         "gift_wrap_price", "gift_wrap_tax", "promotion_discount",
-                         "shipping_discount"):
+            prev.quantity_shipped += item.quantity_shipped
+            for name in REPORT_MONEY_FIELDS:
                 setattr(prev, name, getattr(prev, name) + getattr(item, name))
         else:
             prices[key] = item
@@ -177,8 +181,13 @@ def parse_all_orders(text):
     return prices, orders, errors
 
 
-def apply_prices(order, prices, price_orders):
-    """Copy the price report's amounts onto ``order``'s items; True when all priced."""
+def apply_prices(order, prices, price_orders, by_order=None):
+    """Copy the price report's amounts onto ``order``'s items; True when all priced.
+
+    With ``by_order`` (``index_by_order(prices)``), the report's items of the
+    order that ``order`` lacks are added: the Unshipped Orders report lists
+    only what is left to ship of a partially shipped order, the All Orders
+    report lists every item."""
     info = price_orders.get(order.order_id)
     if info:
         order.status = info["status"] or order.status
@@ -199,6 +208,10 @@ def apply_prices(order, prices, price_orders):
             for idx, item in enumerate(items):
                 _copy_amounts(item, price, item.quantity, total_qty, last=idx == len(items) - 1,
                               done=items[:idx])
+    if by_order and order.items:
+        for price in by_order.get(order.order_id, ()):
+            if price.sku not in by_sku:
+                order.items.append(dataclasses.replace(price))
     return order.priced
 
 
@@ -206,8 +219,7 @@ CENT = Decimal("0.01")
 
 
 def _copy_amounts(item, price, qty, total_qty, last=True, done=()):
-    for name in ("item_price", "item_tax", "shipping_price", "shipping_tax", "gift_wrap_price",
-                 "gift_wrap_tax", "promotion_discount", "shipping_discount"):
+    for name in REPORT_MONEY_FIELDS:
         full = getattr(price, name)
         if qty == total_qty:
             value = full
@@ -228,18 +240,16 @@ def index_by_order(prices):
 
 
 def prices_to_json(prices, price_orders):
-    from .normalize import MONEY_FIELDS
     rows = []
     for (oid, sku), item in prices.items():
         row = {"order_id": oid, "sku": sku, "quantity": item.quantity, "asin": item.asin,
-               "title": item.title}
+               "title": item.title, "quantity_shipped": item.quantity_shipped}
         row.update({k: str(getattr(item, k)) for k in MONEY_FIELDS})
         rows.append(row)
     return {"items": rows, "orders": price_orders}
 
 
 def prices_from_json(data):
-    from .normalize import MONEY_FIELDS
     prices = {}
     for row in data.get("items", []):
         row = dict(row)

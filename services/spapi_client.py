@@ -291,6 +291,10 @@ class SpApiClient:
         from .orders_adapter import OrdersAdapter
         return OrdersAdapter(self)
 
+    def reports(self):
+        from .reports_adapter import ReportsAdapter
+        return ReportsAdapter(self)
+
 
 def decode_document(raw, compression=None, charset=None):
     """Bytes of a report document -> text (gunzip, charset from Content-Type)."""

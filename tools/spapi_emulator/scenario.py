@@ -70,7 +70,7 @@ class Scenario:
                 "OrderItemId": "%014d" % (self._seq * 100 + idx),
                 "Title": spec.get("title", "Product %s" % spec["sku"]),
                 "QuantityOrdered": spec.get("qty", 1),
-                "QuantityShipped": spec.get("qty", 1) if status == "Shipped" else 0,
+                "QuantityShipped": spec.get("qty", 1) if status == "Shipped" else spec.get("shipped", 0),
                 "ItemPrice": money(currency, spec["price"]),
                 "ItemTax": money(currency, spec.get("tax", "0.00")),
                 "ShippingPrice": money(currency, spec.get("shipping", "0.00")),
@@ -97,7 +97,7 @@ class Scenario:
             total += d("price") + d("shipping") + d("gift_wrap") - d("promotion") - d("shipping_discount")
             if _vat is None:
                 total += d("tax") + d("shipping_tax") + d("gift_wrap_tax") - d("promotion_tax")
-        unshipped = 0 if status == "Shipped" else sum(i["QuantityOrdered"] for i in order_items)
+        unshipped = sum(i["QuantityOrdered"] - i["QuantityShipped"] for i in order_items)
         order = {
             "AmazonOrderId": order_id,
             "PurchaseDate": iso(purchase_date),
@@ -202,18 +202,25 @@ class Scenario:
         out.sort(key=lambda e: e["order"]["PurchaseDate"])
         return out
 
-    def unshipped_report(self, entries):
+    def unshipped_report(self, entries, show_sales_channel=False):
+        """Amazon's Unshipped Orders report: the items left to ship; the
+        ``sales-channel`` column only when the request asked for it."""
         header = ["order-id", "order-item-id", "purchase-date", "payments-date", "reporting-date",
                   "promise-date", "days-past-promise", "buyer-email", "buyer-phone-number", "sku",
                   "product-name", "quantity-purchased", "quantity-shipped", "quantity-to-ship",
                   "ship-service-level", "recipient-name", "ship-address-1", "ship-address-2",
                   "ship-address-3", "ship-city", "ship-state", "ship-postal-code", "ship-country",
                   "is-business-order", "purchase-order-number", "price-designation", "is-prime"]
+        if show_sales_channel:
+            header.append("sales-channel")
         rows = ["\t".join(header)]
         for entry in entries:
             o, a = entry["order"], entry["order"]["ShippingAddress"]
             for it in entry["items"]:
+                if it["QuantityShipped"] >= it["QuantityOrdered"]:
+                    continue   # shipped already: not actionable
                 purchase = o["PurchaseDate"].replace("Z", "+00:00")
+                extra = [o["SalesChannel"]] if show_sales_channel else []
                 rows.append("\t".join([
                     o["AmazonOrderId"], it["OrderItemId"], purchase, purchase, purchase,
                     o["LatestShipDate"].replace("Z", "+00:00"), "0", o["BuyerInfo"]["BuyerEmail"],
@@ -222,7 +229,7 @@ class Scenario:
                     "Standard", a.get("Name", ""), a.get("AddressLine1", ""),
                     a.get("AddressLine2", ""), "", a.get("City", ""), a.get("StateOrRegion", ""),
                     a.get("PostalCode", ""), a.get("CountryCode", ""),
-                    "true" if o["IsBusinessOrder"] else "false", "", "", "false"]))
+                    "true" if o["IsBusinessOrder"] else "false", "", "", "false"] + extra))
         return "\n".join(rows) + "\n"
 
     def all_orders_report(self, entries):
@@ -246,7 +253,7 @@ class Scenario:
                     o["AmazonOrderId"], "", o["PurchaseDate"].replace("Z", "+00:00"),
                     o["LastUpdateDate"].replace("Z", "+00:00"), _report_status(o["OrderStatus"]),
                     channel, o["SalesChannel"], "", "Standard", it["Title"], it["SellerSKU"],
-                    it["ASIN"], "Shipped" if o["OrderStatus"] == "Shipped" else "Unshipped",
+                    it["ASIN"], "Shipped" if it["QuantityShipped"] >= it["QuantityOrdered"] else "Unshipped",
                     str(it["QuantityOrdered"]), it["ItemPrice"]["CurrencyCode"],
                     amt(it["ItemPrice"]), amt(it["ItemTax"]), amt(it["ShippingPrice"]),
                     amt(it["ShippingTax"]), amt(gift.get("GiftWrapPrice")),

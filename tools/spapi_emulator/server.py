@@ -180,7 +180,12 @@ class Emulator:
             extra = self.faults.get("extra_unshipped_rows") or []
             if not entries and not extra:
                 return None
-            return self.scenario.unshipped_report(entries) + "".join(row + "\n" for row in extra)
+            # The sales-channel column only when asked (reportOptions ShowSalesChannel);
+            # injected rows are written for the documented header and get its cell.
+            show = str(report["_options"].get("ShowSalesChannel", "")).lower() == "true"
+            if show:
+                extra = [row + "\t" if row.count("\t") == 26 else row for row in extra]
+            return self.scenario.unshipped_report(entries, show) + "".join(row + "\n" for row in extra)
         if report["reportType"] in ALL_ORDERS:
             lag = self.faults["price_report_lag_minutes"]
             if lag:
@@ -387,6 +392,7 @@ class _Handler(BaseHTTPRequestHandler):
             "reportId": report_id, "reportType": data["reportType"],
             "marketplaceIds": data["marketplaceIds"],
             "dataStartTime": data.get("dataStartTime"), "dataEndTime": data.get("dataEndTime"),
+            "_options": data.get("reportOptions") or {},
             "createdTime": iso(datetime.now(timezone.utc)), "processingStatus": "IN_QUEUE",
             "_polls": 0, "_outcome": outcome}
         self._send(202, {"reportId": report_id})

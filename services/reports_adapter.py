@@ -1,0 +1,68 @@
+"""Every Reports API call goes through this adapter (the Orders API has its own).
+
+The Reports API 2021-06-30 life cycle in one place: ``createReport`` with the
+options a report type needs, ``getReport`` mapped onto our four steps
+(``const.REPORT_STATUS``), a FATAL report's error document, and the document
+itself (``getReportDocument``, download, gunzip, charset). Models keep the
+state; they never read Amazon's status words or formats.
+"""
+from dataclasses import dataclass
+
+from . import errors
+from .const import REPORT_OPTIONS, REPORT_STATUS
+from .spapi_client import decode_document
+
+
+@dataclass
+class ReportStatus:
+    """Where a report stands: ``pending``, ``done``, ``cancelled`` or ``fatal``."""
+    state: str
+    document_id: str = ""
+    error: str = ""              # FATAL: Amazon's error document, when it sent one
+    error_unreadable: str = ""   # FATAL: why that document could not be read
+
+
+@dataclass
+class ReportDocument:
+    raw: bytes          # as Amazon sent it (gzip when ``compression``)
+    text: str
+    charset: str = ""
+    compression: str = ""
+
+
+class ReportsAdapter:
+    def __init__(self, client):
+        self.client = client
+
+    def request(self, report_type, marketplace_ids, date_from=None, date_to=None):
+        """createReport; returns Amazon's report id."""
+        return self.client.create_report(report_type, marketplace_ids, date_from, date_to,
+                                         options=REPORT_OPTIONS.get(report_type))
+
+    def status(self, report_id, report_type=None):
+        """getReport -> ``ReportStatus`` (a FATAL report's error text read too)."""
+        report = self.client.get_report(report_id)
+        raw = report.get("processingStatus")
+        state = REPORT_STATUS.get(raw)
+        if state is None:
+            raise errors.AmazonDocumentError(
+                "Amazon answered an unknown report status %r for report %s." % (raw, report_id))
+        result = ReportStatus(state, report.get("reportDocumentId") or "")
+        if state == "fatal" and result.document_id:
+            try:
+                result.error = self.fetch(result.document_id, report_type).text.strip()[:2000]
+            except errors.AmazonError as exc:
+                result.error_unreadable = str(exc)
+        return result
+
+    def fetch(self, document_id, report_type=None):
+        """getReportDocument + download -> ``ReportDocument`` (decoded text)."""
+        document = self.client.get_report_document(document_id, report_type)
+        download = self.client.download_document(document)
+        return ReportDocument(download.raw, download.text, download.charset or "",
+                              document.get("compressionAlgorithm") or "")
+
+    @staticmethod
+    def decode(raw, compression=None, charset=None):
+        """A stored document (bytes as Amazon sent them) -> text."""
+        return decode_document(raw, compression or None, charset or None)
