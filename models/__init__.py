@@ -9,3 +9,4 @@ from . import amazon_report_request
 from . import amazon_order_queue
 from . import stock_picking
 from . import amazon_price_report
+from . import amazon_rate_bucket

@@ -133,11 +133,12 @@ class AmazonSeller(models.Model):
                               seller.name))
         scale = float(self.env["ir.config_parameter"].sudo().get_param(
             "amazon_fbm_connector.rate_scale", "1") or 1)
+        # Token buckets shared by every worker and server of this database:
+        # Amazon counts the seller's calls per application, not per process.
         return SpApiClient(client_id=seller.lwa_client_id, client_secret=secret,
                            refresh_token=token, api_endpoint=seller.api_endpoint,
-                           lwa_endpoint=seller.lwa_endpoint, account_key="seller-%s-%s" % (
-                               self.env.cr.dbname, seller.id),
-                           rate_scale=scale, timeout=30)
+                           lwa_endpoint=seller.lwa_endpoint, rate_scale=scale, timeout=30,
+                           bucket_store=self.env["amazon.rate.bucket"]._store())
 
     def action_test_connection(self):
         self.ensure_one()

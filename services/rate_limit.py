@@ -1,4 +1,16 @@
-"""Token buckets that keep calls under Amazon's per-operation usage plans."""
+"""Token buckets that keep calls under Amazon's per-operation usage plans.
+
+Amazon counts a selling partner's calls per application, whatever process
+makes them. Within one process the buckets are in memory (``TokenBucket``);
+several Odoo workers or servers share theirs through a store
+(``SharedBucket`` + ``PostgresBucketStore``), which the caller injects, so
+this module imports neither Odoo nor a database driver.
+
+The rate a bucket refills at starts from Amazon's default usage plan
+(``const.RATE_LIMITS``) and follows the ``x-amzn-RateLimit-Limit`` header
+Amazon returns: a seller with a higher plan is not slowed to the default.
+"""
+import contextlib
 import threading
 import time
 
@@ -41,26 +53,178 @@ class TokenBucket:
             self.tokens = 0.0
             self._stamp = self._clock()
 
+    def set_rate(self, rate):
+        """Amazon told us the rate it grants (``x-amzn-RateLimit-Limit``)."""
+        with self._lock:
+            self._refill()
+            self.rate = float(rate)
+
+
+class SharedBucket:
+    """A token bucket whose state lives in a store shared by processes.
+
+    Each ``acquire`` is one atomic round trip to the store, which reserves a
+    token and says how long to wait for it (the bucket may go into debt:
+    callers are served in the order they asked, none starves). The wait is
+    slept outside any lock or transaction.
+    """
+
+    def __init__(self, store, key, rate, burst, sleep=time.sleep):
+        self.store = store
+        self.key = key
+        self.rate = float(rate)
+        self.burst = float(burst)
+        self._sleep = sleep
+
+    def acquire(self):
+        wait, rate = self.store.take(self.key, self.rate, self.burst)
+        self.rate = rate
+        if wait > 0:
+            self._sleep(wait)
+        return wait
+
+    def drain(self):
+        self.store.drain(self.key)
+
+    def set_rate(self, rate):
+        rate = float(rate)
+        if abs(rate - self.rate) > 1e-9:
+            self.store.set_rate(self.key, rate)
+            self.rate = rate
+
+
+class PostgresBucketStore:
+    """Buckets in one PostgreSQL table, one row per (account, operation).
+
+    ``cursor_factory()`` returns a context manager giving a cursor of a
+    connection of its own, committed when the block ends (an Odoo
+    ``sql_db.db_connect(db).cursor()``, or a psycopg2 connection wrapper):
+    a token taken is taken at once, whatever becomes of the caller's
+    transaction. Time is the database's clock, the one clock every server
+    shares. The table is ``amazon_rate_bucket`` (an Odoo model creates it;
+    ``ensure_table`` creates it elsewhere).
+    """
+
+    def __init__(self, cursor_factory, name="default"):
+        self.cursor_factory = cursor_factory
+        self.name = name
+
+    @contextlib.contextmanager
+    def _cursor(self):
+        with self.cursor_factory() as cr:
+            # Read committed: under repeatable read (Odoo's default) a bucket
+            # another process updated since our snapshot would be a
+            # serialization failure instead of a wait on its row lock.
+            if not getattr(getattr(cr, "connection", None), "autocommit", False):
+                cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+            yield cr
+
+    def ensure_table(self):
+        with self._cursor() as cr:
+            cr.execute("""
+                CREATE TABLE IF NOT EXISTS amazon_rate_bucket (
+                    id SERIAL PRIMARY KEY, name VARCHAR NOT NULL UNIQUE,
+                    rate DOUBLE PRECISION NOT NULL, burst DOUBLE PRECISION NOT NULL,
+                    tokens DOUBLE PRECISION NOT NULL, stamp DOUBLE PRECISION NOT NULL)""")
+
+    def take(self, key, rate, burst):
+        """Reserve one token; returns (seconds to wait for it, the bucket's rate)."""
+        with self._cursor() as cr:
+            # One statement: the upsert locks the row, refills it from the time
+            # passed, and takes a token (the balance may go below zero).
+            cr.execute("""
+                INSERT INTO amazon_rate_bucket AS b (name, rate, burst, tokens, stamp)
+                     VALUES (%(key)s, %(rate)s, %(burst)s, %(burst)s - 1,
+                             extract(epoch from clock_timestamp()))
+                ON CONFLICT (name) DO UPDATE
+                        SET tokens = LEAST(b.burst, b.tokens + b.rate * GREATEST(
+                                         0, extract(epoch from clock_timestamp()) - b.stamp)) - 1,
+                            stamp = GREATEST(b.stamp, extract(epoch from clock_timestamp()))
+                  RETURNING b.tokens, b.rate""", {"key": key, "rate": rate, "burst": burst})
+            tokens, rate = map(float, cr.fetchone())
+        return (max(0.0, -tokens / rate) if rate > 0 else 0.0), rate
+
+    def drain(self, key):
+        with self._cursor() as cr:
+            cr.execute("""
+                UPDATE amazon_rate_bucket
+                   SET tokens = LEAST(tokens, 0), stamp = extract(epoch from clock_timestamp())
+                 WHERE name = %s""", (key,))
+
+    def set_rate(self, key, rate):
+        with self._cursor() as cr:
+            cr.execute("UPDATE amazon_rate_bucket SET rate = %s WHERE name = %s AND rate != %s",
+                       (rate, key, rate))
+
+    def rows(self, prefix=""):
+        with self._cursor() as cr:
+            cr.execute("SELECT name, rate, burst, tokens FROM amazon_rate_bucket WHERE name LIKE %s",
+                       (prefix + "%",))
+            return cr.fetchall()
+
+    def reset(self, prefix=""):
+        with self._cursor() as cr:
+            cr.execute("DELETE FROM amazon_rate_bucket WHERE name LIKE %s", (prefix + "%",))
+
+
+def connection_cursor_factory(connection):
+    """A ``cursor_factory`` for ``PostgresBucketStore`` over one DB-API connection
+    in autocommit mode (scripts and tools; Odoo passes its own cursors)."""
+    lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def factory():
+        with lock:
+            cr = connection.cursor()
+            try:
+                yield cr
+            finally:
+                cr.close()
+    return factory
+
 
 class RateLimiter:
-    """One bucket per (account, operation), shared by every client of a process."""
+    """One bucket per (account, operation), shared by every client of a process,
+    and by every process when a ``store`` is given.
+
+    A bucket holds one token less than Amazon's burst: our reservation happens
+    a network trip before Amazon counts the call, and that margin absorbs it.
+    """
+
+    HEADROOM = 1
 
     _registry = {}
     _registry_lock = threading.Lock()
 
-    def __init__(self, account_key, scale=1.0, limits=None):
+    def __init__(self, account_key, scale=1.0, limits=None, store=None):
         self.account_key = account_key
         self.scale = float(scale or 1.0)
         self.limits = dict(RATE_LIMITS, **(limits or {}))
+        self.store = store
 
     def bucket(self, operation):
-        key = (self.account_key, operation, self.scale)
+        key = (self.account_key, operation, self.scale, self.store.name if self.store else None)
         with self._registry_lock:
             bucket = self._registry.get(key)
             if bucket is None:
                 rate, burst = self.limits.get(operation, (1.0, 5))
-                bucket = self._registry[key] = TokenBucket(rate * self.scale, burst)
+                burst = max(1, burst - self.HEADROOM)
+                if self.store is not None:
+                    bucket = SharedBucket(self.store, "%s:%s:%g" % (self.account_key, operation, self.scale),
+                                          rate * self.scale, burst)
+                else:
+                    bucket = TokenBucket(rate * self.scale, burst)
+                self._registry[key] = bucket
             return bucket
+
+    def follow_header(self, operation, header_value):
+        """Apply Amazon's ``x-amzn-RateLimit-Limit`` (requests per second) to the bucket."""
+        try:
+            rate = float(header_value)
+        except (TypeError, ValueError):
+            return
+        if rate > 0:
+            self.bucket(operation).set_rate(rate * self.scale)
 
     @classmethod
     def reset(cls):

@@ -35,6 +35,7 @@ _logger = logging.getLogger(__name__)
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
 Download = collections.namedtuple("Download", "raw text charset")
+DOWNLOAD_ATTEMPTS = 3
 _token_cache = TTLCache(maxsize=256, ttl=3000)
 _token_lock = threading.Lock()
 
@@ -123,7 +124,7 @@ class SpApiClient:
 
     def __init__(self, *, client_id, client_secret, refresh_token, api_endpoint,
                  lwa_endpoint=None, account_key=None, timeout=30.0, rate_scale=1.0,
-                 max_retries=6, backoff_cap=60.0, sleep=time.sleep):
+                 max_retries=6, backoff_cap=60.0, sleep=time.sleep, bucket_store=None):
         self.credentials = {
             "lwa_app_id": client_id,
             "lwa_client_secret": client_secret,
@@ -137,11 +138,13 @@ class SpApiClient:
         self.max_retries = max_retries
         self.backoff_cap = backoff_cap
         self._sleep = sleep
-        key = account_key or hashlib.sha256(
-            ("%s|%s" % (self.api_endpoint, refresh_token)).encode()).hexdigest()[:16]
-        self.limiter = RateLimiter(key, scale=rate_scale)
+        # Amazon's quotas are per selling partner and application, in one region.
+        key = account_key or quota_key(self.api_endpoint, client_id, refresh_token)
+        self.limiter = RateLimiter(key, scale=rate_scale, store=bucket_store)
         self.calls = collections.Counter()
         self.throttled = collections.Counter()
+        self.quota_wait = 0.0
+        self.damaged_downloads = 0
         self._lwa_class = _lwa_client_class(self.lwa_endpoint, timeout)
         self._apis = {}
 
@@ -180,10 +183,12 @@ class SpApiClient:
         base = 1.0 / bucket.rate
         last = None
         for attempt in range(self.max_retries + 1):
-            bucket.acquire()
+            self.quota_wait += bucket.acquire()
             self.calls[operation] += 1
             try:
-                return fn(*args, **kwargs)
+                result = fn(*args, **kwargs)
+                self._follow_rate(operation, getattr(result, "headers", None))
+                return result
             except AuthorizationError as exc:
                 message = LWA_MESSAGES.get(exc.error_code, "Amazon login (LWA) failed: %s" % (exc.message or exc.error_code))
                 raise errors.AmazonAuthError(message, operation=operation, status=exc.status_code,
@@ -192,6 +197,7 @@ class SpApiClient:
                 status = getattr(exc, "code", None)
                 amazon_code = getattr(exc, "amzn_code", None)
                 text = getattr(exc, "message", "") or ""
+                self._follow_rate(operation, getattr(exc, "headers", None))
                 if status == 429:
                     self.throttled[operation] += 1
                     bucket.drain()
@@ -227,6 +233,14 @@ class SpApiClient:
             if attempt < self.max_retries:
                 self._sleep(self._backoff(attempt, base))
         raise last
+
+    def _follow_rate(self, operation, headers):
+        """Amazon says in ``x-amzn-RateLimit-Limit`` the rate it grants this seller."""
+        if headers is None or operation == "downloadDocument":
+            return
+        value = headers.get("x-amzn-RateLimit-Limit") if hasattr(headers, "get") else None
+        if value:
+            self.limiter.follow_header(operation, value)
 
     def _forget_token(self):
         parts = urlsplit(self.lwa_endpoint)
@@ -281,11 +295,25 @@ class SpApiClient:
                     [{"code": "DownloadFailed", "message": "HTTP %s" % response.status_code}],
                     headers=response.headers)
             return response
-        response = self.call("downloadDocument", fetch)
-        raw = response.content
-        charset = getattr(response, "charset_encoding", None)
-        text = decode_document(raw, document.get("compressionAlgorithm"), charset)
-        return Download(raw, text, charset)
+        last = None
+        for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
+            response = self.call("downloadDocument", fetch)
+            raw = response.content
+            charset = getattr(response, "charset_encoding", None)
+            try:
+                text = decode_document(raw, document.get("compressionAlgorithm"), charset)
+            except errors.AmazonDocumentError as exc:
+                # A download cut short is a transport accident: the document
+                # itself is whole, so fetch it again rather than do without it.
+                last = exc
+                self.damaged_downloads += 1
+                _logger.warning("Report document download %d of %d was damaged (%s bytes); "
+                                "downloading it again.", attempt, DOWNLOAD_ATTEMPTS, len(raw))
+                continue
+            return Download(raw, text, charset)
+        raise errors.AmazonDocumentError(
+            "%s It was downloaded %d times and was damaged each time."
+            % (last, DOWNLOAD_ATTEMPTS)) from None
 
     def orders(self):
         from .orders_adapter import OrdersAdapter
@@ -294,6 +322,13 @@ class SpApiClient:
     def reports(self):
         from .reports_adapter import ReportsAdapter
         return ReportsAdapter(self)
+
+
+def quota_key(api_endpoint, client_id, refresh_token):
+    """Who Amazon counts calls for: one selling partner (refresh token) and
+    application (client id) in one region (endpoint). Hashed: never a secret."""
+    raw = "|".join((api_endpoint.rstrip("/"), client_id or "", refresh_token or ""))
+    return hashlib.sha256(raw.encode()).hexdigest()[:24]
 
 
 def decode_document(raw, compression=None, charset=None):
@@ -318,6 +353,8 @@ def decode_document(raw, compression=None, charset=None):
         except UnicodeDecodeError:
             pass
     encoding = resolve_character_code(None, fallback="iso-8859-1", response_charset_encoding=charset)
+    if encoding.lower().replace("-", "_") in ("shift_jis", "sjis", "x_sjis"):
+        encoding = "cp932"   # Amazon JP labels Windows-31J text as Shift_JIS
     try:
         return body.decode(encoding)
     except (UnicodeDecodeError, LookupError) as exc:

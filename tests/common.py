@@ -79,6 +79,8 @@ class AmazonCase(TransactionCase):
         super().setUp()
         self.emulator.reset_state()
         RateLimiter.reset()
+        # The emulator's buckets are full again: so are ours (shared in the database).
+        self.env["amazon.rate.bucket"]._store().reset()
         _token_cache.clear()   # the emulator forgot its access tokens
 
     # ------------------------------------------------------------- helpers

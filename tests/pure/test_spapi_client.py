@@ -155,10 +155,30 @@ def test_truncated_and_other_charset_documents(client, emulator):
     report = wait_done(client, client.create_report(REPORT_ALL_ORDERS, ["ATVPDKIKX0DER"]))
     text = client.download_document(client.get_report_document(report["reportDocumentId"])).text
     assert "Crème brûlée" in text
-    emulator.faults["truncate_documents"] = True
+    emulator.faults["truncate_documents"] = True     # damaged at the source: every download
     report = wait_done(client, client.create_report(REPORT_ALL_ORDERS, ["ATVPDKIKX0DER"]))
-    with pytest.raises(errors.AmazonDocumentError, match="cut short"):
+    with pytest.raises(errors.AmazonDocumentError, match="cut short.*3 times"):
         client.download_document(client.get_report_document(report["reportDocumentId"]))
+
+
+def test_download_cut_short_is_downloaded_again(client, emulator):
+    report = wait_done(client, client.create_report(REPORT_ALL_ORDERS, ["ATVPDKIKX0DER"]))
+    document = client.get_report_document(report["reportDocumentId"])
+    emulator.faults["truncate_downloads"] = 2
+    download = client.download_document(document)
+    prices, _info, errs = report_parser.parse_all_orders(download.text)
+    assert not errs and len({oid for oid, _sku in prices}) == len(emulator.scenario.orders)
+    assert emulator.calls["download"] == 3 and client.damaged_downloads == 2
+
+
+def test_cp932_document_labelled_shift_jis(client, emulator):
+    emulator.faults["charset"] = "cp932"
+    emulator.scenario.add_order(items=[{"sku": "JP-①", "qty": 1, "price": "300", "title": "抹茶 ① セット"}])
+    report = wait_done(client, client.create_report(REPORT_ALL_ORDERS, ["ATVPDKIKX0DER"]))
+    for doc in emulator.documents.values():
+        doc["charset"] = "Shift_JIS"     # the label Amazon JP puts on Windows-31J text
+    text = client.download_document(client.get_report_document(report["reportDocumentId"])).text
+    assert "抹茶 ① セット" in text and "JP-①" in text
 
 
 def test_calls_are_counted(client):

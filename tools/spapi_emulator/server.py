@@ -72,19 +72,45 @@ class Emulator:
             self.reports = {}
             self.documents = {}
             self.buckets = {}
+            self.usage_plans = {}        # (refresh token or None, operation) -> (rate, burst)
             self.calls = collections.Counter()
             self.throttled = collections.Counter()
             self.faults = {"server_errors": collections.Counter(), "latency": 0.0,
-                           "truncate_documents": False, "charset": "UTF-8",
+                           "truncate_documents": False, "truncate_downloads": 0,
+                           "charset": "UTF-8",
                            "next_report": collections.deque(), "gzip": True,
                            "price_report_lag_minutes": 0, "call_log": False}
             self.call_times = collections.defaultdict(list)
+            self.throttle_times = collections.defaultdict(list)
             self._next_id = 50000
+
+    def reset_quota(self):
+        """Full buckets and zero counters, keeping reports and documents."""
+        with self.lock:
+            self.buckets = {}
+            self.calls = collections.Counter()
+            self.throttled = collections.Counter()
+            self.call_times = collections.defaultdict(list)
+            self.throttle_times = collections.defaultdict(list)
 
     def fail_next(self, operation, count=1, status=503):
         """The next ``count`` calls of ``operation`` answer ``status``."""
         with self.lock:
             self.faults["server_errors"][(operation, status)] += count
+
+    def set_usage_plan(self, operation, rate, burst=None, refresh_token=None):
+        """Grant a seller (or everyone) another usage plan for ``operation``; Amazon
+        then says the rate in ``x-amzn-RateLimit-Limit``."""
+        with self.lock:
+            burst = USAGE_PLANS[operation][1] if burst is None else burst
+            self.usage_plans[(refresh_token, operation)] = (rate, burst)
+            for key in [k for k in self.buckets if k[1] == operation]:
+                del self.buckets[key]
+
+    def plan(self, principal, operation):
+        with self.lock:
+            return (self.usage_plans.get((principal, operation))
+                    or self.usage_plans.get((None, operation)) or USAGE_PLANS[operation])
 
     def script_next_report(self, outcome):
         """``DONE`` (default), ``FATAL``, ``FATAL_WITH_DOCUMENT``, ``CANCELLED`` or ``STUCK``."""
@@ -223,6 +249,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("x-amzn-RequestId", secrets.token_hex(8))
+        if getattr(self, "rate_limit_header", None):
+            # Amazon's usage plan for this seller and operation, unscaled.
+            self.send_header("x-amzn-RateLimit-Limit", self.rate_limit_header)
         for key, value in (headers or {}).items():
             self.send_header(key, value)
         self.end_headers()
@@ -261,6 +290,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self, method):
         emu = self.emulator
+        self.rate_limit_header = None
         parts = urlsplit(self.path)
         self.query = dict(parse_qs(parts.query, keep_blank_values=True).items())
         for route_method, pattern, name, operation in self.ROUTES:  # noqa: B007
@@ -284,14 +314,15 @@ class _Handler(BaseHTTPRequestHandler):
             principal = self._authorize(parts.path, operation)
             if principal is None:
                 return None
+            self.rate_limit_header = "%g" % emu.plan(principal, operation)[0]
             if emu.enforce_limits and not self._take(principal, operation):
                 with emu.lock:
                     emu.throttled[operation] += 1
-                rate, _burst = USAGE_PLANS[operation]
+                    emu.throttle_times[operation].append(time.monotonic())
                 return self._send(429, {"errors": [{
                     "code": "QuotaExceeded",
                     "message": "You exceeded your quota for the requested resource.",
-                    "details": ""}]}, headers={"x-amzn-RateLimit-Limit": str(rate)})
+                    "details": ""}]})
             self.principal = principal
         with emu.lock:
             return getattr(self, "h_" + name)(**match.groupdict())
@@ -302,7 +333,7 @@ class _Handler(BaseHTTPRequestHandler):
             key = (principal, operation)
             bucket = emu.buckets.get(key)
             if bucket is None:
-                rate, burst = USAGE_PLANS[operation]
+                rate, burst = emu.plan(principal, operation)
                 bucket = emu.buckets[key] = _Bucket(rate * emu.rate_scale, burst)
             return bucket.take()
 
@@ -420,11 +451,19 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, body)
 
     def h_download(self, id):
-        doc = self.emulator.documents.get(id)
+        emu = self.emulator
+        doc = emu.documents.get(id)
         if not doc:
             return self._send(403, raw=b"<Error><Code>AccessDenied</Code></Error>",
                               content_type="application/xml")
-        self._send(200, raw=doc["body"], content_type="text/plain; charset=%s" % doc["charset"])
+        body = doc["body"]
+        if emu.faults["truncate_downloads"] > 0:
+            # The transfer is cut short; the stored document stays whole.
+            emu.faults["truncate_downloads"] -= 1
+            emu.calls["truncatedDownload"] += 1
+            body = body[: max(10, len(body) // 2)]
+        emu.calls["download"] += 1
+        self._send(200, raw=body, content_type="text/plain; charset=%s" % doc["charset"])
 
     def _order_view(self, entry, path):
         order = dict(entry["order"])
