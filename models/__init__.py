@@ -2,11 +2,16 @@ from . import amazon_sequence_mixin
 from . import amazon_marketplace_reference
 from . import amazon_sale_workflow
 from . import amazon_seller
+from . import amazon_seller_overview
 from . import amazon_marketplace
+from . import amazon_marketplace_dashboard
 from . import amazon_product_mapping
 from . import sale_order
+from . import sale_order_workspace
 from . import amazon_report_request
+from . import amazon_report_request_display
 from . import amazon_order_queue
+from . import amazon_order_queue_display
 from . import stock_picking
 from . import amazon_price_report
 from . import amazon_rate_bucket

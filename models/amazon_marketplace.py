@@ -9,14 +9,16 @@ class AmazonMarketplace(models.Model):
     _description = "Amazon Marketplace of a Seller"
     _inherit = ["analytic.mixin"]
 
-    seller_id = fields.Many2one("amazon.seller", required=True, ondelete="cascade", index=True)
+    seller_id = fields.Many2one("amazon.seller", required=True, ondelete="cascade", index=True,
+                                help="The seller account that sells on this marketplace.")
     company_id = fields.Many2one(related="seller_id.company_id", store=True)
     reference_id = fields.Many2one(
         "amazon.marketplace.reference", string="Amazon Marketplace",
         help="Pick the marketplace from Amazon's list, or enter its Amazon marketplace id: "
              "either way its name, sales channel, country and currency come from Amazon's "
              "reference data for that id.")
-    name = fields.Char(compute="_compute_from_reference", store=True, readonly=False)
+    name = fields.Char(compute="_compute_from_reference", store=True, readonly=False,
+                       help="The marketplace's name, as Amazon's reports write it (e.g. Amazon.de).")
     active = fields.Boolean(default=True)
     amazon_marketplace_id = fields.Char(
         "Marketplace ID", compute="_compute_from_reference", store=True, readonly=False,
@@ -28,16 +30,25 @@ class AmazonMarketplace(models.Model):
              "Amazon's reference data by the marketplace id; set it only for a marketplace "
              "that the reference data does not know yet.")
     country_id = fields.Many2one("res.country", compute="_compute_from_reference", store=True,
-                                 readonly=False)
+                                 readonly=False, help="The country of the marketplace.")
     currency_id = fields.Many2one("res.currency", compute="_compute_from_reference", store=True,
-                                  readonly=False)
-    price_includes_tax = fields.Boolean(compute="_compute_from_reference", store=True,
-                                        readonly=False)
+                                  readonly=False, help="The currency Amazon's buyers pay in here.")
+    price_includes_tax = fields.Boolean("Prices Include Tax", compute="_compute_from_reference",
+                                        store=True, readonly=False,
+                                        help="Amazon's prices include VAT/GST here (EU, UK, JP...): "
+                                             "orders use tax-included prices.")
     warehouse_id = fields.Many2one("stock.warehouse", string="FBM Warehouse",
-                                   domain="[('company_id', '=', company_id)]")
-    pricelist_id = fields.Many2one("product.pricelist")
-    tag_ids = fields.Many2many("crm.tag", string="Order Tags")
-    team_id = fields.Many2one("crm.team", string="Sales Team")
+                                   domain="[('company_id', '=', company_id)]",
+                                   help="The warehouse you ship this marketplace's orders from.")
+    pricelist_id = fields.Many2one("product.pricelist",
+                                   help="The pricelist set on the orders (empty: one in the "
+                                        "marketplace's currency is used).")
+    tag_ids = fields.Many2many("crm.tag", string="Order Tags",
+                               help="Tags put on every order of this marketplace.")
+    team_id = fields.Many2one("crm.team", string="Sales Team",
+                              help="The sales team of the orders, for your sales reports.")
+    analytic_distribution = fields.Json(
+        help="The analytic accounts the orders' lines are booked to.")
 
     _sql_constraints = [("seller_marketplace_uniq", "unique(seller_id, amazon_marketplace_id)",
                          "This marketplace is already configured for the seller.")]
@@ -48,7 +59,7 @@ class AmazonMarketplace(models.Model):
             ref = mp.reference_id
             if not ref:
                 continue
-            mp.name = "%s (%s)" % (ref.name, mp.seller_id.name or "") if mp.seller_id else ref.name
+            mp.name = ref.sales_channel or ref.name
             mp.amazon_marketplace_id = ref.amazon_marketplace_id
             mp.sales_channel = ref.sales_channel
             mp.country_id = ref.country_id
@@ -87,6 +98,11 @@ class AmazonMarketplace(models.Model):
             return self.env["amazon.marketplace.reference"]
         return self.env["amazon.marketplace.reference"].search(
             [("amazon_marketplace_id", "=", code.strip())], limit=1)
+
+    @api.depends("name", "seller_id.name")
+    def _compute_display_name(self):
+        for mp in self:
+            mp.display_name = "%s — %s" % (mp.name, mp.seller_id.name) if mp.seller_id.name else mp.name
 
     @api.constrains("amazon_marketplace_id", "name")
     def _check_identity(self):

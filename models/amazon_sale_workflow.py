@@ -8,13 +8,20 @@ class AmazonSaleWorkflow(models.Model):
     _name = "amazon.sale.workflow"
     _description = "Amazon Auto Sales Workflow"
 
-    name = fields.Char(required=True, translate=True)
+    name = fields.Char(required=True, translate=True,
+                       help="A name that says what the workflow does, e.g. 'Confirm and invoice'.")
     active = fields.Boolean(default=True)
-    company_id = fields.Many2one("res.company", default=lambda self: self.env.company)
-    confirm_order = fields.Boolean(default=True)
-    create_invoice = fields.Boolean()
-    validate_invoice = fields.Boolean(string="Post Invoice")
-    register_payment = fields.Boolean()
+    company_id = fields.Many2one("res.company", default=lambda self: self.env.company,
+                                 help="The company whose sellers may use this workflow "
+                                      "(empty: every company).")
+    confirm_order = fields.Boolean(default=True,
+                                   help="Confirm each imported order: Odoo reserves the stock and "
+                                        "creates its delivery.")
+    create_invoice = fields.Boolean(help="Create the customer invoice of each confirmed order.")
+    validate_invoice = fields.Boolean(string="Post Invoice",
+                                      help="Post the invoice, so it is booked in your accounting.")
+    register_payment = fields.Boolean(help="Mark the invoice paid: Amazon collected the money "
+                                           "and pays it out to you.")
     payment_journal_id = fields.Many2one(
         "account.journal", domain="[('type', 'in', ('bank', 'cash'))]",
         help="Journal of the payment registered for Amazon's settlement.")

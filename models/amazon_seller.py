@@ -24,69 +24,131 @@ class AmazonSeller(models.Model):
     _description = "Amazon Seller Account"
     _inherit = ["mail.thread"]
 
-    name = fields.Char(required=True, tracking=True)
+    name = fields.Char(required=True, tracking=True,
+                       help="Your name for this Amazon seller account, e.g. 'My US store'.")
     active = fields.Boolean(default=True)
-    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company,
+                                 help="The Odoo company that receives this seller's orders.")
     region = fields.Selection([("na", "North America"), ("eu", "Europe"), ("fe", "Far East")],
-                              required=True, default="na", tracking=True)
-    merchant_id = fields.Char("Merchant (Seller) ID", tracking=True)
-    lwa_client_id = fields.Char("LWA Client ID", tracking=True)
+                              required=True, default="na", tracking=True,
+                              help="The Amazon region of the seller's marketplaces; it decides "
+                                   "which Amazon server Odoo talks to.")
+    merchant_id = fields.Char("Merchant (Seller) ID", tracking=True,
+                              help="Your Merchant Token, shown in Seller Central under "
+                                   "Settings > Account Info > Merchant Token.")
+    lwa_client_id = fields.Char("LWA Client ID", tracking=True,
+                                help="The 'Client identifier' of your SP-API app "
+                                     "(Seller Central > Develop Apps > View LWA credentials).")
     lwa_client_secret = fields.Char("LWA Client Secret", compute="_compute_secrets",
-                                    inverse="_inverse_lwa_client_secret", groups=MANAGER)
+                                    inverse="_inverse_lwa_client_secret", groups=MANAGER,
+                                    help="The 'Client secret' of your SP-API app. Amazon rotates it "
+                                         "every 180 days: paste the new one here. Stored encrypted.")
     refresh_token = fields.Char(compute="_compute_secrets", inverse="_inverse_refresh_token",
-                                groups=MANAGER)
+                                groups=MANAGER,
+                                help="The refresh token you got when you authorised the app for "
+                                     "this seller account (starts with 'Atzr|'). Stored encrypted.")
     lwa_client_secret_enc = fields.Char(copy=False, groups=MANAGER)
     refresh_token_enc = fields.Char(copy=False, groups=MANAGER)
     api_endpoint = fields.Char("SP-API Endpoint", compute="_compute_endpoints", store=True,
                                readonly=False, help="Defaults from the region; any base URL "
                                "is accepted (sandbox, or an emulator on http://127.0.0.1:PORT).")
     lwa_endpoint = fields.Char("LWA Endpoint", compute="_compute_endpoints", store=True,
-                               readonly=False)
-    marketplace_ids = fields.One2many("amazon.marketplace", "seller_id")
-    sku_mapping_ids = fields.One2many("amazon.product.mapping", "seller_id", string="SKU Mappings")
+                               readonly=False,
+                               help="Where Odoo gets access tokens (Login with Amazon). Leave the "
+                                    "default unless you test against a sandbox or an emulator.")
+    marketplace_ids = fields.One2many("amazon.marketplace", "seller_id",
+                                      help="The Amazon marketplaces this seller sells on, and where "
+                                           "their orders land in Odoo.")
+    sku_mapping_ids = fields.One2many("amazon.product.mapping", "seller_id", string="SKU Mappings",
+                                      help="Amazon SKUs that differ from the product's Internal "
+                                           "Reference in Odoo.")
     create_product_if_missing = fields.Boolean(
-        help="Create a product when an order brings an unknown SKU; otherwise the order is "
+        "Create Unknown Products", help="Create a product when an order brings an unknown SKU; otherwise the order is "
              "not imported and says which SKU is missing.")
     use_odoo_sequence = fields.Boolean(
-        help="Name imported orders with Odoo's sequence instead of prefix + Amazon order id.")
-    order_prefix = fields.Char(default="AMZ-")
-    workflow_id = fields.Many2one("amazon.sale.workflow", string="Auto Workflow")
-    import_days = fields.Integer(default=30, help="How far back the unshipped import looks.")
+        "Use Odoo's Order Numbers", help="Name imported orders with Odoo's sequence instead of prefix + Amazon order id.")
+    order_prefix = fields.Char(default="AMZ-",
+                               help="Imported orders are named this prefix + the Amazon order id, "
+                                    "e.g. AMZ-111-1234567-1234567.")
+    workflow_id = fields.Many2one("amazon.sale.workflow", string="Auto Workflow",
+                                  help="What Odoo does with each imported order: confirm it, "
+                                       "invoice it, post the invoice, register the payment.")
+    import_days = fields.Integer("Look Back (Days)", default=30,
+                                 help="How many days back an import looks for orders.")
     shipping_product_id = fields.Many2one(
         "product.product", default=lambda self: self.env.ref(
-            "amazon_fbm_connector.product_amazon_shipping", raise_if_not_found=False))
+            "amazon_fbm_connector.product_amazon_shipping", raise_if_not_found=False),
+        help="The service product of the shipping line Amazon's buyer paid.")
     gift_wrap_product_id = fields.Many2one(
         "product.product", default=lambda self: self.env.ref(
-            "amazon_fbm_connector.product_amazon_gift_wrap", raise_if_not_found=False))
+            "amazon_fbm_connector.product_amazon_gift_wrap", raise_if_not_found=False),
+        help="The service product of the gift wrap line.")
     discount_product_id = fields.Many2one(
         "product.product", string="Promotion Product", default=lambda self: self.env.ref(
-            "amazon_fbm_connector.product_amazon_promotion", raise_if_not_found=False))
+            "amazon_fbm_connector.product_amazon_promotion", raise_if_not_found=False),
+        help="The product of the discount line of Amazon promotions.")
     adjustment_product_id = fields.Many2one(
         "product.product", string="Tax/Rounding Adjustment Product", default=lambda self: self.env.ref(
             "amazon_fbm_connector.product_amazon_adjustment", raise_if_not_found=False),
         help="Carries the difference between Odoo's computed taxes and the tax Amazon charged "
              "(e.g. US marketplace facilitator tax), so totals match Amazon to the cent.")
-    queue_size = fields.Integer("Orders per Queue", default=50)
-    report_timeout_hours = fields.Float(default=4.0,
-                                        help="A report still in progress after this is closed.")
-    max_line_attempts = fields.Integer("Queue Line Retries", default=3)
+    queue_size = fields.Integer("Orders per Queue", default=50,
+                                help="An import of shipped or missing orders is split into queues "
+                                     "of this many orders each.")
+    report_timeout_hours = fields.Float("Give Up on a Report After", default=4.0,
+                                        help="A report Amazon is still preparing after this many "
+                                             "hours is closed; request it again.")
+    max_line_attempts = fields.Integer("Retries per Order", default=3,
+                                       help="How many times the scheduler tries again an order "
+                                            "that failed to import before it waits for you.")
 
     # FBM scheduler
-    fbm_unshipped_auto = fields.Boolean("Import Unshipped Orders Automatically")
-    fbm_unshipped_interval = fields.Integer(default=1)
-    fbm_unshipped_interval_type = fields.Selection(INTERVALS, default="hours")
-    fbm_unshipped_next_run = fields.Datetime(copy=False)
-    fbm_shipped_auto = fields.Boolean("Import Shipped Orders Automatically")
-    fbm_shipped_interval = fields.Integer(default=1)
-    fbm_shipped_interval_type = fields.Selection(INTERVALS, default="days")
-    fbm_shipped_next_run = fields.Datetime(copy=False)
-    fbm_missing_auto = fields.Boolean("Import Missing Unshipped Orders Automatically")
-    fbm_missing_interval = fields.Integer(default=6)
-    fbm_missing_interval_type = fields.Selection(INTERVALS, default="hours")
-    fbm_missing_next_run = fields.Datetime(copy=False)
-    fbm_last_shipped_import = fields.Datetime(copy=False)
+    fbm_unshipped_auto = fields.Boolean(
+        "Import Unshipped Orders Automatically",
+        help="Ask Amazon for the Unshipped Orders report on a schedule and import it with no click.")
+    fbm_unshipped_interval = fields.Integer(
+        "Unshipped Import Every", default=1, help="How often the unshipped orders are imported.")
+    fbm_unshipped_interval_type = fields.Selection(
+        INTERVALS, string="Unshipped Import Unit", default="hours",
+        help="The unit of the unshipped import's interval.")
+    fbm_unshipped_next_run = fields.Datetime(
+        "Next Unshipped Import", copy=False,
+        help="When the scheduler asks Amazon for unshipped orders next; change it to move the run.")
+    fbm_shipped_auto = fields.Boolean(
+        "Import Shipped Orders Automatically",
+        help="Import the orders Amazon reports as shipped on a schedule: new ones are created "
+             "delivered, known ones get their delivery validated.")
+    fbm_shipped_interval = fields.Integer(
+        "Shipped Import Every", default=1, help="How often the shipped orders are imported.")
+    fbm_shipped_interval_type = fields.Selection(
+        INTERVALS, string="Shipped Import Unit", default="days",
+        help="The unit of the shipped import's interval.")
+    fbm_shipped_next_run = fields.Datetime(
+        "Next Shipped Import", copy=False,
+        help="When the scheduler imports shipped orders next; change it to move the run.")
+    fbm_missing_auto = fields.Boolean(
+        "Import Missing Unshipped Orders Automatically",
+        help="On a schedule, look for unshipped orders the report missed and import them.")
+    fbm_missing_interval = fields.Integer(
+        "Missing Orders Check Every", default=6,
+        help="How often the missing unshipped orders are looked for.")
+    fbm_missing_interval_type = fields.Selection(
+        INTERVALS, string="Missing Orders Check Unit", default="hours",
+        help="The unit of the missing orders check's interval.")
+    fbm_missing_next_run = fields.Datetime(
+        "Next Missing Orders Check", copy=False,
+        help="When the scheduler looks for missing unshipped orders next; change it to move the run.")
+    fbm_last_shipped_import = fields.Datetime(
+        "Shipped Orders Imported Up To", copy=False,
+        help="The next scheduled shipped import starts from here.")
 
     realtime_valuation_warning = fields.Boolean(compute="_compute_realtime_valuation_warning")
+    connection_state = fields.Selection(
+        [("unknown", "Not Tested"), ("ok", "Connected"), ("failed", "Failed")],
+        default="unknown", required=True, copy=False, readonly=True,
+        help="The result of the last Test Connection.")
+    connection_checked_at = fields.Datetime("Connection Tested On", copy=False, readonly=True,
+                                            help="When the connection to Amazon was last tested.")
 
     @api.depends("region")
     def _compute_endpoints(self):
@@ -146,7 +208,11 @@ class AmazonSeller(models.Model):
             marketplaces = self._get_client().test_connection()
         except errors.AmazonError as exc:
             self.sudo().message_post(subtype_xmlid="mail.mt_note", body=_("Connection test failed: %s", str(exc)))
+            self.sudo().write({"connection_state": "failed", "connection_checked_at": fields.Datetime.now()})
+            # the UserError rolls the transaction back: keep the failed state
+            batching.commit(self.env)
             raise UserError(_("Connection test failed: %s", str(exc))) from None
+        self.sudo().write({"connection_state": "ok", "connection_checked_at": fields.Datetime.now()})
         known = set(self.marketplace_ids.mapped("amazon_marketplace_id"))
         missing = [m for m in marketplaces if m not in known]
         message = _("Connected to Amazon. The seller participates in %(count)s marketplace(s).",

@@ -3,3 +3,4 @@ from . import test_order_builder
 from . import test_unshipped_report
 from . import test_order_queues
 from . import test_shared_quota
+from . import test_workspace

@@ -51,8 +51,10 @@ class TestOrderQueues(AmazonCase):
         refs = [self.shipped(buyer_email="s%d@marketplace.amazon.com" % n) for n in range(3)]
         self.add_us_order()   # an unshipped order is not part of this flow
         action = self.wizard("fbm_import_shipped")
-        self.assertIn("3 order(s) queued", action["params"]["message"])
         queue = self.queues()
+        self.assertEqual((action["res_model"], action["res_id"]), ("amazon.order.queue", queue.id),
+                         "the wizard opens the queue it made")
+        self.assertIn("3 Order(s) Queued", action["name"])
         self.assertEqual(queue.state, "new")
         self.assertEqual(sorted(queue.line_ids.mapped("amazon_order_ref")), sorted(refs))
         self.assertFalse(self.orders_of(refs), "nothing happens before the cron")

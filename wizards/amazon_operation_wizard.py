@@ -7,7 +7,7 @@ from ..services import errors
 
 OPERATIONS = [
     ("fbm_import_unshipped", "Import Unshipped Orders"),
-    ("fbm_import_shipped", "Import FBM Shipped Orders"),
+    ("fbm_import_shipped", "Import Shipped Orders"),
     ("fbm_import_missing_unshipped", "Import Missing Unshipped Orders"),
 ]
 
@@ -19,12 +19,21 @@ class AmazonOperationWizard(models.TransientModel):
     _description = "Amazon Operations"
 
     seller_id = fields.Many2one("amazon.seller", required=True,
-                                default=lambda self: self.env["amazon.seller"].search([], limit=1))
-    operation = fields.Selection(OPERATIONS, required=True, default="fbm_import_unshipped")
+                                default=lambda self: self.env["amazon.seller"].search([], limit=1),
+                                help="The seller account to import orders of.")
+    operation = fields.Selection(
+        OPERATIONS, required=True, default="fbm_import_unshipped",
+        help="Unshipped: asks Amazon for the Unshipped Orders report; press Check Status, then "
+             "Process File. Shipped: queues the orders Amazon shipped, so Odoo delivers them. "
+             "Missing unshipped: queues unshipped orders the report missed. A scheduled action "
+             "imports the queues.")
     marketplace_ids = fields.Many2many("amazon.marketplace", domain="[('seller_id', '=', seller_id)]",
-                                       compute="_compute_marketplaces", store=True, readonly=False)
-    date_from = fields.Datetime(compute="_compute_dates", store=True, readonly=False)
-    date_to = fields.Datetime(compute="_compute_dates", store=True, readonly=False)
+                                       compute="_compute_marketplaces", store=True, readonly=False,
+                                       help="The marketplaces to import orders of.")
+    date_from = fields.Datetime("From", compute="_compute_dates", store=True, readonly=False,
+                                help="Orders purchased from this moment on.")
+    date_to = fields.Datetime("To", compute="_compute_dates", store=True, readonly=False,
+                              help="Orders purchased up to this moment.")
     valuation_warning = fields.Char(compute="_compute_valuation_warning")
 
     @api.depends("seller_id")
@@ -72,9 +81,9 @@ class AmazonOperationWizard(models.TransientModel):
                                                          self.date_from, self.date_to)
         except errors.AmazonError as exc:
             raise UserError(str(exc)) from None
-        message = _("%(n)s order(s) queued in %(q)s queue(s); a scheduled action imports them shortly.",
-                    n=sum(len(q.line_ids) for q in queues), q=len(queues)) if queues else \
-            _("Amazon has no orders to import for this selection.")
-        return {"type": "ir.actions.client", "tag": "display_notification",
-                "params": {"title": _("Amazon"), "message": message, "type": "info",
-                           "next": {"type": "ir.actions.act_window_close"}}}
+        if not queues:
+            return {"type": "ir.actions.client", "tag": "display_notification",
+                    "params": {"title": _("Amazon"), "type": "info",
+                               "message": _("Amazon has no new orders to import for this selection."),
+                               "next": {"type": "ir.actions.act_window_close"}}}
+        return queues._action_open_made(self.operation)
