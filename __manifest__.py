@@ -6,7 +6,8 @@
     "category": "Sales/Sales",
     "author": "amazon_fbm_connector contributors",
     "license": "LGPL-3",
-    "depends": ["sale_management", "sale_stock", "sale_mrp", "account", "analytic", "mail"],
+    "depends": ["sale_management", "sale_stock", "sale_mrp", "stock_delivery", "account", "analytic",
+                "mail"],
     "external_dependencies": {"python": ["sp_api", "cryptography"]},
     "data": [
         "security/amazon_security.xml",
@@ -15,6 +16,8 @@
         "data/ir_sequence_data.xml",
         "data/product_data.xml",
         "data/ir_cron_data.xml",
+        "data/amazon_carrier_code_data.xml",
+        "data/amazon_loop_cron_data.xml",
         "views/amazon_seller_views.xml",
         "views/amazon_marketplace_views.xml",
         "views/amazon_sale_workflow_views.xml",
@@ -26,6 +29,7 @@
         "report/amazon_import_failure_views.xml",
         "wizards/amazon_operation_wizard_views.xml",
         "views/amazon_menus.xml",
+        "views/amazon_loop_views.xml",
     ],
     "application": True,
 }

@@ -33,8 +33,10 @@ def deliver(orders):
         moves.picked = True
         ready |= picking
     if ready:
+        # Amazon shipped these: their deliveries are not confirmed back to Amazon.
         ready.with_context(skip_backorder=True, skip_sms=True, skip_expired=True,
-                           cancel_backorder=True, skip_immediate=True)._action_done()
+                           cancel_backorder=True, skip_immediate=True,
+                           amazon_shipped_on_amazon=True)._action_done()
     if waiting:
         waiting.amazon_waiting_stock = True
     return waiting

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from . import shipments
 from .scenario import Scenario, iso
 
 # Amazon's default usage plans (requests per second, burst).
@@ -116,6 +117,31 @@ class Emulator:
         """``DONE`` (default), ``FATAL``, ``FATAL_WITH_DOCUMENT``, ``CANCELLED`` or ``STUCK``."""
         with self.lock:
             self.faults["next_report"].append(outcome)
+
+    # Shipments and cancellations (tools/spapi_emulator/shipments.py).
+    def packages(self, order_id):
+        """The packages Amazon recorded for an order, by packageReferenceId."""
+        with self.lock:
+            return dict(self.scenario.orders[order_id].get("packages") or {})
+
+    def cancel_order(self, order_id, by="BUYER", reason="Buyer cancelled"):
+        with self.lock:
+            shipments.cancel_order(self.scenario.orders[order_id], by=by, reason=reason)
+
+    def cancel_item(self, order_id, order_item_id, quantity=None, by="MERCHANT", reason="Out of stock"):
+        with self.lock:
+            shipments.cancel_item(self.scenario.orders[order_id], order_item_id, quantity=quantity,
+                                  by=by, reason=reason)
+
+    def request_cancellation(self, order_id, reason="Ordered by mistake", order_item_id=None):
+        """A buyer asks to cancel the order (or one item); the seller decides."""
+        with self.lock:
+            shipments.request_cancellation(self.scenario.orders[order_id], reason=reason,
+                                           order_item_id=order_item_id)
+
+    def decline_cancellation(self, order_id):
+        with self.lock:
+            shipments.decline_cancellation(self.scenario.orders[order_id])
 
     def add_refresh_token(self, token, client_id=None, roles=None, revoked=False):
         self.refresh_tokens[token] = {"client_id": client_id or next(iter(self.apps)),
@@ -533,8 +559,16 @@ class _Handler(BaseHTTPRequestHandler):
         entry = self.emulator.scenario.orders.get(id)
         if not entry:
             return self._error(404, "NotFound", "Order %s not found" % id)
-        self.emulator.scenario.set_status(id, "Shipped")
-        self._send(204)
+        try:
+            body = json.loads(self.body or b"null")
+        except ValueError:
+            return self._error(400, "InvalidInput", "The request body is not valid JSON.")
+        try:
+            shipments.confirm_shipment(entry, body)
+        except shipments.ShipmentError as exc:
+            return self._error(exc.status, exc.code, exc.message)
+        rate, _burst = USAGE_PLANS["confirmShipment"]
+        self._send(204, headers={"x-amzn-RateLimit-Limit": str(rate)})
 
     def h_stats(self):
         emu = self.emulator

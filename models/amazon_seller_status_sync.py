@@ -1,0 +1,71 @@
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from ..services import batching, errors, order_status_sync
+
+# Orders API v0 wants lastUpdatedBefore at least 2 minutes in the past; the next
+# window starts a little earlier (applying an update twice changes nothing).
+SYNC_OVERLAP = timedelta(minutes=5)
+
+
+class AmazonSeller(models.Model):
+    _inherit = "amazon.seller"
+
+    fbm_status_sync_auto = fields.Boolean(
+        "Follow Amazon Order Changes", default=True,
+        help="Every few minutes, look at the orders Amazon changed since the last look: "
+             "cancellations (whole or one item), buyers' cancellation requests, and orders "
+             "shipped outside Odoo.")
+    fbm_status_sync_cursor = fields.Datetime(
+        "Order Changes Followed Until", copy=False,
+        help="lastUpdatedAfter of the next status sync; empty: the import window (Import Days).")
+
+    # === ACTION METHODS ===
+    def action_sync_order_status(self):
+        self.ensure_one()
+        try:
+            counts = self._sync_order_status()
+        except errors.AmazonError as exc:
+            raise UserError(_("Following Amazon order changes failed: %s", str(exc))) from None
+        message = _("%(updated)s order(s) changed on Amazon: %(cancelled)s cancelled, %(shipped)s cancelled "
+                    "after shipping, %(requests)s cancellation request(s), %(reduced)s line(s) reduced.",
+                    updated=counts["updated"], cancelled=counts["cancelled"],
+                    shipped=counts["cancelled_shipped"], requests=counts["requests"],
+                    reduced=counts["reduced"])
+        return {"type": "ir.actions.client", "tag": "display_notification",
+                "params": {"title": _("Amazon"), "message": message, "type": "success"}}
+
+    # === BUSINESS METHODS ===
+    @api.model
+    def _cron_amazon_status_sync(self):
+        for seller in self.search([("fbm_status_sync_auto", "=", True)]):
+            try:
+                with self.env.cr.savepoint():
+                    seller._sync_order_status()
+            except (errors.AmazonError, UserError) as exc:
+                seller.sudo().message_post(subtype_xmlid="mail.mt_note", body=_(
+                    "Following Amazon order changes failed: %s", str(exc)))
+            batching.commit(seller.env)
+
+    def _sync_order_status(self):
+        """One pass of the status sync; moves the cursor once the window is applied."""
+        self.ensure_one()
+        seller = self.sudo()
+        started = fields.Datetime.now()
+        since = seller.fbm_status_sync_cursor or started - timedelta(days=seller.import_days or 30)
+        adapter = seller._get_client().orders()
+        SaleOrder = self.env["sale.order"].sudo()
+
+        def needs_items(order_ids):
+            return SaleOrder.search([
+                ("amazon_seller_id", "=", seller.id), ("amazon_order_ref", "in", order_ids),
+                ("state", "=", "sale"), ("delivery_status", "!=", "full"),
+            ]).mapped("amazon_order_ref")
+
+        orders = order_status_sync.fetch_updates(
+            adapter, seller.marketplace_ids.mapped("amazon_marketplace_id"), since, needs_items)
+        counts = order_status_sync.apply_updates(seller, orders)
+        seller.fbm_status_sync_cursor = started - SYNC_OVERLAP
+        return counts

@@ -1,0 +1,268 @@
+"""Tell Amazon what left the warehouse: one ``confirmShipment`` per delivery.
+
+A validated delivery of an Amazon FBM order becomes one package: its
+``packageReferenceId`` is the delivery's id (a positive number, stable, so a
+re-send edits the package on Amazon instead of adding one), the carrier code
+comes from the Odoo carrier (table ``amazon.carrier.code``, else a carrier
+named like an Amazon code, else ``Other`` with the carrier's name), and the
+order items are those this delivery completes: for a kit, an order item counts
+as shipped once all its components have left.
+
+Sending is batched by the cron, inside Amazon's usage plan (the client's
+``confirmShipment`` bucket, 2 requests/s, burst 10). A transient failure
+(throttling, 5xx, no answer) is retried with backoff a bounded number of times;
+a refusal waits for the seller, with a message that says what to fix.
+"""
+import logging
+import math
+import re
+from datetime import timedelta
+
+from odoo import _, fields
+
+from . import errors
+
+_logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+BACKOFF_MINUTES = 5
+OTHER = "Other"
+STATES = [("not_needed", "Not Needed"), ("to_send", "To Send"), ("sent", "Sent"), ("failed", "Failed")]
+
+
+class ConfirmationProblem(Exception):
+    """Something the seller must fix before Amazon can be told (the message says what)."""
+
+
+# ============================================================ carriers
+def _words(text):
+    return re.findall(r"[a-z0-9]+", (text or "").lower())
+
+
+class CarrierTable:
+    """Amazon carrier codes of the editable table, loaded once per batch."""
+
+    def __init__(self, env):
+        codes = env["amazon.carrier.code"].sudo().search([])
+        self.by_carrier = {}
+        self.by_words = []
+        for rec in codes:
+            for carrier in rec.carrier_ids:
+                self.by_carrier.setdefault(carrier.id, rec.code)
+            if rec.code != OTHER:
+                for label in {rec.code, rec.name or rec.code}:
+                    if _words(label):
+                        self.by_words.append((_words(label), rec.code))
+        # longest names first: "Deutsche Post" before "DHL" in "Deutsche Post DHL"
+        self.by_words.sort(key=lambda item: -len(item[0]))
+
+    def resolve(self, carrier):
+        """``(carrierCode, carrierName or None)`` for an Odoo carrier."""
+        if carrier.id in self.by_carrier:
+            code = self.by_carrier[carrier.id]
+            return code, (carrier.name if code == OTHER else None)
+        words = _words(carrier.name)
+        for code_words, code in self.by_words:
+            short = len("".join(code_words)) < 3
+            if words == code_words or (not short and words[:len(code_words)] == code_words):
+                return code, None
+        return OTHER, carrier.name
+
+
+# ============================================================ quantities
+def _kit_bom(line):
+    boms = line.move_ids.bom_line_id.bom_id.filtered(
+        lambda b: b.type == "phantom" and (b.product_id == line.product_id or (
+            not b.product_id and b.product_tmpl_id == line.product_id.product_tmpl_id)))
+    return boms[:1]
+
+
+def _delivered(line, pickings, bom):
+    """Units of ``line`` (in its UoM) delivered to the customer by ``pickings``."""
+    moves = line.move_ids.filtered(lambda m: m.state == "done" and m.picking_id in pickings
+                                   and m.location_dest_id.usage == "customer")
+    if not moves:
+        return 0.0
+    if bom:
+        order_qty = line.product_uom._compute_quantity(line.product_uom_qty, bom.product_uom_id)
+        qty = moves._compute_kit_quantities(line.product_id, order_qty, bom, {
+            "incoming_moves": lambda m: True, "outgoing_moves": lambda m: False})
+        return bom.product_uom_id._compute_quantity(qty, line.product_uom)
+    return sum(m.product_uom._compute_quantity(m.quantity, line.product_uom) for m in moves)
+
+
+def item_quantities(picking):
+    """``{orderItemId: units}`` this delivery completes (kits: all components shipped)."""
+    order = picking.sale_id
+    done = order.picking_ids.filtered(
+        lambda p: p.state == "done" and p.location_dest_id.usage == "customer")
+    key = (picking.date_done, picking.id)
+    earlier = done.filtered(lambda p: (p.date_done, p.id) < key)
+    through = earlier | picking
+    out = {}
+    for line in order.order_line.filtered("amazon_order_item_id"):
+        bom = _kit_bom(line)
+        units = math.floor(_delivered(line, through, bom) + 1e-6) - \
+            math.floor(_delivered(line, earlier, bom) + 1e-6)
+        if units > 0:
+            out[line.amazon_order_item_id] = out.get(line.amazon_order_item_id, 0) + units
+    return out
+
+
+# ============================================================ payload
+def _iso(dt):
+    return fields.Datetime.to_datetime(dt).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def package_detail(picking, carriers):
+    """The ``packageDetail`` of one delivery; None when it completes no order item.
+    Raises ``ConfirmationProblem`` when the seller must complete the delivery first."""
+    quantities = item_quantities(picking)
+    if not quantities:
+        return None
+    carrier = picking.carrier_id
+    if not carrier:
+        raise ConfirmationProblem(_(
+            "Choose the carrier on the delivery (Additional Info > Carrier): Amazon needs to "
+            "know who delivers the package. Then click Send to Amazon."))
+    tracking = (picking.carrier_tracking_ref or "").split(",")[0].strip()
+    if not tracking:
+        raise ConfirmationProblem(_(
+            "Enter the tracking number on the delivery (Additional Info > Tracking Reference): "
+            "Amazon requires one for every package. Then click Send to Amazon."))
+    code, name = carriers.resolve(carrier)
+    detail = {
+        "packageReferenceId": str(picking.id),
+        "carrierCode": code,
+        "shippingMethod": carrier.name,
+        "trackingNumber": tracking,
+        "shipDate": _iso(picking.date_done or fields.Datetime.now()),
+        "orderItems": [{"orderItemId": item_id, "quantity": qty}
+                       for item_id, qty in sorted(quantities.items())],
+    }
+    if name:
+        detail["carrierName"] = name
+    return detail
+
+
+def explain(exc, picking, detail):
+    """Amazon's refusal, plus what the seller should do about it."""
+    text = str(exc)
+    low = text.lower()
+    carrier = picking.carrier_id.name or ""
+    if "carriercode" in low:
+        hint = _("Amazon does not know carrier code %(code)s (carrier %(carrier)s): correct it "
+                 "under Amazon > Configuration > Carrier Codes, or unlink the carrier there so it "
+                 "is sent as Other with its name.", code=(detail or {}).get("carrierCode"), carrier=carrier)
+    elif "carriername" in low:
+        hint = _("Give the carrier a name, or map it to an Amazon carrier code under Amazon > "
+                 "Configuration > Carrier Codes.")
+    elif "trackingnumber" in low:
+        hint = _("Enter the tracking number on the delivery, then click Send to Amazon.")
+    elif "left to ship" in low or "already shipped" in low:
+        hint = _("Amazon already counts these items as shipped (confirmed in Seller Central, or "
+                 "by another delivery). Check the order in Seller Central; if Amazon is right, "
+                 "click Not Needed.")
+    elif "cancel" in low:
+        hint = _("Amazon cancelled this order: do not ship it. If it left already, arrange the "
+                 "return with the buyer.")
+    elif "not part of order" in low:
+        hint = _("An order line carries an order item id Amazon does not know for this order.")
+    else:
+        hint = _("Fix the delivery, then click Send to Amazon.")
+    return "%s\n%s" % (text, hint)
+
+
+# ============================================================ sending
+def states_on_validation(pickings, shipped_on_amazon=False):
+    """Amazon state of deliveries just validated: ``{picking: (state, message)}``."""
+    out = {}
+    for picking in pickings:
+        order = picking.sale_id
+        if not (order.amazon_order_ref and order.amazon_fulfillment_channel == "MFN"
+                and picking.location_dest_id.usage == "customer"):
+            continue
+        if shipped_on_amazon or order.amazon_status == "Shipped":
+            out[picking] = ("not_needed", _("Amazon already shows this order shipped: nothing to confirm."))
+        else:
+            out[picking] = ("to_send", False)
+    return out
+
+
+def send(pickings, manual=False):
+    """Confirm ``pickings`` to Amazon (grouped by seller); returns ``{state: count}``."""
+    counts = {}
+    if not pickings:
+        return counts
+    carriers = CarrierTable(pickings.env)
+    for seller in pickings.sale_id.amazon_seller_id:
+        todo = pickings.filtered(lambda p, s=seller: p.sale_id.amazon_seller_id == s)
+        try:
+            adapter = seller._get_client().orders()
+        except Exception as exc:  # noqa: BLE001 - credentials missing: the seller must act
+            _later(todo, str(exc), manual)
+            counts["to_send"] = counts.get("to_send", 0) + len(todo)
+            continue
+        for index, picking in enumerate(todo):
+            state = _send_one(adapter, picking, carriers, manual)
+            counts[state] = counts.get(state, 0) + 1
+            if state == "stop":   # the seller's credentials or access: leave the rest for later
+                _later(todo[index + 1:], picking.amazon_confirm_message, manual)
+                break
+    return counts
+
+
+def _send_one(adapter, picking, carriers, manual):
+    order = picking.sale_id
+    try:
+        detail = package_detail(picking, carriers)
+    except ConfirmationProblem as exc:
+        _fail(picking, str(exc))
+        return "failed"
+    if detail is None:
+        picking.write({"amazon_confirm_state": "not_needed", "amazon_confirm_message": _(
+            "This delivery completes no Amazon order item (e.g. only part of a kit): nothing "
+            "to confirm yet; the delivery that completes it confirms it.")})
+        return "not_needed"
+    try:
+        adapter.confirm_shipment(order.amazon_order_ref,
+                                 order.amazon_marketplace_id.amazon_marketplace_id, detail)
+    except (errors.AmazonAuthError, errors.AmazonAccessDenied) as exc:
+        _later(picking, str(exc), manual)
+        return "stop"
+    except errors.AmazonError as exc:
+        if exc.retryable:
+            _later(picking, str(exc), manual)
+            return picking.amazon_confirm_state
+        _fail(picking, explain(exc, picking, detail))
+        return "failed"
+    picking.write({
+        "amazon_confirm_state": "sent", "amazon_confirm_date": fields.Datetime.now(),
+        "amazon_confirm_message": _("Amazon accepted package %(ref)s: %(carrier)s %(tracking)s.",
+                                    ref=detail["packageReferenceId"],
+                                    carrier=detail.get("carrierName") or detail["carrierCode"],
+                                    tracking=detail["trackingNumber"]),
+        "amazon_confirm_next_try": False})
+    return "sent"
+
+
+def _fail(picking, message):
+    picking.write({"amazon_confirm_state": "failed", "amazon_confirm_message": message,
+                   "amazon_confirm_next_try": False})
+
+
+def _later(pickings, message, manual):
+    """A transient failure: retry with backoff, at most MAX_ATTEMPTS times, then wait for
+    the seller (a click on Send to Amazon fails at once, showing the message)."""
+    now = fields.Datetime.now()
+    for picking in pickings:
+        attempts = picking.amazon_confirm_attempts + 1
+        if manual or attempts >= MAX_ATTEMPTS:
+            picking.write({"amazon_confirm_state": "failed", "amazon_confirm_attempts": attempts,
+                           "amazon_confirm_next_try": False, "amazon_confirm_message": _(
+                               "%(err)s\nAmazon could not be told after %(n)s attempt(s): click "
+                               "Send to Amazon to try again.", err=message, n=attempts)})
+        else:
+            picking.write({"amazon_confirm_attempts": attempts, "amazon_confirm_message": message,
+                           "amazon_confirm_next_try": now + timedelta(
+                               minutes=BACKOFF_MINUTES * 2 ** (attempts - 1))})

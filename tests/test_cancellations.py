@@ -1,0 +1,149 @@
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from .common import AmazonCase
+
+
+@tagged("post_install", "-at_install")
+class TestAmazonCancellations(AmazonCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.journal = cls.env["account.journal"].search([
+            ("type", "=", "bank"), ("company_id", "=", cls.company.id)], limit=1)
+        cls.carrier = cls.env["delivery.carrier"].create({
+            "name": "USPS", "product_id": cls.env["product.product"].create({
+                "name": "Postage", "detailed_type": "service"}).id})
+
+    def setUp(self):
+        super().setUp()
+        self.scenario.orders.clear()
+        self.seller.fbm_status_sync_cursor = False
+
+    def use_workflow(self, pay=False):
+        self.seller.workflow_id = self.env["amazon.sale.workflow"].create({
+            "name": "Invoice", "confirm_order": True, "create_invoice": True, "validate_invoice": True,
+            "register_payment": pay, "payment_journal_id": self.journal.id})
+
+    def import_order(self, items=None):
+        ref = self.add_us_order(items=items) if items else self.add_us_order()
+        [res] = self.build([ref])
+        self.assertEqual(res.status, "created", res.message)
+        return ref, res.sale_order
+
+    def ship(self, picking, tracking="9400100000000000000000"):
+        picking.write({"carrier_id": self.carrier.id, "carrier_tracking_ref": tracking})
+        for move in picking.move_ids:
+            move.quantity = move.product_uom_qty
+            move.picked = True
+        picking.button_validate()
+        self.assertEqual(picking.state, "done")
+
+    def sync(self):
+        return self.seller._sync_order_status()
+
+    def notes(self, so):
+        return " ".join(so.message_ids.mapped("body"))
+
+    # ---------------------------------------------------------------- tests
+    def test_cancelled_unshipped_order_cancelled_with_credit_note(self):
+        self.use_workflow()
+        ref, so = self.import_order()
+        invoice = so.invoice_ids
+        self.assertEqual(invoice.state, "posted")
+        self.emulator.cancel_order(ref, by="BUYER", reason="Ordered by mistake")
+        counts = self.sync()
+        self.assertEqual(counts["cancelled"], 1)
+        self.assertEqual(so.state, "cancel")
+        self.assertEqual(so.amazon_status, "Canceled")
+        self.assertEqual(so.picking_ids.mapped("state"), ["cancel"])
+        refund = so.invoice_ids.filtered(lambda m: m.move_type == "out_refund")
+        self.assertEqual(refund.state, "posted")
+        self.assertAlmostEqual(refund.amount_total, invoice.amount_total)
+        self.assertEqual(refund.reversed_entry_id, invoice)
+        self.assertEqual(invoice.payment_state, "reversed")
+        notes = self.notes(so)
+        self.assertIn("Amazon cancelled this order", notes)
+        self.assertIn(refund.name, notes)
+        # a second sync over the same window changes nothing
+        self.assertEqual(self.sync()["cancelled"], 0)
+        self.assertEqual(len(so.invoice_ids), 2)
+
+    def test_cancelled_paid_order_refund_is_paid_back(self):
+        self.use_workflow(pay=True)
+        ref, so = self.import_order()
+        invoice = so.invoice_ids
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        self.emulator.cancel_order(ref, by="BUYER", reason="Found it cheaper")
+        self.sync()
+        self.assertEqual(so.state, "cancel")
+        refund = so.invoice_ids.filtered(lambda m: m.move_type == "out_refund")
+        self.assertEqual(refund.state, "posted")
+        self.assertIn(refund.payment_state, ("paid", "in_payment"), "refund registered like Odoo does")
+        payment = self.env["account.payment"].search([("partner_id", "=", so.partner_id.id),
+                                                      ("payment_type", "=", "outbound")])
+        self.assertAlmostEqual(payment.amount, invoice.amount_total)
+
+    def test_cancelled_after_shipping_gets_activity(self):
+        ref, so = self.import_order()
+        self.ship(so.picking_ids)       # shipped in Odoo; Amazon not told yet
+        self.emulator.cancel_order(ref, by="BUYER", reason="No longer needed")
+        counts = self.sync()
+        self.assertEqual(counts["cancelled_shipped"], 1)
+        self.assertEqual(so.state, "sale", "nothing is undone")
+        self.assertEqual(so.picking_ids.state, "done")
+        activity = so.activity_ids
+        self.assertEqual(len(activity), 1)
+        self.assertEqual(activity.summary, "Amazon cancelled an order you shipped: arrange the return")
+        self.assertEqual(self.sync()["cancelled_shipped"], 0)
+        self.assertEqual(len(so.activity_ids), 1, "one activity, not one per sync")
+        # the confirmation Amazon now refuses says why
+        self.env["stock.picking"]._cron_amazon_confirm_shipments()
+        self.assertEqual(so.picking_ids.amazon_confirm_state, "failed")
+        self.assertIn("cancelled", so.picking_ids.amazon_confirm_message)
+
+    def test_pending_cancellation_request_blocks_validation(self):
+        ref, so = self.import_order()
+        self.emulator.request_cancellation(ref, reason="Ordered by mistake")
+        counts = self.sync()
+        self.assertEqual(counts["requests"], 1)
+        self.assertTrue(so.amazon_cancel_requested)
+        picking = so.picking_ids
+        with self.assertRaisesRegex(UserError, "the buyer asked Amazon to cancel"):
+            self.ship(picking)
+        self.assertNotEqual(picking.state, "done")
+        self.assertIn("Ordered by mistake", self.notes(so))
+        # the seller cancels it in Seller Central: the next sync cancels the order
+        self.emulator.cancel_order(ref, by="MERCHANT", reason="Buyer request")
+        self.sync()
+        self.assertEqual(so.state, "cancel")
+        self.assertFalse(so.amazon_cancel_requested)
+
+    def test_declined_request_unblocks_delivery(self):
+        ref, so = self.import_order()
+        self.emulator.request_cancellation(ref, reason="Changed my mind")
+        self.sync()
+        self.assertTrue(so.amazon_cancel_requested)
+        self.emulator.decline_cancellation(ref)
+        self.sync()
+        self.assertFalse(so.amazon_cancel_requested)
+        self.ship(so.picking_ids)
+
+    def test_partial_cancellation_reduces_line(self):
+        ref, so = self.import_order(items=[
+            {"sku": "SKU-A", "qty": 2, "price": "20.00", "tax": "1.65"},
+            {"sku": "SKU-B", "qty": 1, "price": "10.00", "tax": "0.83"}])
+        item_b = self.scenario.orders[ref]["items"][1]["OrderItemId"]
+        self.emulator.cancel_item(ref, item_b, reason="Out of stock")
+        counts = self.sync()
+        self.assertEqual(counts["reduced"], 1)
+        self.assertEqual(so.state, "sale")
+        line_b = so.order_line.filtered(lambda l: l.amazon_order_item_id == item_b)
+        self.assertEqual(line_b.product_uom_qty, 0)
+        line_a = so.order_line.filtered(lambda l: l.product_id == self.products["SKU-A"])
+        self.assertEqual(line_a.product_uom_qty, 2)
+        moves_b = so.picking_ids.move_ids.filtered(lambda m: m.product_id == self.products["SKU-B"]
+                                                   and m.state != "cancel")
+        self.assertFalse(sum(moves_b.mapped("product_uom_qty")), "the delivery no longer carries it")
+        self.assertIn("Amazon cancelled part of this order", self.notes(so))
