@@ -17,23 +17,23 @@ class AmazonMarketplace(models.Model):
         help="Pick the marketplace from Amazon's list, or enter its Amazon marketplace id: "
              "either way its name, sales channel, country and currency come from Amazon's "
              "reference data for that id.")
-    name = fields.Char(compute="_compute_from_reference", store=True, readonly=False,
+    name = fields.Char(compute="_compute_name", store=True, readonly=False,
                        help="The marketplace's name, as Amazon's reports write it (e.g. Amazon.de).")
     active = fields.Boolean(default=True)
     amazon_marketplace_id = fields.Char(
-        "Marketplace ID", compute="_compute_from_reference", store=True, readonly=False,
+        "Marketplace ID", compute="_compute_amazon_marketplace_id", store=True, readonly=False,
         help="Amazon's id of the marketplace (e.g. A1PA6795UKMFR9 for Amazon.de). Orders are "
              "matched to the marketplace by this id.")
     sales_channel = fields.Char(
-        compute="_compute_from_reference", store=True, readonly=False,
+        compute="_compute_sales_channel", store=True, readonly=False,
         help="How Amazon's reports name this marketplace (e.g. Amazon.de). Filled from "
              "Amazon's reference data by the marketplace id; set it only for a marketplace "
              "that the reference data does not know yet.")
-    country_id = fields.Many2one("res.country", compute="_compute_from_reference", store=True,
+    country_id = fields.Many2one("res.country", compute="_compute_country_id", store=True,
                                  readonly=False, help="The country of the marketplace.")
-    currency_id = fields.Many2one("res.currency", compute="_compute_from_reference", store=True,
+    currency_id = fields.Many2one("res.currency", compute="_compute_currency_id", store=True,
                                   readonly=False, help="The currency Amazon's buyers pay in here.")
-    price_includes_tax = fields.Boolean("Prices Include Tax", compute="_compute_from_reference",
+    price_includes_tax = fields.Boolean("Prices Include Tax", compute="_compute_price_includes_tax",
                                         store=True, readonly=False,
                                         help="Amazon's prices include VAT/GST here (EU, UK, JP...): "
                                              "orders use tax-included prices.")
@@ -53,18 +53,39 @@ class AmazonMarketplace(models.Model):
     _sql_constraints = [("seller_marketplace_uniq", "unique(seller_id, amazon_marketplace_id)",
                          "This marketplace is already configured for the seller.")]
 
+    # === COMPUTE METHODS ===
+    # One method per field: a value the seller gives for one of them (creating a
+    # marketplace by its id, or with its own name) leaves the others computed.
     @api.depends("reference_id")
-    def _compute_from_reference(self):
-        for mp in self:
+    def _compute_name(self):
+        for mp in self.filtered("reference_id"):
             ref = mp.reference_id
-            if not ref:
-                continue
             mp.name = ref.sales_channel or ref.name
-            mp.amazon_marketplace_id = ref.amazon_marketplace_id
-            mp.sales_channel = ref.sales_channel
-            mp.country_id = ref.country_id
-            mp.currency_id = ref.currency_id
-            mp.price_includes_tax = ref.price_includes_tax
+
+    @api.depends("reference_id")
+    def _compute_amazon_marketplace_id(self):
+        for mp in self.filtered("reference_id"):
+            mp.amazon_marketplace_id = mp.reference_id.amazon_marketplace_id
+
+    @api.depends("reference_id")
+    def _compute_sales_channel(self):
+        for mp in self.filtered("reference_id"):
+            mp.sales_channel = mp.reference_id.sales_channel
+
+    @api.depends("reference_id")
+    def _compute_country_id(self):
+        for mp in self.filtered("reference_id"):
+            mp.country_id = mp.reference_id.country_id
+
+    @api.depends("reference_id")
+    def _compute_currency_id(self):
+        for mp in self.filtered("reference_id"):
+            mp.currency_id = mp.reference_id.currency_id
+
+    @api.depends("reference_id")
+    def _compute_price_includes_tax(self):
+        for mp in self.filtered("reference_id"):
+            mp.price_includes_tax = mp.reference_id.price_includes_tax
 
     @api.onchange("amazon_marketplace_id")
     def _onchange_amazon_marketplace_id(self):

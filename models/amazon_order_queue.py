@@ -7,10 +7,12 @@ from psycopg2.errors import LockNotAvailable, SerializationFailure
 from odoo import api, fields, models
 
 from ..services import batching, errors, pipeline
-from ..services.const import FLOW_MISSING_UNSHIPPED, FLOW_SHIPPED, UNSHIPPED_STATUSES
+from ..services.const import FLOW_MISSING_UNSHIPPED, FLOW_SHIPPED, SHIPPED_STATUSES, UNSHIPPED_STATUSES
+from ..services.normalize import parse_datetime
 
 _logger = logging.getLogger(__name__)
 CLAIM_BATCH = 50
+FLOW_STATUSES = {FLOW_SHIPPED: list(SHIPPED_STATUSES), FLOW_MISSING_UNSHIPPED: list(UNSHIPPED_STATUSES)}
 FLOWS = [(FLOW_SHIPPED, "FBM Shipped Orders"), (FLOW_MISSING_UNSHIPPED, "FBM Missing Unshipped Orders")]
 
 
@@ -64,30 +66,51 @@ class AmazonOrderQueue(models.Model):
             })
         return queues
 
-    def _price_report_for(self, seller, client, codes, headers, date_from, date_to):
+    def _price_report_for(self, seller, client, codes, headers, date_from, date_to, by_update=False):
         if len(headers) <= pipeline.ITEMS_CALL_THRESHOLD:
             return None
-        return self.env["amazon.price.report"]._request(seller, codes, date_from, date_to, client=client)
+        return self.env["amazon.price.report"]._request(seller, codes, date_from, date_to, client=client,
+                                                        by_update=by_update)
 
     @api.model
     def _import_shipped(self, seller, marketplaces, date_from, date_to):
-        return self._import_orders(seller, marketplaces, date_from, date_to, FLOW_SHIPPED, ["Shipped"])
+        return self._import_orders(seller, marketplaces, date_from, date_to, FLOW_SHIPPED)
 
     @api.model
     def _import_missing_unshipped(self, seller, marketplaces, date_from, date_to):
-        return self._import_orders(seller, marketplaces, date_from, date_to, FLOW_MISSING_UNSHIPPED,
-                                   list(UNSHIPPED_STATUSES))
+        return self._import_orders(seller, marketplaces, date_from, date_to, FLOW_MISSING_UNSHIPPED)
 
-    def _import_orders(self, seller, marketplaces, date_from, date_to, flow, statuses):
-        """List the window's FBM orders on Amazon and queue those still to handle."""
+    def _import_orders(self, seller, marketplaces, date_from, date_to, flow):
+        """List the FBM orders created in the window and queue those still to handle."""
         client = seller._get_client()
         codes = marketplaces.mapped("amazon_marketplace_id")
         headers = list(client.orders().list_orders(codes, created_after=date_from,
                                                    created_before=date_to - timedelta(minutes=2),
-                                                   statuses=statuses, channels=["MFN"]))
+                                                   statuses=FLOW_STATUSES[flow], channels=["MFN"]))
+        return self._queue_new(seller, client, codes, flow, headers, date_from, date_to)
+
+    @api.model
+    def _import_updated(self, seller, marketplaces, flow, since):
+        """Scheduled runs: queue the FBM orders Amazon updated since ``since``, whenever
+        they were created (an order that shipped after the previous run is seen again).
+        Returns ``(queues, end)``, ``end`` being the time Amazon's answer covers
+        (its ``LastUpdatedBefore``): the caller's cursor moves there once the
+        queues are committed."""
+        client = seller._get_client()
+        codes = marketplaces.mapped("amazon_marketplace_id")
+        adapter = client.orders()
+        started = fields.Datetime.now()
+        headers = list(adapter.list_orders(codes, last_updated_after=since,
+                                           statuses=FLOW_STATUSES[flow], channels=["MFN"]))
+        end = getattr(adapter, "window_end", None)
+        end = parse_datetime(end) if end else started - timedelta(minutes=2)
+        queues = self._queue_new(seller, client, codes, flow, headers, since, end, by_update=True)
+        return queues, end
+
+    def _queue_new(self, seller, client, codes, flow, headers, date_from, date_to, by_update=False):
         handled = self._already_handled(seller, flow, [h["AmazonOrderId"] for h in headers])
         headers = [h for h in headers if h["AmazonOrderId"] not in handled]
-        report = self._price_report_for(seller, client, codes, headers, date_from, date_to)
+        report = self._price_report_for(seller, client, codes, headers, date_from, date_to, by_update)
         return self._create_queues(seller, flow, headers, report)
 
     def _already_handled(self, seller, flow, refs):

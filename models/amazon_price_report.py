@@ -5,7 +5,7 @@ from datetime import timedelta
 from odoo import _, fields, models
 
 from ..services import errors, pipeline, report_parser
-from ..services.const import REPORT_ALL_ORDERS
+from ..services.const import REPORT_ALL_ORDERS, REPORT_ALL_ORDERS_BY_UPDATE
 
 _logger = logging.getLogger(__name__)
 
@@ -27,16 +27,20 @@ class AmazonPriceReport(models.Model):
     date_from = fields.Datetime()
     date_to = fields.Datetime()
     amazon_report_id = fields.Char(index=True)
+    report_type = fields.Char(default=REPORT_ALL_ORDERS, required=True)
     state = fields.Selection([("requested", "Requested"), ("done", "Done"), ("failed", "Failed")],
                              default="requested", required=True, index=True)
     prices_json = fields.Text()
     message = fields.Text()
 
-    def _request(self, seller, marketplace_codes, date_from, date_to, client=None):
+    def _request(self, seller, marketplace_codes, date_from, date_to, client=None, by_update=False):
+        """Ask for the All Orders report of the orders created in the window, or
+        (``by_update``) of the orders Amazon updated in it."""
         client = client or seller._get_client()
-        report_id = client.reports().request(REPORT_ALL_ORDERS, marketplace_codes, date_from, date_to)
+        report_type = REPORT_ALL_ORDERS_BY_UPDATE if by_update else REPORT_ALL_ORDERS
+        report_id = client.reports().request(report_type, marketplace_codes, date_from, date_to)
         return self.create({"seller_id": seller.id, "marketplace_codes": ",".join(marketplace_codes),
-                            "date_from": date_from, "date_to": date_to,
+                            "date_from": date_from, "date_to": date_to, "report_type": report_type,
                             "amazon_report_id": report_id})
 
     def _poll(self, client=None, timeout_hours=4):
@@ -47,9 +51,9 @@ class AmazonPriceReport(models.Model):
         client = client or self.seller_id._get_client()
         reports = client.reports()
         try:
-            status = reports.status(self.amazon_report_id, REPORT_ALL_ORDERS)
+            status = reports.status(self.amazon_report_id, self.report_type)
             if status.state == "done":
-                text = reports.fetch(status.document_id, REPORT_ALL_ORDERS).text
+                text = reports.fetch(status.document_id, self.report_type).text
                 prices, info, errs = report_parser.parse_all_orders(text)
                 self.write({"state": "done", "prices_json": json.dumps(
                     report_parser.prices_to_json(prices, info)),

@@ -6,7 +6,7 @@ from odoo.exceptions import UserError
 from odoo.tools import config
 
 from ..services import batching, errors
-from ..services.const import LWA_ENDPOINT, REGION_API_ENDPOINTS
+from ..services.const import CURSOR_OVERLAP_MINUTES, FLOW_MISSING_UNSHIPPED, FLOW_SHIPPED, LWA_ENDPOINT, REGION_API_ENDPOINTS
 from ..services.secret_box import SecretBox, key_from_config
 from ..services.spapi_client import SpApiClient
 
@@ -73,8 +73,12 @@ class AmazonSeller(models.Model):
     workflow_id = fields.Many2one("amazon.sale.workflow", string="Auto Workflow",
                                   help="What Odoo does with each imported order: confirm it, "
                                        "invoice it, post the invoice, register the payment.")
-    import_days = fields.Integer("Look Back (Days)", default=30,
-                                 help="How many days back an import looks for orders.")
+    import_days = fields.Integer(
+        "Look Back (Days)", default=30,
+        help="How many days back the imports look by default: the dates the Operations wizard "
+             "proposes for every operation, the scheduled unshipped report, and the first "
+             "scheduled run of the shipped and missing-unshipped imports (later runs continue "
+             "from where the previous one stopped).")
     shipping_product_id = fields.Many2one(
         "product.product", default=lambda self: self.env.ref(
             "amazon_fbm_connector.product_amazon_shipping", raise_if_not_found=False),
@@ -138,9 +142,14 @@ class AmazonSeller(models.Model):
     fbm_missing_next_run = fields.Datetime(
         "Next Missing Orders Check", copy=False,
         help="When the scheduler looks for missing unshipped orders next; change it to move the run.")
-    fbm_last_shipped_import = fields.Datetime(
-        "Shipped Orders Imported Up To", copy=False,
-        help="The next scheduled shipped import starts from here.")
+    fbm_shipped_cursor = fields.Datetime(
+        "Shipped Orders Synced Until", copy=False, readonly=True,
+        help="The scheduled shipped import lists the orders Amazon updated since this time "
+             "(a few minutes earlier, to overlap); it moves on to the time Amazon's answer covers "
+             "once the orders found are queued. Empty: the next run looks back Import Days.")
+    fbm_missing_cursor = fields.Datetime(
+        "Unshipped Orders Synced Until", copy=False, readonly=True,
+        help="The same for the scheduled missing-unshipped import.")
 
     realtime_valuation_warning = fields.Boolean(compute="_compute_realtime_valuation_warning")
     connection_state = fields.Selection(
@@ -252,12 +261,22 @@ class AmazonSeller(models.Model):
         self.env["amazon.report.request"]._request_unshipped(self, self.marketplace_ids)
 
     def _scheduled_shipped(self):
-        now = fields.Datetime.now()
-        date_from = self.fbm_last_shipped_import or now - timedelta(days=self.import_days or 30)
-        self.env["amazon.order.queue"]._import_shipped(self, self.marketplace_ids, date_from, now)
-        self.fbm_last_shipped_import = now
+        self._scheduled_queue_import(FLOW_SHIPPED, "fbm_shipped_cursor")
 
     def _scheduled_missing(self):
-        now = fields.Datetime.now()
-        self.env["amazon.order.queue"]._import_missing_unshipped(
-            self, self.marketplace_ids, now - timedelta(days=self.import_days or 30), now)
+        self._scheduled_queue_import(FLOW_MISSING_UNSHIPPED, "fbm_missing_cursor")
+
+    def _scheduled_queue_import(self, flow, cursor_field):
+        """Queue the orders Amazon updated since the stored cursor (minus an overlap),
+        then advance the cursor to the end Amazon's answer covers, committed after
+        the queues it covers: a crash in between lists the same orders again, and
+        the queues skip those they hold already."""
+        cursor = self[cursor_field]
+        if cursor:
+            since = cursor - timedelta(minutes=CURSOR_OVERLAP_MINUTES)
+        else:
+            since = fields.Datetime.now() - timedelta(days=self.import_days or 30)
+        _queues, end = self.env["amazon.order.queue"]._import_updated(self, self.marketplace_ids, flow, since)
+        batching.commit(self.env)
+        if end and (not cursor or end > cursor):
+            self[cursor_field] = end

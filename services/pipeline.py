@@ -95,7 +95,11 @@ def _report_matches(payload, items):
 def fill_from_order_items(adapter, order):
     """Price one order with getOrderItems (one call per order: only for stragglers).
     Items the order lacks (shipped parts of a partially shipped order) are added."""
-    api_items = [normalize.item_from_orders_api(it) for it in adapter.get_order_items(order.order_id)]
+    raw_items = adapter.get_order_items(order.order_id)
+    api_items = [normalize.item_from_orders_api(it) for it in raw_items]
+    if not order.currency:
+        order.currency = next((it["ItemPrice"].get("CurrencyCode") for it in raw_items
+                               if isinstance(it.get("ItemPrice"), dict)), "") or ""
     if not order.items:
         order.items = api_items
         return order
@@ -167,7 +171,8 @@ class MarketplaceResolver:
                     failed[order.order_id] = self._not_configured(order.marketplace_id)
                 continue
             country = order.ship_to.country_code
-            matches = self.requested.filtered(lambda m, c=country: m.country_id.code == c) if country else []
+            matches = self.requested.filtered(lambda m, o=order: m.country_id.code == o.ship_to.country_code and (
+                not o.currency or m.currency_id.name == o.currency)) if country else []
             if len(matches) == 1:
                 order.marketplace_id = matches.amazon_marketplace_id
                 continue

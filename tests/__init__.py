@@ -6,3 +6,6 @@ from . import test_shared_quota
 from . import test_workspace
 from . import test_shipment_confirmation
 from . import test_cancellations
+from . import test_marketplace_reports
+from . import test_whole_orders
+from . import test_import_window

@@ -30,10 +30,16 @@ class AmazonOperationWizard(models.TransientModel):
     marketplace_ids = fields.Many2many("amazon.marketplace", domain="[('seller_id', '=', seller_id)]",
                                        compute="_compute_marketplaces", store=True, readonly=False,
                                        help="The marketplaces to import orders of.")
-    date_from = fields.Datetime("From", compute="_compute_dates", store=True, readonly=False,
-                                help="Orders purchased from this moment on.")
-    date_to = fields.Datetime("To", compute="_compute_dates", store=True, readonly=False,
-                              help="Orders purchased up to this moment.")
+    date_from = fields.Datetime(
+        "From", compute="_compute_dates", store=True, readonly=False,
+        help="Start of the window, by default the seller's Look Back (Days) before now. "
+             "Unshipped: the report lists the orders that became ready to ship since then and "
+             "are not shipped yet. Shipped and missing unshipped: the orders purchased since "
+             "then (shipped ones whenever they shipped).")
+    date_to = fields.Datetime(
+        "To", compute="_compute_dates", store=True, readonly=False,
+        help="End of the window, by default now. Amazon answers up to two minutes before the "
+             "request; newer orders come with the next import.")
     valuation_warning = fields.Char(compute="_compute_valuation_warning")
 
     @api.depends("seller_id")
@@ -46,8 +52,7 @@ class AmazonOperationWizard(models.TransientModel):
         now = fields.Datetime.now()
         for wiz in self:
             wiz.date_to = now
-            days = wiz.seller_id.import_days or 30 if wiz.operation != "fbm_import_shipped" else 3
-            wiz.date_from = now - timedelta(days=days)
+            wiz.date_from = now - timedelta(days=wiz.seller_id.import_days or 30)
 
     @api.depends("seller_id", "date_from")
     def _compute_valuation_warning(self):

@@ -136,10 +136,11 @@ class Scenario:
         self.orders[order_id] = {"order": order, "items": order_items}
         return order_id
 
-    def set_status(self, order_id, status):
+    def set_status(self, order_id, status, when=None):
+        """Amazon changes an order's status, now (real time) unless ``when``."""
         entry = self.orders[order_id]
         entry["order"]["OrderStatus"] = status
-        entry["order"]["LastUpdateDate"] = iso(self.now)
+        entry["order"]["LastUpdateDate"] = iso(when or max(self.now, datetime.now(timezone.utc).replace(microsecond=0)))
         if status == "Shipped":
             for item in entry["items"]:
                 item["QuantityShipped"] = item["QuantityOrdered"]
@@ -181,7 +182,7 @@ class Scenario:
 
     # ------------------------------------------------------------------ reports
     def select(self, *, marketplace_ids=None, start=None, end=None, statuses=None,
-               channels=None, updated_after=None, order_ids=None):
+               channels=None, updated_after=None, updated_before=None, order_ids=None):
         out = []
         for entry in self.orders.values():
             order = entry["order"]
@@ -191,6 +192,8 @@ class Scenario:
             if start and purchased < start or end and purchased > end:
                 continue
             if updated_after and _parse(order["LastUpdateDate"]) < updated_after:
+                continue
+            if updated_before and _parse(order["LastUpdateDate"]) > updated_before:
                 continue
             if statuses and order["OrderStatus"] not in statuses:
                 continue

@@ -80,7 +80,9 @@ class Emulator:
                            "truncate_documents": False, "truncate_downloads": 0,
                            "charset": "UTF-8",
                            "next_report": collections.deque(), "gzip": True,
-                           "price_report_lag_minutes": 0, "call_log": False}
+                           "price_report_lag_minutes": 0, "call_log": False,
+                           # a report without the columns its options asked for
+                           "ignore_report_options": False}
             self.call_times = collections.defaultdict(list)
             self.throttle_times = collections.defaultdict(list)
             self._next_id = 50000
@@ -234,7 +236,8 @@ class Emulator:
                 return None
             # The sales-channel column only when asked (reportOptions ShowSalesChannel);
             # injected rows are written for the documented header and get its cell.
-            show = str(report["_options"].get("ShowSalesChannel", "")).lower() == "true"
+            show = str(report["_options"].get("ShowSalesChannel", "")).lower() == "true" \
+                and not self.faults["ignore_report_options"]
             if show:
                 extra = [row + "\t" if row.count("\t") == 26 else row for row in extra]
             return self.scenario.unshipped_report(entries, show) + "".join(row + "\n" for row in extra)
@@ -242,8 +245,12 @@ class Emulator:
             lag = self.faults["price_report_lag_minutes"]
             if lag:
                 end = min(end, datetime.now(timezone.utc) - timedelta(minutes=lag))
-            entries = self.scenario.select(marketplace_ids=report["marketplaceIds"], start=start,
-                                           end=end)
+            if report["reportType"].endswith("_BY_LAST_UPDATE_GENERAL"):
+                entries = self.scenario.select(marketplace_ids=report["marketplaceIds"],
+                                               updated_after=start, updated_before=end)
+            else:
+                entries = self.scenario.select(marketplace_ids=report["marketplaceIds"], start=start,
+                                               end=end)
             return self.scenario.all_orders_report(entries) if entries else None
         return None
 
