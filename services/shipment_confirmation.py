@@ -19,6 +19,7 @@ import re
 from datetime import timedelta
 
 from odoo import _, fields
+from odoo.exceptions import UserError
 
 from . import errors
 
@@ -199,7 +200,7 @@ def send(pickings, manual=False):
         todo = pickings.filtered(lambda p, s=seller: p.sale_id.amazon_seller_id == s)
         try:
             adapter = seller._get_client().orders()
-        except Exception as exc:  # noqa: BLE001 - credentials missing: the seller must act
+        except (UserError, errors.AmazonError) as exc:   # credentials missing: the seller must act
             _later(todo, str(exc), manual)
             counts["to_send"] = counts.get("to_send", 0) + len(todo)
             continue

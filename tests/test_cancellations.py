@@ -34,7 +34,7 @@ class TestAmazonCancellations(AmazonCase):
 
     def ship(self, picking, tracking="9400100000000000000000"):
         picking.write({"carrier_id": self.carrier.id, "carrier_tracking_ref": tracking})
-        for move in picking.move_ids:
+        for move in picking.move_ids.filtered(lambda m: m.state != "cancel"):
             move.quantity = move.product_uom_qty
             move.picked = True
         picking.button_validate()
@@ -147,3 +147,25 @@ class TestAmazonCancellations(AmazonCase):
                                                    and m.state != "cancel")
         self.assertFalse(sum(moves_b.mapped("product_uom_qty")), "the delivery no longer carries it")
         self.assertIn("Amazon cancelled part of this order", self.notes(so))
+
+    def test_partial_cancellation_of_invoiced_order_credits_the_item(self):
+        self.use_workflow()
+        ref, so = self.import_order(items=[
+            {"sku": "SKU-A", "qty": 2, "price": "20.00", "tax": "1.65"},
+            {"sku": "SKU-B", "qty": 1, "price": "10.00", "tax": "0.83"}])
+        invoice = so.invoice_ids
+        self.assertEqual(invoice.state, "posted")
+        item_b = self.scenario.orders[ref]["items"][1]["OrderItemId"]
+        self.emulator.cancel_item(ref, item_b, by="MERCHANT", reason="Out of stock")
+        self.sync()
+        refund = so.invoice_ids.filtered(lambda m: m.move_type == "out_refund")
+        self.assertEqual(refund.state, "posted")
+        self.assertEqual(refund.invoice_line_ids.product_id, self.products["SKU-B"])
+        self.assertAlmostEqual(refund.amount_untaxed, 10.0)
+        self.assertEqual(so.state, "sale")
+        # the rest still ships and is confirmed to Amazon with item A only
+        picking = so.picking_ids.filtered(lambda p: p.state not in ("done", "cancel"))
+        self.ship(picking)
+        self.env["stock.picking"]._cron_amazon_confirm_shipments()
+        self.assertEqual(picking.amazon_confirm_state, "sent", picking.amazon_confirm_message)
+        self.assertEqual(self.scenario.orders[ref]["order"]["OrderStatus"], "Shipped")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks (not tests): the order builder vs a naive loop, and the three
 # flows' SP-API calls per 1,000 orders. Needs Odoo at ODOO_PATH.
-#   BENCH_SIZES=100,1000,5000 BENCH_FLOW_N=1000 bash tools/bench.sh [builder|flows|all]
+#   BENCH_SIZES=100,1000,5000 BENCH_FLOW_N=1000 bash tools/bench.sh [builder|flows|confirm|all]
+#   BENCH_CONFIRM_N=1000 BENCH_CONFIRM_SCALE=10 bash tools/bench.sh confirm   (shipment confirmations)
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 [ "$HAVE_ODOO" = 1 ] || { echo "benchmarks need Odoo 17: $ODOO_WHY" >&2; exit 1; }
@@ -10,13 +11,13 @@ bash "$ROOT/tools/pg.sh"
 make_addons_dir
 DATA_DIR=$(mktemp -d /tmp/amazon_fbm_bench.XXXXXX)
 write_odoo_conf "$DATA_DIR/odoo.conf" "$DATA_DIR"
-DB=amazon_fbm_bench
+DB=amazon_fbm_bench_$$   # one database per run: benchmarks may run side by side
 dropdb --if-exists "$DB" >/dev/null 2>&1
 "$PY" "$ODOO_PATH/odoo-bin" -c "$DATA_DIR/odoo.conf" -d "$DB" -i amazon_fbm_connector \
   --without-demo=all --stop-after-init --log-level=warn
 export AMAZON_FBM_ROOT="$ROOT"
 what=${1:-all}
-for bench in builder flows; do
+for bench in builder flows confirm; do
   if [ "$what" = all ] || [ "$what" = "$bench" ]; then
     echo "=== benchmark: $bench"
     "$PY" "$ODOO_PATH/odoo-bin" shell -c "$DATA_DIR/odoo.conf" -d "$DB" --log-level=warn \

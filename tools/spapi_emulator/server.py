@@ -574,8 +574,7 @@ class _Handler(BaseHTTPRequestHandler):
             shipments.confirm_shipment(entry, body)
         except shipments.ShipmentError as exc:
             return self._error(exc.status, exc.code, exc.message)
-        rate, _burst = USAGE_PLANS["confirmShipment"]
-        self._send(204, headers={"x-amzn-RateLimit-Limit": str(rate)})
+        self._send(204)
 
     def h_stats(self):
         emu = self.emulator
