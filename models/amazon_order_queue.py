@@ -7,7 +7,7 @@ from psycopg2.errors import LockNotAvailable, SerializationFailure
 from odoo import api, fields, models
 
 from ..services import batching, errors, pipeline
-from ..services.const import FLOW_MISSING_UNSHIPPED, FLOW_SHIPPED, SHIPPED_STATUSES, UNSHIPPED_STATUSES
+from ..services.const import FLOW_MISSING_UNSHIPPED, FLOW_SHIPPED, MFN, SHIPPED_STATUSES, UNSHIPPED_STATUSES
 from ..services.normalize import parse_datetime
 
 _logger = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ class AmazonOrderQueue(models.Model):
         codes = marketplaces.mapped("amazon_marketplace_id")
         headers = list(client.orders().list_orders(codes, created_after=date_from,
                                                    created_before=date_to - timedelta(minutes=2),
-                                                   statuses=FLOW_STATUSES[flow], channels=["MFN"]))
+                                                   statuses=FLOW_STATUSES[flow], channels=[MFN]))
         return self._queue_new(seller, client, codes, flow, headers, date_from, date_to)
 
     @api.model
@@ -101,7 +101,7 @@ class AmazonOrderQueue(models.Model):
         adapter = client.orders()
         started = fields.Datetime.now()
         headers = list(adapter.list_orders(codes, last_updated_after=since,
-                                           statuses=FLOW_STATUSES[flow], channels=["MFN"]))
+                                           statuses=FLOW_STATUSES[flow], channels=[MFN]))
         end = getattr(adapter, "window_end", None)
         end = parse_datetime(end) if end else started - timedelta(minutes=2)
         queues = self._queue_new(seller, client, codes, flow, headers, since, end, by_update=True)

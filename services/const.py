@@ -50,7 +50,9 @@ PARTIALLY_SHIPPED = "PartiallyShipped"
 # Statuses an order of the unshipped report may have and still be imported
 # ("Pending" is how some All Orders report versions name an unshipped order).
 IMPORTABLE_UNSHIPPED_STATUSES = UNSHIPPED_STATUSES + ("Pending",)
-MFN_CHANNEL_VALUES = ("MFN", "Merchant")
+MFN = "MFN"
+MFN_CHANNEL_VALUES = (MFN, "Merchant")
+STATUS_UNSHIPPED = "Unshipped"
 
 # The three FBM flows (queue ``flow`` values and the unshipped report).
 FLOW_UNSHIPPED = "unshipped"

@@ -55,14 +55,16 @@ def deliver_quantities(orders, shipped):
     ready = pickings.browse()
     for picking in pickings:
         moves = picking.move_ids.filtered(lambda m: m.state not in ("done", "cancel"))
+        todo = {move: min(shipped.get(move.sale_line_id.id, 0), move.product_uom_qty)
+                for move in moves if move.has_tracking == "none"}
+        if not any(todo.values()):
+            continue
         for move in moves:
-            qty = shipped.get(move.sale_line_id.id, 0) if move.has_tracking == "none" else 0
-            qty = min(qty, move.product_uom_qty)
+            qty = todo.get(move, 0)
             if move.quantity != qty:
                 move.quantity = qty
             move.picked = bool(qty)
-        if any(move.picked for move in moves):
-            ready |= picking
+        ready |= picking
     if ready:
         ready.with_context(skip_sms=True, skip_expired=True, cancel_backorder=False,
                            skip_immediate=True)._action_done()

@@ -71,9 +71,10 @@ class PriceBook:
         self.by_order = index_by_order(self.prices)
         self.adapter = adapter
 
-    def price(self, order, payload=None):
-        """Price ``order`` and make it whole (every item of Amazon's order).
-        Raises ``NormalizeError`` when Amazon's items cannot be read."""
+    def price(self, order, payload=None, fetch=True):
+        """Price ``order`` and make it whole (every item of Amazon's order); with
+        ``fetch``, getOrderItems for what the report lacks. Raises
+        ``NormalizeError`` when Amazon's items cannot be read."""
         if order.items and order.priced and payload is not None:
             return order                       # an Orders API order that came priced (v2026)
         if order.items:                        # a report order: buyer and items, no prices
@@ -82,7 +83,7 @@ class PriceBook:
             items = self.by_order.get(order.order_id)
             if items and _report_matches(payload or {}, items):
                 order.items = [dataclasses.replace(item) for item in items]
-        if not order.priced and self.adapter is not None:
+        if fetch and not order.priced and self.adapter is not None:
             fill_from_order_items(self.adapter, order)
         return order
 
@@ -229,29 +230,36 @@ def run(seller, entries, *, flow, prices=None, marketplaces=None, adapter=None, 
     was asked for; ``adapter``: the Orders adapter (prices and marketplaces of
     stragglers); ``date_from``: the unshipped flow's window start."""
     prices = prices or PriceBook(adapter=adapter)
-    results = {}
-    orders, payloads = [], {}
-    # source -> normalised, priced orders
+    results, normalised = {}, []
+    # source -> normalised orders
     for entry in entries:
         if entry.error:
             results[entry.ref] = Result(entry.ref, "failed", entry.error)
             continue
         try:
             order = entry.order if entry.order is not None else order_from_payload(entry.payload)
-            prices.price(order, entry.payload)
         except NormalizeError as exc:
             results[entry.ref] = Result(entry.ref, "failed", str(exc))
             continue
-        except AmazonError as exc:
+        normalised.append((entry, order))
+    known = _known_orders(seller, [order.order_id for _entry, order in normalised])
+    # -> prices (Amazon is asked only for orders Odoo does not have yet)
+    orders, ref_of = [], {}
+    for entry, order in normalised:
+        try:
+            prices.price(order, entry.payload, fetch=order.order_id not in known)
+        except (NormalizeError, AmazonError) as exc:
             results[entry.ref] = Result(entry.ref, "failed", str(exc))
             continue
-        payloads[order.order_id] = entry.ref
+        ref_of[order.order_id] = entry.ref
         orders.append(order)
-    # marketplace, then skip / classify
-    failed = MarketplaceResolver(seller, marketplaces, adapter).resolve(orders)
+    _sync_status(seller, known, orders)
+    # -> marketplace, skip / classify
+    failed = MarketplaceResolver(seller, marketplaces, adapter).resolve(
+        [o for o in orders if o.order_id not in known])
     to_build = []
     for order in orders:
-        ref = payloads[order.order_id]
+        ref = ref_of[order.order_id]
         if order.order_id in failed:
             results[ref] = Result(ref, "failed", failed[order.order_id])
             continue
@@ -260,30 +268,38 @@ def run(seller, entries, *, flow, prices=None, marketplaces=None, adapter=None, 
             results[ref] = Result(ref, "skipped", reason)
         else:
             to_build.append(order)
-    # build -> workflow -> deliver
+    # -> build -> workflow -> deliver
     builder = OrderBuilder(seller, shipped=flow == FLOW_SHIPPED)
     built = builder.build(to_build)
     SaleOrder = seller.env["sale.order"]
     created = SaleOrder.browse([r.sale_order.id for r in built if r.status == "created"])
     existing = SaleOrder.browse([r.sale_order.id for r in built if r.status == "existing" and r.sale_order])
-    _sync_status(existing, {o.order_id: o.status for o in to_build if o.status})
-    _workflow_and_delivery(seller, flow, builder, to_build, created, existing)
+    _workflow_and_delivery(seller, flow, to_build, created, existing)
+    # -> results
     for order, res in zip(to_build, built):
-        ref = payloads[order.order_id]
+        ref = ref_of[order.order_id]
         results[ref] = Result(ref, res.status, res.message or "", res.sale_order)
     return [results[entry.ref] for entry in entries]
 
 
-def _sync_status(existing, status_by_ref):
-    """Orders Odoo already has take Amazon's current status (the hook the
-    status-driven steps, e.g. cancellations, extend: ``_amazon_apply_status``)."""
-    statuses = {so.id: status_by_ref[so.amazon_order_ref] for so in existing
-                if status_by_ref.get(so.amazon_order_ref)}
+def _known_orders(seller, refs):
+    """``{Amazon order id: sale.order}`` of the orders Odoo has already (one search)."""
+    if not refs:
+        return {}
+    found = seller.env["sale.order"].sudo().with_context(active_test=False).search([
+        ("amazon_seller_id", "=", seller.id), ("amazon_order_ref", "in", list(refs))])
+    return {so.amazon_order_ref: so for so in found}
+
+
+def _sync_status(seller, known, orders):
+    """Orders Odoo already has take Amazon's current status. This is the hook for
+    steps driven by a status change: ``sale.order._amazon_apply_status``."""
+    statuses = {known[o.order_id].id: o.status for o in orders if o.order_id in known and o.status}
     if statuses:
-        existing._amazon_apply_status(statuses)
+        seller.env["sale.order"].sudo().browse(list(statuses))._amazon_apply_status(statuses)
 
 
-def _workflow_and_delivery(seller, flow, builder, orders, created, existing):
+def _workflow_and_delivery(seller, flow, orders, created, existing):
     shipped = flow == FLOW_SHIPPED
     AutoWorkflow(seller.workflow_id, force_confirm=shipped).run(created)
     if shipped:
@@ -293,19 +309,35 @@ def _workflow_and_delivery(seller, flow, builder, orders, created, existing):
         return
     # A partially shipped order: what Amazon shipped already is delivered.
     partial = {o.order_id: o for o in orders if any(i.quantity_shipped for i in o.items)}
-    to_deliver = created.filtered(lambda so: so.amazon_order_ref in partial)
+    candidates = (created | existing).filtered(lambda so: so.amazon_order_ref in partial)
+    if not candidates:
+        return
+    products = _products(seller, {i.sku for o in partial.values() for i in o.items})
+    quantities = {}
+    for so in candidates:
+        quantities.update(_to_deliver(so, partial[so.amazon_order_ref], products))
+    to_deliver = candidates.filtered(lambda so: so.order_line.filtered(lambda ln: ln.id in quantities))
     if not to_deliver:
         return
     AutoWorkflow(None, force_confirm=True).run(to_deliver.filtered(lambda o: o.state in ("draft", "sent")))
-    quantities = {}
-    for so in to_deliver:
-        order = partial[so.amazon_order_ref]
-        quantities.update(_shipped_by_line(so, order, builder.products))
     delivery.deliver_quantities(to_deliver, quantities)
 
 
-def _shipped_by_line(sale_order, order, products):
-    """{sale.order.line id: quantity Amazon shipped} for one order's item lines."""
+def _products(seller, skus):
+    """``{sku: product}`` as the builder maps them (SKU mapping, else internal reference)."""
+    env = seller.env
+    out = {m.sku: m.product_id for m in env["amazon.product.mapping"].sudo().search([
+        ("seller_id", "=", seller.id), ("sku", "in", list(skus))])}
+    missing = [sku for sku in skus if sku not in out]
+    if missing:
+        for product in env["product.product"].sudo().with_context(active_test=False).search([
+                ("default_code", "in", missing)]):
+            out.setdefault(product.default_code, product)
+    return out
+
+
+def _to_deliver(sale_order, order, products):
+    """``{sale.order.line id: quantity}`` Amazon shipped that Odoo has not delivered yet."""
     out = {}
     lines = sale_order.order_line
     for item in order.items:
@@ -314,12 +346,13 @@ def _shipped_by_line(sale_order, order, products):
         if not left or not product:
             continue
         candidates = lines.filtered(lambda ln, p=product, i=item: ln.product_id == p and (
-            not i.order_item_id or ln.amazon_order_item_id == i.order_item_id))
+            not i.order_item_id or not ln.amazon_order_item_id or ln.amazon_order_item_id == i.order_item_id))
         for line in candidates:
-            qty = min(left, line.product_uom_qty - out.get(line.id, 0))
-            if qty > 0:
-                out[line.id] = out.get(line.id, 0) + qty
-                left -= qty
+            take = min(left, line.product_uom_qty)
+            left -= take
+            missing = take - line.qty_delivered
+            if missing > 0:
+                out[line.id] = missing
             if not left:
                 break
     return out

@@ -10,7 +10,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .const import COLUMN_ALIASES, MONEY_FIELDS, REPORT_MONEY_FIELDS
+from .const import COLUMN_ALIASES, MFN, MONEY_FIELDS, REPORT_MONEY_FIELDS, STATUS_UNSHIPPED
 from .normalize import Address, Buyer, Item, NormalizeError, Order, money, parse_bool, parse_datetime, parse_quantity
 
 
@@ -85,7 +85,7 @@ def parse_unshipped(text, marketplace_id=""):
                 order = Order(
                     order_id=order_id, marketplace_id=marketplace_id,
                     purchase_date=parse_datetime(row.get("purchase_date")),
-                    status="Unshipped", fulfillment_channel="MFN",
+                    status=STATUS_UNSHIPPED, fulfillment_channel=MFN,
                     sales_channel=row.get("sales_channel", ""),
                     is_business=parse_bool(row.get("is_business")),
                     is_prime=parse_bool(row.get("is_prime")),

@@ -2,7 +2,9 @@
 Amazon's total, with what Amazon already shipped delivered. The Unshipped
 Orders report lists only the items left to ship."""
 import gzip
+from datetime import timedelta
 
+from odoo import fields
 from odoo.tests import tagged
 
 from .common import AmazonCase
@@ -22,10 +24,12 @@ class TestWholeOrders(AmazonCase):
             {"sku": "SKU-B", "qty": 3, "shipped": 1, "price": "30.00", "tax": "2.48"},
             {"sku": "SKU-C", "qty": 1, "price": "5.55", "tax": "0.46"}])
 
-    def import_report(self):
+    def import_report(self, date_to=None):
         wizard = self.env["amazon.operation.wizard"].create({
             "seller_id": self.seller.id, "operation": "fbm_import_unshipped",
             "marketplace_ids": [(6, 0, self.mp_us.ids)]})
+        if date_to:
+            wizard.date_to = date_to
         request = self.env["amazon.report.request"].browse(wizard.action_execute()["res_id"])
         request.action_check_status()
         request.action_check_status()
@@ -33,8 +37,9 @@ class TestWholeOrders(AmazonCase):
         self.assertEqual(request.state, "processed", request.message)
         return request
 
-    def assertWhole(self, request):
-        self.assertEqual(request.count_created, 1, request.line_ids.mapped("message"))
+    def assertWhole(self, request=None):
+        if request:
+            self.assertEqual(request.count_created, 1, request.line_ids.mapped("message"))
         order = self.orders_of([self.ref])
         skus = [code for code in order.order_line.product_id.mapped("default_code") if code.startswith("SKU-")]
         self.assertEqual(sorted(skus), ["SKU-A", "SKU-B", "SKU-C"], "every item of Amazon's order")
@@ -66,3 +71,27 @@ class TestWholeOrders(AmazonCase):
         self.emulator.script_next_report("FATAL")   # no price report
         self.assertWhole(self.import_report())
         self.assertEqual(self.emulator.calls["getOrderItems"], 1)
+
+    def test_items_from_the_orders_api_in_the_missing_unshipped_queue(self):
+        self.env["amazon.operation.wizard"].create({
+            "seller_id": self.seller.id, "operation": "fbm_import_missing_unshipped",
+            "marketplace_ids": [(6, 0, self.mp_us.ids)]}).action_execute()
+        self.env["amazon.order.queue"]._cron_process_queues()
+        order = self.assertWhole()
+        self.assertEqual(order.amazon_status, "PartiallyShipped")
+
+    def test_shipped_since_is_delivered_when_seen_again(self):
+        self.assertWhole(self.import_report())
+        order = self.orders_of([self.ref])
+        # Amazon ships a second SKU-B; the next report lists the order again
+        self.scenario.orders[self.ref]["items"][1]["QuantityShipped"] = 2
+        calls = self.emulator.calls["getOrderItems"]
+        request = self.import_report(date_to=fields.Datetime.now() + timedelta(seconds=5))
+        line = request.line_ids.filtered(lambda l: l.amazon_order_ref == self.ref)
+        self.assertEqual(line.state, "existing")
+        self.assertEqual(self.orders_of([self.ref]), order, "still one order")
+        self.assertEqual(self.emulator.calls["getOrderItems"], calls, "Amazon is not asked again")
+        done = order.picking_ids.filtered(lambda p: p.state == "done").move_ids
+        self.assertEqual(sum(done.filtered(lambda m: m.product_id.default_code == "SKU-B").mapped("quantity")), 2)
+        left = order.picking_ids.filtered(lambda p: p.state not in ("done", "cancel")).move_ids
+        self.assertEqual({m.product_id.default_code: m.product_uom_qty for m in left}, {"SKU-B": 1, "SKU-C": 1})
