@@ -202,13 +202,14 @@ class AmazonSeller(models.Model):
         if not (seller.lwa_client_id and secret and token):
             raise UserError(_("Seller %s lacks its LWA client id, client secret or refresh token.",
                               seller.name))
-        scale = float(self.env["ir.config_parameter"].sudo().get_param(
-            "amazon_fbm_connector.rate_scale", "1") or 1)
+        params = self.env["ir.config_parameter"].sudo()
+        scale = float(params.get_param("amazon_fbm_connector.rate_scale", "1") or 1)
+        timeout = float(params.get_param("amazon_fbm_connector.http_timeout", "30") or 30)
         # Token buckets shared by every worker and server of this database:
         # Amazon counts the seller's calls per application, not per process.
         return SpApiClient(client_id=seller.lwa_client_id, client_secret=secret,
                            refresh_token=token, api_endpoint=seller.api_endpoint,
-                           lwa_endpoint=seller.lwa_endpoint, rate_scale=scale, timeout=30,
+                           lwa_endpoint=seller.lwa_endpoint, rate_scale=scale, timeout=timeout,
                            bucket_store=self.env["amazon.rate.bucket"]._store())
 
     def action_test_connection(self):

@@ -73,6 +73,19 @@ def _lwa_client_class(lwa_endpoint, timeout):
             return _token_key(self.scheme + self.host, self.cred.client_id,
                               self.cred.client_secret, self.cred.refresh_token, token_flavor)
 
+        def _request(self, url, data, headers):
+            # The library reads every LWA answer as JSON; an outage page is not.
+            response = self._transport.request("POST", url, data=data, headers=headers)
+            try:
+                body = response.json()
+            except ValueError:
+                body = {}
+            if response.status_code != 200:
+                status = response.status_code
+                raise AuthorizationError(body.get("error") or "http_%s" % status,
+                                         body.get("error_description") or "HTTP %s" % status, status)
+            return body
+
         def get_auth(self):
             from sp_api.auth import AccessTokenResponse
             key = self._get_cache_key()
@@ -190,9 +203,17 @@ class SpApiClient:
                 self._follow_rate(operation, getattr(result, "headers", None))
                 return result
             except AuthorizationError as exc:
-                message = LWA_MESSAGES.get(exc.error_code, "Amazon login (LWA) failed: %s" % (exc.message or exc.error_code))
-                raise errors.AmazonAuthError(message, operation=operation, status=exc.status_code,
-                                             amazon_code=exc.error_code) from None
+                if (exc.status_code or 0) >= 500 or exc.status_code == 429:
+                    # LWA itself is down or busy: retry like any server error.
+                    last = errors.AmazonServerError(
+                        "Amazon's login service (LWA) answered %s repeatedly; the import will "
+                        "resume on the next run." % exc.status_code, operation=operation,
+                        status=exc.status_code, amazon_code=exc.error_code)
+                else:
+                    message = LWA_MESSAGES.get(exc.error_code, "Amazon login (LWA) failed: %s" % (
+                        exc.message or exc.error_code))
+                    raise errors.AmazonAuthError(message, operation=operation, status=exc.status_code,
+                                                 amazon_code=exc.error_code) from None
             except SellingApiException as exc:
                 status = getattr(exc, "code", None)
                 amazon_code = getattr(exc, "amzn_code", None)

@@ -82,7 +82,7 @@ class Emulator:
                            "next_report": collections.deque(), "gzip": True,
                            "price_report_lag_minutes": 0, "call_log": False,
                            # a report without the columns its options asked for
-                           "ignore_report_options": False}
+                           "ignore_report_options": False, "slow": {}}
             self.call_times = collections.defaultdict(list)
             self.throttle_times = collections.defaultdict(list)
             self._next_id = 50000
@@ -96,8 +96,14 @@ class Emulator:
             self.call_times = collections.defaultdict(list)
             self.throttle_times = collections.defaultdict(list)
 
+    def slow_next(self, operation, count=1, seconds=2.0):
+        """The next ``count`` calls of ``operation`` answer only after ``seconds``."""
+        with self.lock:
+            self.faults["slow"][operation] = (count, seconds)
+
     def fail_next(self, operation, count=1, status=503):
-        """The next ``count`` calls of ``operation`` answer ``status``."""
+        """The next ``count`` calls of ``operation`` answer ``status`` (429 is
+        QuotaExceeded). ``lwaToken`` is the LWA login; ``download`` a document."""
         with self.lock:
             self.faults["server_errors"][(operation, status)] += count
 
@@ -159,7 +165,7 @@ class Emulator:
         class Handler(_Handler):
             pass
         Handler.emulator = emulator
-        self._server = ThreadingHTTPServer((self.host, self.port), Handler)
+        self._server = _Server((self.host, self.port), Handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
@@ -268,6 +274,15 @@ class Emulator:
         return doc_id
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        # A client that gave up (timeout) closed the socket: not the emulator's error.
+        import sys
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
+
+
 class _Handler(BaseHTTPRequestHandler):
     emulator = None
     protocol_version = "HTTP/1.1"
@@ -335,15 +350,30 @@ class _Handler(BaseHTTPRequestHandler):
         self.body = self._body()
         if emu.faults["latency"]:
             time.sleep(emu.faults["latency"])
+        fault_name = operation or ("lwaToken" if name == "lwa_token" else name)
+        with emu.lock:
+            slow = emu.faults["slow"].get(fault_name)
+            if slow and slow[0] > 0:
+                emu.faults["slow"][fault_name] = (slow[0] - 1, slow[1])
+        if slow and slow[0] > 0:
+            time.sleep(slow[1])     # longer than the client waits: a timeout
+        with emu.lock:
+            for (op, status), left in list(emu.faults["server_errors"].items()):
+                if op == fault_name and left > 0:
+                    emu.faults["server_errors"][(op, status)] -= 1
+                    emu.calls["fault:%s:%s" % (op, status)] += 1
+                    if status == 429:
+                        return self._error(429, "QuotaExceeded",
+                                           "You exceeded your quota for the requested resource.")
+                    if fault_name == "lwaToken":
+                        return self._send(status, raw=b"<html><body>Service Unavailable</body></html>",
+                                          content_type="text/html")
+                    return self._error(status, "InternalFailure" if status == 500 else "ServiceUnavailable",
+                                       "We encountered an internal error. Please try again.")
         if operation:
             with emu.lock:
                 emu.calls[operation] += 1
                 emu.call_times[operation].append(time.monotonic())
-                for (op, status), left in list(emu.faults["server_errors"].items()):
-                    if op == operation and left > 0:
-                        emu.faults["server_errors"][(op, status)] -= 1
-                        return self._error(status, "InternalFailure" if status == 500 else "ServiceUnavailable",
-                                           "We encountered an internal error. Please try again.")
             principal = self._authorize(parts.path, operation)
             if principal is None:
                 return None
