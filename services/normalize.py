@@ -205,7 +205,8 @@ def from_orders_api(order, items=None):
         amazon_total=money(total) if total else None,
         ship_by_date=parse_datetime(order["LatestShipDate"]) if order.get("LatestShipDate") else None,
         deliver_by_date=parse_datetime(order["LatestDeliveryDate"]) if order.get("LatestDeliveryDate") else None,
-        purchase_order_number=order.get("PurchaseOrderNumber") or "",
+        # v0 puts the buyer's PO number in BuyerInfo (restricted data)
+        purchase_order_number=buyer.get("PurchaseOrderNumber") or order.get("PurchaseOrderNumber") or "",
         buyer_tax_ids=[t for t in [((buyer.get("BuyerTaxInfo") or {}).get("TaxClassifications") or [{}])[0].get("Value")]
                        if t],
     )
