@@ -5,9 +5,11 @@ from . import amazon_seller
 from . import amazon_seller_overview
 from . import amazon_seller_status_sync
 from . import amazon_marketplace
+from . import amazon_marketplace_tax
 from . import amazon_marketplace_dashboard
 from . import amazon_product_mapping
 from . import sale_order
+from . import sale_order_tax
 from . import sale_order_workspace
 from . import sale_order_cancellation
 from . import amazon_report_request

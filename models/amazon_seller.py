@@ -94,8 +94,10 @@ class AmazonSeller(models.Model):
     adjustment_product_id = fields.Many2one(
         "product.product", string="Tax/Rounding Adjustment Product", default=lambda self: self.env.ref(
             "amazon_fbm_connector.product_amazon_adjustment", raise_if_not_found=False),
-        help="Carries the difference between Odoo's computed taxes and the tax Amazon charged "
-             "(e.g. US marketplace facilitator tax), so totals match Amazon to the cent.")
+        help="Carries what Odoo's per-line tax rounding cannot reproduce of the tax Amazon "
+             "charged (at most a cent per order, posted on the tax account), so that untaxed "
+             "amount, tax and total match Amazon to the cent. A larger difference is reported "
+             "on the order.")
     queue_size = fields.Integer("Orders per Queue", default=50,
                                 help="An import of shipped or missing orders is split into queues "
                                      "of this many orders each.")

@@ -3,19 +3,21 @@
 All three FBM flows hand their orders here. A batch costs a constant number
 of searches: existing orders, products by SKU, partners by e-mail, countries
 and states are each fetched once for the whole batch, and orders are created
-with one ``create`` call. Every order's total equals Amazon's to the cent:
-item prices are Amazon's line totals (split over two lines when the unit
-price is not a whole cent), and any difference between the taxes Odoo
-computes and what Amazon charged goes to an adjustment line.
+with one ``create`` call. Every order's total, untaxed amount and tax equal
+Amazon's to the cent: item prices are Amazon's line totals (split over two
+lines when the unit price is not a whole cent), and each line carries the tax
+at the rate Amazon charged (``tax_resolver``). What Odoo's per-line rounding
+cannot reproduce (at most a cent per order) goes to an adjustment line whose
+cent lands on the tax account; anything larger is reported on the order.
 """
 import logging
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 
 from odoo import _
-from odoo.tools import float_compare, float_round
 
 from .const import MFN_CHANNEL_VALUES
+from .tax_resolver import TaxResolver
 
 _logger = logging.getLogger(__name__)
 
@@ -49,7 +51,9 @@ class OrderBuilder:
         self.env = seller.env
         self.shipped = shipped
         self.company = seller.company_id
-        self._tax_twins = {}
+        self.tax_resolver = TaxResolver(self.env, self.company)
+        self._fiscal_positions = {}
+        self._tax_info = {}
 
     # ================================================================ public
     def build(self, orders):
@@ -86,13 +90,16 @@ class OrderBuilder:
                 sale_orders = SaleOrder.create(vals_list)
                 self._adjust_totals(sale_orders, built)
                 for order, so in zip(built, sale_orders):
-                    results[order.order_id] = BuildResult(order.order_id, "created", "", so)
+                    problems = self._tax_info[order.order_id]["problems"]
+                    results[order.order_id] = BuildResult(order.order_id, "created",
+                                                          "\n".join(problems), so)
         return [results[o.order_id] for o in orders]
 
     # ============================================================ prefetch
     def _prefetch(self, orders):
         env = self.env
         self.marketplaces = {m.amazon_marketplace_id: m for m in self.seller.marketplace_ids}
+        self.tax_resolver.prefetch(self.seller.marketplace_ids)
         skus = {item.sku for o in orders for item in o.items}
         mappings = env["amazon.product.mapping"].search([("seller_id", "=", self.seller.id),
                                                          ("sku", "in", list(skus))])
@@ -135,6 +142,12 @@ class OrderBuilder:
     def _prefetch_partners(self, orders):
         Partner = self.env["res.partner"].with_context(active_test=False)
         emails = {o.buyer.email.lower() for o in orders if o.buyer.email}
+        vats = {self._buyer_vat(o) for o in orders} - {""}
+        self.companies = {}
+        if vats:
+            for company in Partner.search([("vat", "in", list(vats)), ("is_company", "=", True)],
+                                          order="id"):
+                self.companies.setdefault(company.vat, company)
         self.partners = {}
         if emails:
             for partner in Partner.search([("email", "in", list(emails)), ("parent_id", "=", False)],
@@ -171,9 +184,35 @@ class OrderBuilder:
                 self.states[(country.id, key)] = state
         return country, state
 
+    @staticmethod
+    def _buyer_vat(order):
+        return next((vat.strip() for vat in order.buyer_tax_ids or [] if vat and vat.strip()), "")
+
+    def _business_partner(self, partner, order, address_vals):
+        """A business buyer's VAT number goes on its company (the commercial
+        partner), created from Amazon's company name when the buyer has none."""
+        vat, company_name = self._buyer_vat(order), order.buyer.company
+        if not (vat or order.is_business and company_name):
+            return partner
+        commercial = partner.commercial_partner_id
+        if not commercial.is_company and company_name:
+            commercial = self.companies.get(vat) if vat else None
+            if commercial is None:
+                commercial = self.env["res.partner"].create(dict(
+                    address_vals, name=company_name, is_company=True, company_type="company",
+                    vat=vat or False, lang=self.env.lang or "en_US",
+                    comment=_("Amazon Business buyer (%s)", self.seller.name)))
+                if vat:
+                    self.companies[vat] = commercial
+            partner.parent_id = commercial
+        if vat and not commercial.vat:
+            commercial.vat = vat
+        return partner
+
     def _partners(self, order, marketplace):
         addr, buyer = order.ship_to, order.buyer
         country, state = self._country_state(addr, marketplace)
+        vat = self._buyer_vat(order)
         name = buyer.company if order.is_business and buyer.company else (buyer.name or addr.name)
         if not name:
             name = _("Amazon Customer %s", order.order_id)
@@ -184,15 +223,21 @@ class OrderBuilder:
                         "state_id": state.id if state else False}
         email = (buyer.email or "").lower()
         partner = self.partners.get(email) if email else None
+        if partner is None and vat and order.is_business and vat in self.companies:
+            partner = self.companies[vat]
         if partner is None:
             partner = self.env["res.partner"].create(dict(
                 address_vals, name=name, email=buyer.email or False,
                 phone=buyer.phone or addr.phone or False, is_company=bool(order.is_business),
                 company_type="company" if order.is_business else "person",
+                vat=vat if order.is_business else False,
                 lang=self.env.lang or "en_US",
                 comment=_("Amazon buyer (%s)", self.seller.name)))
             if email:
                 self.partners[email] = partner
+            if vat and partner.is_company:
+                self.companies.setdefault(vat, partner)
+        partner = self._business_partner(partner, order, address_vals)
         ship_name = addr.name or name
         key = self._address_key(partner.id, dict(address_vals, name=ship_name))
         shipping = self.delivery.get(key)
@@ -220,45 +265,62 @@ class OrderBuilder:
                                           "currency_id": currency.id})
         return pricelist
 
-    def _taxes(self, product, fpos, included):
-        taxes = product.taxes_id.filtered(lambda t: t.company_id == self.company)
-        if fpos:
-            taxes = fpos.map_tax(taxes)
-        if included:
-            taxes = taxes.browse([self._included_twin(t).id for t in taxes])
-        return taxes
+    def _fiscal_position(self, marketplace, partner, shipping):
+        """The marketplace's fiscal position, else Odoo's rules for the buyer's
+        address (asked once per distinct address kind in a batch)."""
+        if marketplace.fiscal_position_id:
+            return marketplace.fiscal_position_id
+        key = (partner.commercial_partner_id.id if partner.property_account_position_id else 0,
+               shipping.country_id.id, shipping.state_id.id, shipping.zip or "",
+               bool(partner.commercial_partner_id.vat))
+        if key not in self._fiscal_positions:
+            self._fiscal_positions[key] = self.env["account.fiscal.position"].with_company(
+                self.company)._get_fiscal_position(partner, delivery=shipping)
+        return self._fiscal_positions[key]
 
-    def _included_twin(self, tax):
-        """Amazon's EU/UK/JP prices include tax: use a price-included twin."""
-        if tax.price_include or tax.amount_type not in ("percent", "division"):
-            return tax
-        if tax.id not in self._tax_twins:
-            Tax = self.env["account.tax"].with_context(active_test=False)
-            twin = Tax.search([("company_id", "=", tax.company_id.id), ("type_tax_use", "=", "sale"),
-                               ("amount_type", "=", tax.amount_type), ("amount", "=", tax.amount),
-                               ("price_include", "=", True),
-                               ("country_id", "=", tax.country_id.id)], limit=1)
-            if not twin:
-                twin = tax.copy({"name": _("%s (incl.)", tax.name), "price_include": True,
-                                 "include_base_amount": False})
-            self._tax_twins[tax.id] = twin
-        return self._tax_twins[tax.id]
-
-    def _money_lines(self, product, label, amount, quantity, currency, taxes, analytic, sequence):
-        """Line(s) whose total is exactly ``amount``: one line when the unit price is
-        a whole cent, else (quantity - 1) x floor unit + 1 x the remainder."""
-        rounding = Decimal(str(currency.rounding))
-        base = {"product_id": product.id, "name": label, "tax_id": [(6, 0, taxes.ids)],
-                "analytic_distribution": analytic or False, "product_uom": product.uom_id.id,
-                "sequence": sequence}
-        if quantity <= 0:
-            quantity = 1
-        unit = (amount / quantity).quantize(rounding, rounding=ROUND_DOWN)
-        if unit * quantity == amount or quantity == 1:
-            return [dict(base, product_uom_qty=quantity, price_unit=float(amount / quantity if quantity == 1 else unit))]
-        rest = amount - unit * (quantity - 1)
-        return [dict(base, product_uom_qty=quantity - 1, price_unit=float(unit)),
-                dict(base, product_uom_qty=1, price_unit=float(rest))]
+    def _lines(self, order, marketplace, fpos, currency):
+        """Sale order lines with Amazon's amounts and the taxes that reproduce Amazon's tax."""
+        specs = {"shipping": (self.seller.shipping_product_id, _("Amazon shipping")),
+                 "gift_wrap": (self.seller.gift_wrap_product_id, _("Gift wrap")),
+                 "promotion": (self.seller.discount_product_id, _("Amazon promotion"))}
+        present = {
+            "shipping": any(i.shipping_price - i.shipping_discount or i.shipping_tax
+                            - i.shipping_discount_tax for i in order.items),
+            "gift_wrap": any(i.gift_wrap_price or i.gift_wrap_tax for i in order.items),
+            "promotion": any(i.promotion_discount for i in order.items)}
+        for kind, (product, label) in specs.items():
+            if present[kind] and not product:
+                raise BuildError(_("Set the %s product on the seller.", label))
+        products = [self.products[item.sku] for item in order.items]
+        planned, notes, problems = self.tax_resolver.plan(
+            order, marketplace, fpos, products, {k: v[0] for k, v in specs.items()}, currency)
+        analytic = marketplace.analytic_distribution or False
+        apart = {}
+        for line, _product, _taxes in planned:
+            apart[line.kind] = apart.get(line.kind, 0) + 1
+        lines, seq = [], 10
+        for line, product, taxes in planned:
+            extra = {}
+            if line.kind == "item":
+                item = line.items[0]
+                name = "[%s] %s" % (item.sku, item.title or product.name)
+                extra = {"amazon_order_item_id": item.order_item_id or False,
+                         "amazon_asin": item.asin or False}
+            else:
+                name = specs[line.kind][1]
+                if apart[line.kind] > 1:   # one line per item: Amazon rounded them apart
+                    name = "%s (%s)" % (name, ", ".join(i.sku for i in line.items))
+            for qty, unit in line.split:
+                lines.append(dict(extra, product_id=product.id, name=name,
+                                  tax_id=[(6, 0, taxes.ids)], analytic_distribution=analytic,
+                                  product_uom=product.uom_id.id, sequence=seq,
+                                  product_uom_qty=qty, price_unit=float(unit)))
+            seq += 1
+        self._tax_info[order.order_id] = {
+            "country": self.tax_resolver.tax_country(fpos),
+            "account": self.tax_resolver.main_account(planned),
+            "problems": problems}
+        return lines, notes, problems
 
     def _order_vals(self, order):
         marketplace = self.marketplaces.get(order.marketplace_id)
@@ -283,41 +345,9 @@ class OrderBuilder:
         if not order.purchase_date:
             raise BuildError(_("The order has no purchase date."))
         partner, shipping = self._partners(order, marketplace)
-        fpos = self.env["account.fiscal.position"].with_company(self.company)._get_fiscal_position(
-            partner, delivery=shipping)
+        fpos = self._fiscal_position(marketplace, partner, shipping)
         included = marketplace.price_includes_tax
-        analytic = marketplace.analytic_distribution
-        lines, seq = [], 10
-        extras = {"shipping": Decimal(0), "gift_wrap": Decimal(0), "promotion": Decimal(0)}
-        extra_tax_from = {}
-        for item in order.items:
-            product = self.products[item.sku]
-            taxes = self._taxes(product, fpos, included)
-            label = "[%s] %s" % (item.sku, item.title or product.name)
-            item_lines = self._money_lines(product, label, item.item_price, item.quantity, currency,
-                                           taxes, analytic, seq)
-            for line in item_lines:
-                line.update(amazon_order_item_id=item.order_item_id or False, amazon_asin=item.asin or False)
-            lines += item_lines
-            seq += 1
-            extras["shipping"] += item.shipping_price - item.shipping_discount
-            extras["gift_wrap"] += item.gift_wrap_price
-            extras["promotion"] += item.promotion_discount
-            if item.promotion_discount:
-                extra_tax_from.setdefault("promotion", taxes)
-        specs = (("shipping", self.seller.shipping_product_id, _("Amazon shipping")),
-                 ("gift_wrap", self.seller.gift_wrap_product_id, _("Gift wrap")),
-                 ("promotion", self.seller.discount_product_id, _("Amazon promotion")))
-        for key, product, label in specs:
-            amount = extras[key]
-            if not amount:
-                continue
-            if not product:
-                raise BuildError(_("Set the %s product on the seller.", label))
-            sign = -1 if key == "promotion" else 1
-            taxes = extra_tax_from.get(key) or self._taxes(product, fpos, included)
-            lines += self._money_lines(product, label, sign * amount, 1, currency, taxes, analytic, seq)
-            seq += 1
+        lines, notes, problems = self._lines(order, marketplace, fpos, currency)
         gift = "\n".join(i.gift_message for i in order.items if i.gift_message)
         warehouse = marketplace.warehouse_id or self.env["stock.warehouse"].search(
             [("company_id", "=", self.company.id)], limit=1)
@@ -329,7 +359,7 @@ class OrderBuilder:
             "company_id": self.company.id,
             "warehouse_id": warehouse.id,
             "date_order": order.purchase_date,
-            "client_order_ref": order.order_id,
+            "client_order_ref": order.purchase_order_number or False,
             "fiscal_position_id": fpos.id if fpos else False,
             "team_id": marketplace.team_id.id or False,
             # Amazon sold it: the team leader, not whoever ran the import (often OdooBot)
@@ -345,25 +375,68 @@ class OrderBuilder:
             "amazon_gift_message": gift or False,
             "amazon_ship_by_date": order.ship_by_date or False,
             "note": gift and _("Gift message: %s", gift) or False,
+            "amazon_tax_note": "\n".join(notes) or False,
+            "amazon_tax_problem": "\n".join(problems) or False,
             "order_line": [(0, 0, line) for line in lines],
         }
         if not self.seller.use_odoo_sequence:
             vals["name"] = "%s%s" % (self.seller.order_prefix or "", order.order_id)
         return vals
 
+    @staticmethod
+    def amazon_tax(order):
+        """The tax Amazon charged for the whole order."""
+        return sum((i.item_tax + i.shipping_tax + i.gift_wrap_tax - i.promotion_discount_tax
+                    - i.shipping_discount_tax for i in order.items), Decimal(0))
+
     def _adjust_totals(self, sale_orders, orders):
-        """Add an adjustment line where Odoo's tax computation differs from Amazon's."""
+        """Where Odoo's per-line rounding misses Amazon's tax by a cent, an
+        adjustment line moves that cent onto the tax account (a fixed tax of
+        minus one cent); any larger difference is kept on the adjustment line so
+        the total stays Amazon's, and reported on the order."""
         product = self.seller.adjustment_product_id
-        vals = []
-        for so, _order in zip(sale_orders, orders):
-            rounding = so.currency_id.rounding
-            diff = float_round(so.amazon_total - so.amount_total, precision_rounding=rounding)
-            if float_compare(diff, 0.0, precision_rounding=rounding) == 0:
+        vals, flagged = [], {}
+        for so, order in zip(sale_orders, orders):
+            info = self._tax_info[order.order_id]
+            cent = Decimal(str(so.currency_id.rounding))
+            amazon_tax = self.amazon_tax(order).quantize(cent)
+            amazon_untaxed = Decimal(str(so.amazon_total)).quantize(cent) - amazon_tax
+            d_tax = amazon_tax - Decimal(str(so.amount_tax)).quantize(cent)
+            d_net = amazon_untaxed - Decimal(str(so.amount_untaxed)).quantize(cent)
+            if not d_tax and not d_net:
                 continue
-            vals.append({"order_id": so.id, "product_id": product.id, "product_uom_qty": 1,
-                         "price_unit": diff, "tax_id": [(6, 0, [])],
-                         "name": _("Tax collected by Amazon / rounding"),
-                         "analytic_distribution": so.amazon_marketplace_id.analytic_distribution or False,
-                         "sequence": 99})
+            base = {"order_id": so.id, "product_id": product.id, "sequence": 99,
+                    "name": _("Tax rounding: Amazon rounded its tax apart from Odoo's per-line rounding"),
+                    "analytic_distribution": so.amazon_marketplace_id.analytic_distribution or False}
+            if abs(d_tax) <= cent and abs(d_net) <= cent and info["account"]:
+                # Lines of quantity 1 (Odoo invoices negative quantities only in final
+                # invoices): a fixed tax of d_tax on a zero price, or, where prices
+                # include tax, a fixed tax on the cent that moves from untaxed to tax.
+                if d_tax and d_net == -d_tax:
+                    price, amount = d_net, -cent
+                else:
+                    price, amount = Decimal(0), d_tax
+                if d_tax:
+                    tax = self.tax_resolver.rounding_tax(amount, info["account"], info["country"])
+                    vals.append(dict(base, product_uom_qty=1, price_unit=float(price),
+                                     tax_id=[(6, 0, tax.ids)]))
+                if d_net and not price:
+                    vals.append(dict(base, product_uom_qty=1, price_unit=float(d_net),
+                                     tax_id=[(6, 0, [])], sequence=100))
+                continue
+            problem = _(
+                "Odoo's tax (%(odoo)s) differs from Amazon's (%(amazon)s) by more than rounding: "
+                "check the taxes of this order's products and the marketplace's tax settings. "
+                "The difference (%(diff)s) is on an adjustment line so that the total stays "
+                "Amazon's.", odoo=so.amount_tax, amazon=amazon_tax, diff=d_tax + d_net)
+            vals.append(dict(base, name=_("Tax difference to check"), product_uom_qty=1,
+                             price_unit=float(d_tax + d_net), tax_id=[(6, 0, [])]))
+            info["problems"].append(problem)
+            flagged[so] = info["problems"]
         if vals:
             self.env["sale.order.line"].create(vals)
+        for so, problems in flagged.items():
+            so.amazon_tax_problem = "\n".join(problems)
+        for so in sale_orders:
+            if so.amazon_tax_problem:
+                so.message_post(body=so.amazon_tax_problem, subtype_xmlid="mail.mt_note")

@@ -10,3 +10,4 @@ from . import test_marketplace_reports
 from . import test_whole_orders
 from . import test_import_window
 from . import test_faults
+from . import test_taxes

@@ -26,25 +26,29 @@ class TestOrderBuilder(AmazonCase):
         product_line = so.order_line.filtered(lambda l: l.product_id == self.products["SKU-A"])
         self.assertEqual(product_line.product_uom_qty, 2)
         self.assertAlmostEqual(product_line.price_unit, 10.0)
-        self.assertEqual(product_line.tax_id, self.tax_us)
+        # US: Amazon collects the 8.25 % (marketplace facilitator), not the product's tax
+        self.assertEqual(product_line.tax_id.amount, 8.25)
+        self.assertIn("collected by Amazon", product_line.tax_id.name)
         ship = so.order_line.filtered(lambda l: l.product_id == self.seller.shipping_product_id)
         self.assertAlmostEqual(ship.price_subtotal, 4.99)
         promo = so.order_line.filtered(lambda l: l.product_id == self.seller.discount_product_id)
         self.assertAlmostEqual(promo.price_subtotal, -2.0)
+        self.assertAlmostEqual(so.amount_tax, 1.49 + 0.41, places=2)
         for line in so.order_line:
             self.assertEqual(line.analytic_distribution, {str(self.analytic.id): 100})
         self.assertEqual(so.date_order.date(), (self.now.date() if self.now.hour else self.now.date())
                          - __import__("datetime").timedelta(days=1))
 
-    def test_us_tax_difference_goes_to_adjustment_line(self):
-        # Amazon charged 1.70 of tax on 20.00 (8.5%); the product's 8.25% gives 1.65.
+    def test_us_tax_at_amazon_rate_no_adjustment(self):
+        # Amazon charged 1.70 of tax on 20.00 (8.5%); the product's 8.25% would give
+        # 1.65. The line carries Amazon's 8.5%: no adjustment line, no tax in revenue.
         ref = self.add_us_order(items=[{"sku": "SKU-B", "qty": 1, "price": "20.00", "tax": "1.70"}])
         [res] = self.build([ref])
         so = res.sale_order
         self.assertTotal(so, ref)
-        adjust = so.order_line.filtered(lambda l: l.product_id == self.seller.adjustment_product_id)
-        self.assertAlmostEqual(adjust.price_unit, 0.05)
-        self.assertFalse(adjust.tax_id)
+        self.assertAlmostEqual(so.amount_tax, 1.70, places=2)
+        self.assertEqual(so.order_line.tax_id.amount, 8.5)
+        self.assertFalse(so.order_line.filtered(lambda l: l.product_id == self.seller.adjustment_product_id))
 
     def test_de_vat_included_gift_wrap_quantity_three(self):
         ref = self.scenario.add_order(marketplace_id=DE, buyer_name="Karl Beispiel", items=[

@@ -276,3 +276,39 @@ def _report_status(status):
 
 def _parse(value):
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def add_taxed_order(scenario, *, items, marketplace_id="ATVPDKIKX0DER", rate="0",
+                    per_unit=False, purchase_order_number="", **kw):
+    """``Scenario.add_order`` with Amazon's taxes worked out from rates, as Amazon
+    charges them: VAT marketplaces (EU, UK, JP) price tax included, the tax of a
+    line being ``gross - gross / (1 + rate)``; elsewhere (US) ``net x rate``,
+    rounded per unit and multiplied when ``per_unit`` (Amazon's US tax engine
+    rounds each unit). ``items``: dicts with sku, qty, unit (price of one
+    unit), optional rate (percent, else the order's), shipping, gift_wrap.
+    ``purchase_order_number`` is the buyer's PO (Amazon Business)."""
+    _country, currency, vat = MARKETPLACES[marketplace_id]
+    included = vat is not None
+
+    def tax_of(amount, pct, qty=1):
+        pct = Decimal(str(pct)) / 100
+        if included:
+            return (amount - amount / (1 + pct)).quantize(CENT, ROUND_HALF_UP)
+        if qty > 1:
+            return (amount / qty * pct).quantize(CENT, ROUND_HALF_UP) * qty
+        return (amount * pct).quantize(CENT, ROUND_HALF_UP)
+
+    specs = []
+    for spec in items:
+        spec = dict(spec)
+        qty, pct = spec.get("qty", 1), spec.pop("rate", rate)
+        price = Decimal(str(spec.pop("unit"))) * qty
+        spec.update(qty=qty, price=str(price), tax=str(tax_of(price, pct, qty if per_unit else 1)))
+        for key in ("shipping", "gift_wrap"):
+            if spec.get(key):
+                spec[key + "_tax"] = str(tax_of(Decimal(str(spec[key])), pct))
+        specs.append(spec)
+    order_id = scenario.add_order(marketplace_id=marketplace_id, items=specs, **kw)
+    if purchase_order_number:
+        scenario.orders[order_id]["order"]["BuyerInfo"]["PurchaseOrderNumber"] = purchase_order_number
+    return order_id
