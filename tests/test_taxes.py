@@ -5,8 +5,10 @@ marketplace has a fiscal position: Amazon's rates are read from its amounts.
 Every order is confirmed, invoiced and posted; order and posted invoice must
 both show Amazon's untaxed amount, tax and total to the cent.
 """
+from datetime import timedelta
 from decimal import Decimal
 
+from odoo import fields
 from odoo.tests import tagged
 
 from ..services.normalize import from_orders_api
@@ -309,3 +311,26 @@ class TestTaxes(AmazonCase):
             "seller_id": self.seller.id,
             "reference_id": self.env.ref("amazon_fbm_connector.marketplace_au").id})
         self.assertTrue(au.amazon_collects_tax)
+
+    def test_problem_reaches_the_queue_line(self):
+        """Through the shipped flow: the tax problem is the queue line's message;
+        a clean order's line has none."""
+        self.scenario.orders.clear()
+        bad = self.scenario.add_order(marketplace_id=US, status="Shipped", address=OR_ADDRESS, items=[
+            {"sku": "TX-TOY", "qty": 1, "price": "10.00", "tax": "0.00", "shipping": "0.00",
+             "shipping_tax": "0.50"}])
+        good = add_taxed_order(self.scenario, rate="7.25", status="Shipped", address=CA_ADDRESS,
+                               items=[{"sku": "TX-TOY", "qty": 3, "unit": "6.99"}])
+        self.env["amazon.operation.wizard"].create({
+            "seller_id": self.seller.id, "operation": "fbm_import_shipped",
+            "marketplace_ids": [(6, 0, self.mp_us.ids)],
+            "date_from": fields.Datetime.now() - timedelta(days=10),
+            "date_to": fields.Datetime.now()}).action_execute()
+        self.env["amazon.order.queue"]._cron_process_queues()
+        lines = {line.amazon_order_ref: line for line in self.env["amazon.order.queue.line"].search(
+            [("amazon_order_ref", "in", [bad, good])])}
+        self.assertEqual(lines[bad].state, "done")
+        self.assertIn("differs from Amazon's", lines[bad].message)
+        self.assertEqual(lines[good].state, "done")
+        self.assertFalse(lines[good].message and "differs" in lines[good].message)
+        self.assertBooks(lines[good].sale_order_id, good)
