@@ -303,6 +303,38 @@ class TestTaxes(AmazonCase):
         self.assertEqual((tax.amount, tax.price_include), (19.0, True))
         self.assertIn(self.tax_vat.name, tax.name)
 
+    def test_marketplace_fiscal_position_maps_to_amazon_rate(self):
+        """A fiscal position on the marketplace maps the product's 15 % to the
+        seller's own 19 % VAT: that tax is used as is (no note), on its account."""
+        env = self.env
+        de_vat_account = env["account.account"].create({
+            "name": "VAT DE 19%", "code": "251900", "account_type": "liability_current",
+            "company_id": self.company.id})
+        de_vat = env["account.tax"].create({
+            "name": "DE VAT 19% incl.", "amount": 19, "amount_type": "percent",
+            "price_include": True, "type_tax_use": "sale", "company_id": self.company.id,
+            "invoice_repartition_line_ids": [
+                (0, 0, {"document_type": "invoice", "repartition_type": "base"}),
+                (0, 0, {"document_type": "invoice", "repartition_type": "tax",
+                        "account_id": de_vat_account.id})],
+            "refund_repartition_line_ids": [
+                (0, 0, {"document_type": "refund", "repartition_type": "base"}),
+                (0, 0, {"document_type": "refund", "repartition_type": "tax",
+                        "account_id": de_vat_account.id})]})
+        self.mp_de.fiscal_position_id = env["account.fiscal.position"].create({
+            "name": "Amazon.de", "company_id": self.company.id,
+            "tax_ids": [(0, 0, {"tax_src_id": self.default_tax.id, "tax_dest_id": de_vat.id})]})
+        ref = add_taxed_order(self.scenario, marketplace_id=DE, address=DE_ADDRESS, rate="19",
+                              items=[{"sku": "TX-TOY", "qty": 2, "unit": "14.99",
+                                      "shipping": "3.99"}])
+        so = self.build_one(ref)
+        self.assertBooks(so, ref)
+        self.assertEqual(so.fiscal_position_id, self.mp_de.fiscal_position_id)
+        self.assertEqual(so.order_line.filtered(lambda l: l.product_id.default_code == "TX-TOY").tax_id,
+                         de_vat)
+        self.assertEqual(self.tax_lines(so).filtered("balance").account_id, de_vat_account)
+        self.assertFalse(so.amazon_tax_note)
+
     def test_marketplace_tax_defaults(self):
         self.assertTrue(self.mp_us.amazon_collects_tax)
         self.assertFalse(self.mp_de.amazon_collects_tax)
