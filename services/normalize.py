@@ -138,9 +138,12 @@ def money(value, what="amount"):
         if value in (None, ""):
             return ZERO
     try:
-        return Decimal(str(value).strip().replace(",", "."))
+        amount = Decimal(str(value).strip().replace(",", "."))
     except InvalidOperation:
         raise NormalizeError("%s %r is not a number" % (what, value)) from None
+    if not amount.is_finite():
+        raise NormalizeError("%s %r is not a number" % (what, value))
+    return amount
 
 
 def parse_datetime(value):
@@ -216,6 +219,14 @@ def from_orders_api(order, items=None):
 
 
 def item_from_orders_api(it):
+    ref = it.get("OrderItemId") or "?"
+    if it.get("QuantityOrdered") in (None, ""):
+        raise NormalizeError("order item %s has no QuantityOrdered" % ref)
+    if not it.get("SellerSKU"):
+        raise NormalizeError("order item %s has no SellerSKU" % ref)
+    if not it.get("ItemPrice") and parse_quantity(it["QuantityOrdered"], "QuantityOrdered"):
+        raise NormalizeError("order item %s (SKU %s) has no ItemPrice: Amazon has not priced "
+                             "it yet; it is imported on a later run" % (ref, it["SellerSKU"]))
     gift = it.get("BuyerInfo") or {}
     return Item(
         order_item_id=it.get("OrderItemId") or "",

@@ -6,6 +6,7 @@ parse. One row is one order item; a bad row is reported and skipped, the
 other rows of the file still count.
 """
 import dataclasses
+import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -25,7 +26,7 @@ class ParseResult:
 def read_rows(text):
     """TSV text -> (column index by canonical name, iterator of (line number, dict by
     canonical name)). An empty document gives an empty index."""
-    lines = text.splitlines()
+    lines = text.lstrip("\ufeff").splitlines()
     while lines and not lines[0].strip():
         lines.pop(0)
     if not lines:
@@ -55,6 +56,30 @@ def read_rows(text):
     return index, rows()
 
 
+# Columns without which an unshipped report cannot be read at all.
+UNSHIPPED_REQUIRED = (("order_id", "order-id"), ("sku", "sku"),
+                      ("quantity", "quantity-purchased"), ("purchase_date", "purchase-date"))
+
+
+def document_problem(text, columns, required=UNSHIPPED_REQUIRED):
+    """Why a whole document is not a readable order report, or None.
+    (A header without rows is a readable report with nothing to import.)"""
+    body = text.lstrip("\ufeff").strip()
+    if not body:
+        return "the document is empty: Amazon sent no header and no rows. Request the report again."
+    if body[:1] == "<":
+        match = re.search(r"<title>(.*?)</title>", body, re.I | re.S)
+        what = match.group(1).strip()[:100] if match else body[:100]
+        return ("Amazon sent an HTML page (%s) instead of the report: nothing was imported "
+                "from it. Download or request the report again later." % what)
+    if body[:1] in "{[":
+        return "Amazon sent JSON, not an order report: %s" % body[:300]
+    for name, label in required:
+        if name not in columns:
+            return "the file has no %s column: not an order report this import can read" % label
+    return None
+
+
 def _require(row, name, label):
     value = row.get(name, "")
     if not value:
@@ -66,10 +91,12 @@ def parse_unshipped(text, marketplace_id=""):
     """GET_FLAT_FILE_ACTIONABLE_ORDER_DATA_SHIPPING: buyer, ship-to, items, no prices."""
     columns, rows = read_rows(text)
     result = ParseResult()
-    if columns and "order_id" not in columns:
-        result.errors.append((1, "", "the file has no order-id column: not an order report"))
+    problem = document_problem(text, columns)
+    if problem:
+        result.errors.append((1, "", problem))
         return result
     bad = set()
+    seen_items = {}
     for number, row in rows:
         result.rows += 1
         if isinstance(row, Exception):
@@ -79,6 +106,15 @@ def parse_unshipped(text, marketplace_id=""):
         try:
             order_id = _require(row, "order_id", "order-id")
             sku = _require(row, "sku", "sku")
+            item_id = row.get("order_item_id", "")
+            if item_id:
+                previous = seen_items.setdefault((order_id, item_id), row)
+                if previous is not row:
+                    if previous == row:
+                        continue     # the same row twice: it counts once
+                    raise NormalizeError(
+                        "order item %s appears twice with different data (lines disagree on "
+                        "SKU, quantity or address); check the order in Seller Central" % item_id)
             qty = parse_quantity(row.get("quantity") or "0", "quantity-purchased")
             order = result.orders.get(order_id)
             if order is None:
@@ -133,7 +169,7 @@ def parse_all_orders(text):
     """GET_FLAT_FILE_ALL_ORDERS_DATA_BY_ORDER_DATE_GENERAL -> prices by (order, sku)."""
     _columns, rows = read_rows(text)
     prices, errors = {}, []
-    orders = {}
+    orders, bad = {}, set()
     for number, row in rows:
         if isinstance(row, Exception):
             errors.append((number, "", str(row)))
@@ -159,6 +195,7 @@ def parse_all_orders(text):
                 item.quantity_shipped = qty
         except NormalizeError as exc:
             errors.append((number, order_id, str(exc)))
+            bad.add(order_id)
             continue
         if row.get("item_status", "").lower() == "cancelled" and not item.item_price:
             continue
@@ -178,6 +215,12 @@ def parse_all_orders(text):
             "sales_channel": row.get("sales_channel", ""),
             "purchase_date": row.get("purchase_date", ""),
         }
+    # An order with an unreadable row is priced by no row of this report: its
+    # other rows alone would make a wrong total (it is priced another way).
+    for key in [k for k in prices if k[0] in bad]:
+        del prices[key]
+    for order_id in bad:
+        orders.pop(order_id, None)
     return prices, orders, errors
 
 
@@ -202,6 +245,10 @@ def apply_prices(order, prices, price_orders, by_order=None):
         if price is None:
             continue
         total_qty = sum(i.quantity for i in items) or 1
+        if price.quantity and price.quantity != total_qty:
+            # The report disagrees with the order (a row twice, or a part of
+            # the order missing): its amounts would not be this order's.
+            continue
         if len(items) == 1:
             _copy_amounts(items[0], price, 1, 1)
         else:  # one SKU on several order items: share the amounts by quantity

@@ -11,3 +11,4 @@ from . import test_whole_orders
 from . import test_import_window
 from . import test_faults
 from . import test_taxes
+from . import test_bad_input
