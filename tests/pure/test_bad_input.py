@@ -14,10 +14,10 @@ import pytest
 from services import report_parser
 from services.normalize import NormalizeError, Order, from_orders_api, item_from_orders_api
 
-U_COLS = ["order-id", "order-item-id", "purchase-date", "payments-date", "buyer-email", "buyer-name",
+U_COLS = ("order-id", "order-item-id", "purchase-date", "payments-date", "buyer-email", "buyer-name",
           "buyer-phone-number", "sku", "product-name", "quantity-purchased", "quantity-shipped",
           "quantity-to-ship", "recipient-name", "ship-address-1", "ship-city", "ship-state",
-          "ship-postal-code", "ship-country", "is-business-order"]
+          "ship-postal-code", "ship-country", "is-business-order")
 
 
 def u_row(order_id="111-0000001-0000001", item="I1", sku="SKU-1", qty="1", date="2026-11-20T10:00:00+00:00",
@@ -80,7 +80,7 @@ def test_shuffled_columns():
 
 
 def test_extra_unknown_columns_are_ignored():
-    cols = U_COLS + ["new-column-2027", "another"]
+    cols = list(U_COLS) + ["new-column-2027", "another"]
     rows = [dict(u_row(), **{"new-column-2027": "x", "another": "y"}), GOOD]
     parsed = parse(tsv(rows, cols))
     assert not parsed.errors and len(parsed.orders) == 2
