@@ -38,8 +38,10 @@ class StockPicking(models.Model):
             "to_send", "failed", "sent"))
         if not pickings:
             raise UserError(_("Only validated deliveries of Amazon orders can be sent to Amazon."))
+        # Amazon's state is the addon's to keep: a salesperson may send, not edit deliveries.
+        pickings = pickings.sudo()
         pickings.write({"amazon_confirm_attempts": 0, "amazon_confirm_next_try": False})
-        counts = confirmation.send(pickings.sudo(), manual=True)
+        counts = confirmation.send(pickings, manual=True)
         failed = pickings.filtered(lambda p: p.amazon_confirm_state == "failed")
         message = _("Amazon accepted %(sent)s of %(total)s delivery(ies).",
                     sent=counts.get("sent", 0), total=len(pickings))
@@ -48,11 +50,11 @@ class StockPicking(models.Model):
         return {"type": "ir.actions.client", "tag": "display_notification", "params": {
             "title": _("Amazon"), "message": message, "sticky": bool(failed),
             "type": "warning" if failed else "success",
-            "next": {"type": "ir.actions.act_window_close"} if not failed else False}}
+            "next": {"type": "ir.actions.client", "tag": "soft_reload"}}}
 
     def action_amazon_confirmation_not_needed(self):
         """The seller checked Seller Central: Amazon knows this shipment already."""
-        self.filtered(lambda p: p.amazon_confirm_state in ("to_send", "failed")).write({
+        self.filtered(lambda p: p.amazon_confirm_state in ("to_send", "failed")).sudo().write({
             "amazon_confirm_state": "not_needed", "amazon_confirm_next_try": False,
             "amazon_confirm_message": _("Marked not needed by %s.", self.env.user.name)})
 
@@ -60,7 +62,13 @@ class StockPicking(models.Model):
     def _amazon_check_cancel_request(self):
         for picking in self:
             order = picking.sale_id
-            if order.amazon_cancel_requested and picking.picking_type_code == "outgoing":
+            if picking.picking_type_code != "outgoing" or not order.amazon_order_ref:
+                continue
+            if order.amazon_status == "Canceled":
+                raise UserError(_(
+                    "Do not ship %(picking)s: Amazon cancelled order %(order)s. Cancel the delivery.",
+                    picking=picking.name, order=order.amazon_order_ref))
+            if order.amazon_cancel_requested:
                 raise UserError(_(
                     "Do not ship %(picking)s: the buyer asked Amazon to cancel order %(order)s "
                     "(%(reason)s). Answer the request in Seller Central (cancel the order, or "
