@@ -6,7 +6,7 @@ from psycopg2.errors import LockNotAvailable, SerializationFailure
 
 from odoo import api, fields, models
 
-from ..services import batching, errors, pipeline
+from ..services import batching, errors, pipeline, pricing
 from ..services.const import FLOW_MISSING_UNSHIPPED, FLOW_SHIPPED, MFN, SHIPPED_STATUSES, UNSHIPPED_STATUSES
 from ..services.normalize import parse_datetime
 
@@ -67,7 +67,7 @@ class AmazonOrderQueue(models.Model):
         return queues
 
     def _price_report_for(self, seller, client, codes, headers, date_from, date_to, by_update=False):
-        if len(headers) <= pipeline.ITEMS_CALL_THRESHOLD:
+        if len(headers) <= pricing.ITEMS_CALL_THRESHOLD:
             return None
         return self.env["amazon.price.report"]._request(seller, codes, date_from, date_to, client=client,
                                                         by_update=by_update)

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from odoo import _, fields, models
 
-from ..services import errors, pipeline, report_parser
+from ..services import errors, pricing, report_parser
 from ..services.const import REPORT_ALL_ORDERS, REPORT_ALL_ORDERS_BY_UPDATE
 
 _logger = logging.getLogger(__name__)
@@ -78,4 +78,4 @@ class AmazonPriceReport(models.Model):
     def _price_book(self, adapter=None):
         """The import pipeline's prices: this report's, then ``adapter``'s getOrderItems."""
         prices, info = self._load() if self else ({}, {})
-        return pipeline.PriceBook(prices, info, adapter)
+        return pricing.PriceBook(prices, info, adapter)

@@ -197,8 +197,7 @@ class AmazonReportRequest(models.Model):
         if self.price_report_id and self.price_report_id.state == "requested":
             self.price_report_id._poll(timeout_hours=0)
         adapter = client.orders()
-        prices = self.price_report_id._price_book(adapter) if self.price_report_id else \
-            pipeline.PriceBook(adapter=adapter)
+        prices = self.price_report_id._price_book(adapter)
         todo = [pipeline.Entry(o.order_id, order=o) for o in parsed.orders.values()
                 if o.order_id not in done_refs]
         for start in range(0, len(todo), BATCH):

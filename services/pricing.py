@@ -1,0 +1,78 @@
+"""Prices of the orders an import brings, and whole orders.
+
+The Unshipped Orders report and Orders API v0 headers carry no prices. The
+window's All Orders report prices every order in a handful of calls whatever
+its size, and lists every item of an order (the Unshipped Orders report lists
+only what is left to ship); ``getOrderItems`` is called only for the few
+orders the report does not cover (newer than its lag, or the report failed).
+Orders API 2026-01-01 orders come priced and whole.
+"""
+import dataclasses
+
+from . import normalize
+from .const import MONEY_FIELDS
+from .report_parser import apply_prices, index_by_order
+
+# Below this many orders, getOrderItems per order is cheaper than a price report.
+ITEMS_CALL_THRESHOLD = 10
+
+
+class PriceBook:
+    """What prices a batch: the window's All Orders report (a handful of calls
+    whatever its size), then getOrderItems for the few orders it lacks."""
+
+    def __init__(self, prices=None, info=None, adapter=None):
+        self.prices = prices or {}
+        self.info = info or {}
+        self.by_order = index_by_order(self.prices)
+        self.adapter = adapter
+
+    def price(self, order, payload=None, fetch=True):
+        """Price ``order`` and make it whole (every item of Amazon's order); with
+        ``fetch``, getOrderItems for what the report lacks. Raises
+        ``NormalizeError`` when Amazon's items cannot be read."""
+        if order.items and order.priced and payload is not None:
+            return order                       # an Orders API order that came priced (v2026)
+        if order.items:                        # a report order: buyer and items, no prices
+            apply_prices(order, self.prices, self.info, self.by_order)
+        else:                                  # an Orders API header: no items
+            items = self.by_order.get(order.order_id)
+            if items and _report_matches(payload or {}, items):
+                order.items = [dataclasses.replace(item) for item in items]
+        if fetch and not order.priced and self.adapter is not None:
+            fill_from_order_items(self.adapter, order)
+        return order
+
+
+def _report_matches(payload, items):
+    expected = (payload.get("NumberOfItemsShipped") or 0) + (payload.get("NumberOfItemsUnshipped") or 0)
+    return not expected or sum(i.quantity for i in items) == expected
+
+
+def fill_from_order_items(adapter, order):
+    """Price one order with getOrderItems (one call per order: only for stragglers).
+    Items the order lacks (shipped parts of a partially shipped order) are added."""
+    raw_items = adapter.get_order_items(order.order_id)
+    api_items = [normalize.item_from_orders_api(it) for it in raw_items]
+    if not order.currency:
+        order.currency = next((it["ItemPrice"].get("CurrencyCode") for it in raw_items
+                               if isinstance(it.get("ItemPrice"), dict)), "") or ""
+    if not order.items:
+        order.items = api_items
+        return order
+    by_id = {it.order_item_id: it for it in api_items if it.order_item_id}
+    by_sku = {it.sku: it for it in api_items}
+    used = set()
+    for item in order.items:
+        src = by_id.get(item.order_item_id) or by_sku.get(item.sku)
+        if src:
+            used.add(id(src))
+            for name in MONEY_FIELDS:
+                setattr(item, name, getattr(src, name))
+            item.gift_message = item.gift_message or src.gift_message
+            item.asin = item.asin or src.asin
+            item.order_item_id = item.order_item_id or src.order_item_id
+            item.quantity_shipped = max(item.quantity_shipped, src.quantity_shipped)
+            item.priced = True
+    order.items += [it for it in api_items if id(it) not in used]
+    return order
