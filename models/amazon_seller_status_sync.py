@@ -4,10 +4,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..services import batching, errors, order_status_sync
-
-# Orders API v0 wants lastUpdatedBefore at least 2 minutes in the past; the next
-# window starts a little earlier (applying an update twice changes nothing).
-SYNC_OVERLAP = timedelta(minutes=5)
+from ..services.const import CURSOR_OVERLAP_MINUTES
+from ..services.normalize import parse_datetime
 
 
 class AmazonSeller(models.Model):
@@ -50,11 +48,15 @@ class AmazonSeller(models.Model):
             batching.commit(seller.env)
 
     def _sync_order_status(self):
-        """One pass of the status sync; moves the cursor once the window is applied."""
+        """One pass of the status sync. Like the scheduled imports' cursors, it starts a
+        little before the cursor (applying an update twice changes nothing) and moves the
+        cursor to the end of Amazon's answer once the window is applied."""
         self.ensure_one()
         seller = self.sudo()
         started = fields.Datetime.now()
-        since = seller.fbm_status_sync_cursor or started - timedelta(days=seller.import_days or 30)
+        cursor = seller.fbm_status_sync_cursor
+        since = cursor - timedelta(minutes=CURSOR_OVERLAP_MINUTES) if cursor else \
+            started - timedelta(days=seller.import_days or 30)
         adapter = seller._get_client().orders()
         SaleOrder = self.env["sale.order"].sudo()
 
@@ -67,5 +69,8 @@ class AmazonSeller(models.Model):
         orders = order_status_sync.fetch_updates(
             adapter, seller.marketplace_ids.mapped("amazon_marketplace_id"), since, needs_items)
         counts = order_status_sync.apply_updates(seller, orders)
-        seller.fbm_status_sync_cursor = started - SYNC_OVERLAP
+        end = getattr(adapter, "window_end", None)
+        end = parse_datetime(end) if end else started - timedelta(minutes=2)
+        if not cursor or end > cursor:
+            seller.fbm_status_sync_cursor = end
         return counts
