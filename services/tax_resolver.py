@@ -46,7 +46,7 @@ class TaxResolver:
         self.names = set()
         self.clearing = {}       # marketplace id -> account.account
         self._default_clearing = None
-        self._groups = {}
+        self._groups = None
 
     # ============================================================ prefetch
     def prefetch(self, marketplaces):
@@ -118,16 +118,24 @@ class TaxResolver:
             return fpos.country_id
         return self.company.account_fiscal_country_id or self.company.country_id
 
-    def _group(self, country):
-        if country.id not in self._groups:
+    def _group(self, country, name):
+        """The tax group ``name`` of ``country`` (what invoices show as the tax's
+        subtotal: "Tax 19%", not the 15 % group of the company's default tax);
+        created like the country's existing group, with its closing accounts."""
+        if self._groups is None:
             Group = self.env["account.tax.group"]
-            domain = Group._check_company_domain(self.company)
-            group = Group.search(domain + [("country_id", "=", country.id)], limit=1)
-            if not group:
-                group = Group.create({"name": _("Amazon taxes (%s)", country.code),
-                                      "country_id": country.id, "company_id": self.company.id})
-            self._groups[country.id] = group
-        return self._groups[country.id]
+            self._groups = {}
+            for group in Group.search(Group._check_company_domain(self.company), order="sequence, id"):
+                self._groups.setdefault((group.name, group.country_id.id), group)
+        key = (name, country.id)
+        if key not in self._groups:
+            like = next((g for (n, c), g in self._groups.items() if c == country.id), None)
+            self._groups[key] = self.env["account.tax.group"].create({
+                "name": name, "country_id": country.id, "company_id": self.company.id,
+                "tax_payable_account_id": like.tax_payable_account_id.id if like else False,
+                "tax_receivable_account_id": like.tax_receivable_account_id.id if like else False,
+            })
+        return self._groups[key]
 
     def _unique_name(self, name, country, account):
         if (name, country.id) in self.names:
@@ -138,7 +146,8 @@ class TaxResolver:
             name = "%s (%d)" % (base, n)
         return name
 
-    def _get_or_create(self, amount_type, amount, included, accounts, country, name, description):
+    def _get_or_create(self, amount_type, amount, included, accounts, country, name, description,
+                       group):
         inv, ref = accounts
         inv, ref = tuple(inv[:1]), tuple((ref or inv)[:1])
         amount = Decimal(amount).quantize(Decimal("0.0001"))
@@ -153,7 +162,7 @@ class TaxResolver:
             "amount_type": amount_type, "amount": float(amount),
             "type_tax_use": "sale", "price_include": included, "include_base_amount": False,
             "company_id": self.company.id, "country_id": country.id,
-            "tax_group_id": self._group(country).id,
+            "tax_group_id": self._group(country, group).id,
             "invoice_repartition_line_ids": [
                 Command.create({"document_type": "invoice", "repartition_type": "base"}),
                 Command.create({"document_type": "invoice", "repartition_type": "tax",
@@ -173,9 +182,11 @@ class TaxResolver:
             label = _("%s incl.", label)
         if collected:
             name = _("%s collected by Amazon", label)
+            group = _("Tax collected by Amazon")
         else:
             name = _("%s (Amazon rate)", label)
-        return self._get_or_create("percent", rate, included, accounts, country, name, label)
+            group = _("Tax %s", _fmt_rate(rate) + "%")
+        return self._get_or_create("percent", rate, included, accounts, country, name, label, group)
 
     def rounding_tax(self, amount, account_id, country):
         """A fixed tax of plus or minus one cent on ``account_id``: with it, the
@@ -184,7 +195,7 @@ class TaxResolver:
         return self._get_or_create(
             "fixed", amount, False, ((account_id,), (account_id,)), country,
             _("Amazon tax rounding %(amount)s (%(account)s)", amount="%+g" % amount,
-              account=account.code), _("Rounding"))
+              account=account.code), _("Rounding"), _("Tax rounding"))
 
     @staticmethod
     def _single_rate(taxes, country):

@@ -132,6 +132,7 @@ class TestTaxes(AmazonCase):
         self.assertAlmostEqual(ca.amount_tax, 1.53, places=2)
         self.assertEqual(set(results[refs["NY"]].sale_order.order_line.tax_id.mapped("amount")), {8.875})
         self.assertEqual(set(results[refs["OR"]].sale_order.order_line.tax_id.mapped("amount")), {0})
+        self.assertEqual(ca.order_line.tax_id.tax_group_id.name, "Tax collected by Amazon")
 
     def test_us_one_line_rounding_and_default_clearing_account(self):
         """3 x 6.99 at 7.25 % taxed once per line (1.52); no account picked on the
@@ -210,6 +211,8 @@ class TestTaxes(AmazonCase):
             ("company_id", "=", self.company.id), ("price_include", "=", True),
             ("amount", "in", (19, 7)), ("type_tax_use", "=", "sale")])
         self.assertEqual(sorted(taxes.mapped("amount")), [7.0, 19.0])
+        # the invoice's tax subtotals say 19 % and 7 %, not the default tax's "Tax 15%"
+        self.assertEqual(sorted(taxes.tax_group_id.mapped("name")), ["Tax 19%", "Tax 7%"])
         self.assertIn("19%", results[mixed].amazon_tax_note)
 
     # ------------------------------------------------------------ UK
