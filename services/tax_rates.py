@@ -159,21 +159,25 @@ def _plan_item(item, included, cent, preferred):
                     not rate or not rate.exact or per_unit.quality < rate.quality):
                 money, rate = units, per_unit
         return PlannedLine("item", (item,), money, tax, rate), None
-    # Amazon either taxed item and promotion apart (PromotionDiscountTax set) or
-    # taxed the discounted price once (the reports have no promotion tax).
+    # Amazon taxed item and promotion apart (PromotionDiscountTax set, or the
+    # promotion does not reduce the tax), or it taxed the discounted price once
+    # (the reports carry no promotion tax): the cleaner reading wins.
     item_rate = snap_rate(totals(money), tax, included, cent, preferred)
     promo_rate = item_rate and snap_rate([-discount], -discount_tax, included, cent,
                                          [item_rate.rate])
-    if not (item_rate and promo_rate and item_rate.exact and promo_rate.exact
-            and promo_rate.rate == item_rate.rate):
+    apart = bool(item_rate and promo_rate and item_rate.exact and promo_rate.exact)
+    if not (apart and promo_rate.rate == item_rate.rate):
         amounts, group_tax = totals(money) + [-discount], tax - discount_tax
-        item_rate = snap_rate([price - discount], group_tax, included, cent, preferred)
-        if item_rate:
-            miss = abs(lines_tax(amounts, item_rate.rate, included, cent) - group_tax)
-            item_rate = Rate(item_rate.rate, item_rate.quality, not miss) if miss <= cent else None
-        item_rate = item_rate or snap_rate(amounts, group_tax, included, cent, preferred,
-                                           approximate=True)
-        promo_rate = item_rate
+        together = snap_rate([price - discount], group_tax, included, cent, preferred)
+        if together:
+            miss = abs(lines_tax(amounts, together.rate, included, cent) - group_tax)
+            together = Rate(together.rate, together.quality, not miss) if miss <= cent else None
+        together = together or snap_rate(amounts, group_tax, included, cent, preferred,
+                                         approximate=True)
+        if together and (not apart or together.quality < item_rate.quality):
+            item_rate = promo_rate = together
+        elif not apart:
+            item_rate = promo_rate = together
     return (PlannedLine("item", (item,), money, tax, item_rate),
             PlannedLine("promotion", (item,), [(1, -discount)], -discount_tax, promo_rate))
 

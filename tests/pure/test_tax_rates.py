@@ -112,3 +112,12 @@ def test_product_rate_preferred():
 
 def test_steps_are_coarsest_first():
     assert list(STEPS) == sorted(STEPS, reverse=True)
+
+
+def test_plan_promotion_that_does_not_reduce_the_tax():
+    # Amazon charged 8.25 % on the full 50.00 and no promotion tax: the promotion
+    # is untaxed (0 %), the item keeps its clean 8.25 % (not a rate like 8.42 %).
+    lines = plan_order([item(item_price="50.00", item_tax="4.13", promotion_discount="1.00")],
+                       False, CENT)
+    assert [(l.kind, l.rate.rate, l.rate.exact) for l in lines] == [
+        ("item", D("8.25"), True), ("promotion", D(0), True)]
