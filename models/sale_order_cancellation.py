@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class SaleOrder(models.Model):
@@ -17,11 +17,17 @@ class SaleOrder(models.Model):
         [("none", "No Delivery Validated"), ("to_send", "To Send"), ("failed", "Failed"),
          ("sent", "Sent"), ("not_needed", "Not Needed")],
         string="Amazon Shipment Confirmation", compute="_compute_amazon_shipment_state",
-        help="Worst state of the shipment confirmations of this order's deliveries.")
+        store=True, index=True,
+        help="Worst state of the shipment confirmations of this order's deliveries "
+             "(Failed before To Send before Sent).")
 
     # === COMPUTE METHODS ===
+    @api.depends("amazon_order_ref", "picking_ids.amazon_confirm_state")
     def _compute_amazon_shipment_state(self):
         rank = ["failed", "to_send", "sent", "not_needed"]
         for order in self:
+            if not order.amazon_order_ref:
+                order.amazon_shipment_state = False
+                continue
             states = [p.amazon_confirm_state for p in order.picking_ids if p.amazon_confirm_state]
             order.amazon_shipment_state = min(states, key=rank.index) if states else "none"
