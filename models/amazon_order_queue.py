@@ -7,12 +7,22 @@ from psycopg2.errors import LockNotAvailable, SerializationFailure
 from odoo import api, fields, models
 
 from ..services import batching, errors, pipeline, pricing
-from ..services.const import FLOW_MISSING_UNSHIPPED, FLOW_SHIPPED, MFN, SHIPPED_STATUSES, UNSHIPPED_STATUSES
-from ..services.normalize import parse_datetime
+from ..services.const import (
+    FLOW_MISSING_UNSHIPPED,
+    FLOW_SHIPPED,
+    INCLUDED_DATA_IMPORT,
+    INCLUDED_DATA_SHIPPED,
+    MFN,
+    SHIPPED_STATUSES,
+    UNSHIPPED_STATUSES,
+)
+from ..services.normalize import is_orders_2026, parse_datetime, payload_marketplace_id, payload_order_id
 
 _logger = logging.getLogger(__name__)
 CLAIM_BATCH = 50
 FLOW_STATUSES = {FLOW_SHIPPED: list(SHIPPED_STATUSES), FLOW_MISSING_UNSHIPPED: list(UNSHIPPED_STATUSES)}
+# What each flow asks Orders API 2026-01-01 to include (v0 ignores it).
+FLOW_INCLUDED_DATA = {FLOW_SHIPPED: INCLUDED_DATA_SHIPPED, FLOW_MISSING_UNSHIPPED: INCLUDED_DATA_IMPORT}
 FLOWS = [(FLOW_SHIPPED, "FBM Shipped Orders"), (FLOW_MISSING_UNSHIPPED, "FBM Missing Unshipped Orders")]
 
 
@@ -55,20 +65,20 @@ class AmazonOrderQueue(models.Model):
         queues = self.browse()
         for start in range(0, len(headers), size):
             chunk = headers[start:start + size]
-            mps = {h.get("MarketplaceId") for h in chunk}
+            mps = {payload_marketplace_id(h) for h in chunk}
             queues |= self.create({
                 "seller_id": seller.id, "flow": flow,
                 "marketplace_id": by_marketplace.get(mps.pop()).id if len(mps) == 1 and
                 by_marketplace.get(next(iter(mps), None) or "") else False,
                 "price_report_id": price_report.id if price_report else False,
-                "line_ids": [(0, 0, {"amazon_order_ref": h["AmazonOrderId"],
+                "line_ids": [(0, 0, {"amazon_order_ref": payload_order_id(h),
                                      "payload": json.dumps(h)}) for h in chunk],
             })
         return queues
 
     def _price_report_for(self, seller, client, codes, headers, date_from, date_to, by_update=False):
-        if len(headers) <= pricing.ITEMS_CALL_THRESHOLD:
-            return None
+        if len(headers) <= pricing.ITEMS_CALL_THRESHOLD or all(is_orders_2026(h) for h in headers):
+            return None  # few orders, or Orders API 2026-01-01 orders, which come priced
         return self.env["amazon.price.report"]._request(seller, codes, date_from, date_to, client=client,
                                                         by_update=by_update)
 
@@ -86,7 +96,8 @@ class AmazonOrderQueue(models.Model):
         codes = marketplaces.mapped("amazon_marketplace_id")
         headers = list(client.orders().list_orders(codes, created_after=date_from,
                                                    created_before=date_to - timedelta(minutes=2),
-                                                   statuses=FLOW_STATUSES[flow], channels=[MFN]))
+                                                   statuses=FLOW_STATUSES[flow], channels=[MFN],
+                                                   included_data=FLOW_INCLUDED_DATA[flow]))
         return self._queue_new(seller, client, codes, flow, headers, date_from, date_to)
 
     @api.model
@@ -101,15 +112,16 @@ class AmazonOrderQueue(models.Model):
         adapter = client.orders()
         started = fields.Datetime.now()
         headers = list(adapter.list_orders(codes, last_updated_after=since,
-                                           statuses=FLOW_STATUSES[flow], channels=[MFN]))
+                                           statuses=FLOW_STATUSES[flow], channels=[MFN],
+                                           included_data=FLOW_INCLUDED_DATA[flow]))
         end = getattr(adapter, "window_end", None)
         end = parse_datetime(end) if end else started - timedelta(minutes=2)
         queues = self._queue_new(seller, client, codes, flow, headers, since, end, by_update=True)
         return queues, end
 
     def _queue_new(self, seller, client, codes, flow, headers, date_from, date_to, by_update=False):
-        handled = self._already_handled(seller, flow, [h["AmazonOrderId"] for h in headers])
-        headers = [h for h in headers if h["AmazonOrderId"] not in handled]
+        handled = self._already_handled(seller, flow, [payload_order_id(h) for h in headers])
+        headers = [h for h in headers if payload_order_id(h) not in handled]
         report = self._price_report_for(seller, client, codes, headers, date_from, date_to, by_update)
         return self._create_queues(seller, flow, headers, report)
 

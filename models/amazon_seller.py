@@ -6,7 +6,16 @@ from odoo.exceptions import UserError
 from odoo.tools import config
 
 from ..services import batching, errors
-from ..services.const import CURSOR_OVERLAP_MINUTES, FLOW_MISSING_UNSHIPPED, FLOW_SHIPPED, LWA_ENDPOINT, REGION_API_ENDPOINTS
+from ..services.const import (
+    CURSOR_OVERLAP_MINUTES,
+    FLOW_MISSING_UNSHIPPED,
+    FLOW_SHIPPED,
+    LWA_ENDPOINT,
+    ORDERS_API_2026,
+    ORDERS_API_DEFAULT,
+    ORDERS_API_V0,
+    REGION_API_ENDPOINTS,
+)
 from ..services.secret_box import SecretBox, key_from_config
 from ..services.spapi_client import SpApiClient
 
@@ -98,6 +107,14 @@ class AmazonSeller(models.Model):
              "charged (at most a cent per order, posted on the tax account), so that untaxed "
              "amount, tax and total match Amazon to the cent. A larger difference is reported "
              "on the order.")
+    orders_api_version = fields.Selection(
+        [(ORDERS_API_2026, "2026-01-01"), (ORDERS_API_V0, "v0 (legacy)")], string="Orders API Version",
+        required=True, default=ORDERS_API_DEFAULT,
+        help="The Orders API the imports read orders with. 2026-01-01 brings items, prices, buyer "
+             "and address in one call, without a Restricted Data Token. v0 stays selectable "
+             "until Amazon retires its read operations (getOrders, getOrder, getOrderItems...) "
+             "on 2027-03-27; after that day only 2026-01-01 works. Shipment confirmations use "
+             "v0's confirmShipment either way.")
     queue_size = fields.Integer("Orders per Queue", default=50,
                                 help="An import of shipped or missing orders is split into queues "
                                      "of this many orders each.")
@@ -212,7 +229,8 @@ class AmazonSeller(models.Model):
         return SpApiClient(client_id=seller.lwa_client_id, client_secret=secret,
                            refresh_token=token, api_endpoint=seller.api_endpoint,
                            lwa_endpoint=seller.lwa_endpoint, rate_scale=scale, timeout=timeout,
-                           bucket_store=self.env["amazon.rate.bucket"]._store())
+                           bucket_store=self.env["amazon.rate.bucket"]._store(,
+                           orders_api_version=seller.orders_api_version or ORDERS_API_DEFAULT)
 
     def action_test_connection(self):
         self.ensure_one()

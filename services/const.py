@@ -13,6 +13,9 @@ RATE_LIMITS = {
     "getOrders": (0.0167, 20),
     "getOrder": (0.5, 30),
     "getOrderItems": (0.5, 30),
+    # Orders API 2026-01-01 (orders_2026-01-01.json usage plans).
+    "searchOrders": (0.0056, 20),
+    "getOrder2026": (0.5, 30),
     "confirmShipment": (2.0, 10),
     "createReport": (0.0167, 15),
     "getReport": (2.0, 15),
@@ -40,6 +43,35 @@ REPORT_STATES = tuple(REPORT_STATUS)
 # reportOptions a report type is always requested with. The Unshipped Orders
 # report has a sales-channel column only when asked (reportType values doc).
 REPORT_OPTIONS = {REPORT_UNSHIPPED: {"ShowSalesChannel": "true"}}
+
+# Orders API versions a seller can choose. v0's read operations (getOrders,
+# getOrder, getOrderItems, getOrderAddress, getOrderBuyerInfo,
+# getOrderItemsBuyerInfo) are retired by Amazon on V0_READS_RETIRED_ON;
+# confirmShipment stays on v0, which Amazon has not deprecated.
+ORDERS_API_2026 = "2026-01-01"
+ORDERS_API_V0 = "v0"
+ORDERS_API_VERSIONS = (ORDERS_API_2026, ORDERS_API_V0)
+ORDERS_API_DEFAULT = ORDERS_API_2026
+V0_READS_RETIRED_ON = "2027-03-27"
+V0_READ_OPERATIONS = ("getOrders", "getOrder", "getOrderItems", "getOrderAddress",
+                      "getOrderBuyerInfo", "getOrderItemsBuyerInfo")
+
+# v0 OrderStatus <-> 2026-01-01 fulfillmentStatus; v0 channel <-> fulfilledBy.
+FULFILLMENT_STATUS_2026 = {
+    "PendingAvailability": "PENDING_AVAILABILITY", "Pending": "PENDING",
+    "Unshipped": "UNSHIPPED", "PartiallyShipped": "PARTIALLY_SHIPPED", "Shipped": "SHIPPED",
+    "Canceled": "CANCELLED", "Unfulfillable": "UNFULFILLABLE",
+}
+ORDER_STATUS_V0 = {v: k for k, v in FULFILLMENT_STATUS_2026.items()}
+FULFILLED_BY_2026 = {"MFN": "MERCHANT", "AFN": "AMAZON"}
+CHANNEL_V0 = {v: k for k, v in FULFILLED_BY_2026.items()}
+
+# includedData each flow asks for (2026-01-01). Buyer and recipient come by the
+# app's roles, without a Restricted Data Token; items always come with the order.
+INCLUDED_DATA_IMPORT = ("BUYER", "RECIPIENT", "PROCEEDS", "PROMOTION", "FULFILLMENT",
+                        "CANCELLATION", "TAX")
+INCLUDED_DATA_SHIPPED = INCLUDED_DATA_IMPORT + ("PACKAGES",)
+INCLUDED_DATA_STATUS = ("FULFILLMENT", "CANCELLATION")
 
 # Restricted data elements of getOrders (buyer and ship-to).
 ORDERS_RESTRICTED_ELEMENTS = ["buyerInfo", "shippingAddress"]

@@ -1,5 +1,6 @@
 """Which of the seller's marketplaces an order belongs to, from Amazon's data only."""
 import logging
+from datetime import timedelta
 
 from odoo import _
 
@@ -77,10 +78,16 @@ class MarketplaceResolver:
     def _ask_orders_api(self, orders, codes):
         by_id = {o.order_id: o for o in orders}
         ids = list(by_id)
-        for start in range(0, len(ids), IDS_PER_CALL):
-            chunk = ids[start:start + IDS_PER_CALL]
+        # v0 lists up to 50 ids a call; 2026-01-01 has no id filter and searches the
+        # orders' purchase window once for all of them.
+        dates = [o.purchase_date for o in orders if o.purchase_date]
+        window = {"created_after": min(dates) - timedelta(minutes=1),
+                  "created_before": max(dates) + timedelta(minutes=1)} if len(dates) == len(orders) else {}
+        size = IDS_PER_CALL if getattr(self.adapter, "is_v0", True) else len(ids)
+        for start in range(0, len(ids), size):
+            chunk = ids[start:start + size]
             try:
-                for payload in self.adapter.list_orders(codes, order_ids=chunk, with_pii=False):
+                for payload in self.adapter.list_orders(codes, order_ids=chunk, with_pii=False, **window):
                     order = by_id.get(payload_order_id(payload))
                     if order is not None:
                         order.marketplace_id = payload_marketplace_id(payload)

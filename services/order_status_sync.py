@@ -21,7 +21,8 @@ import logging
 from odoo import _, fields
 from odoo.tools import float_compare
 
-from .normalize import from_orders_api, item_from_orders_api
+from .const import INCLUDED_DATA_STATUS
+from .normalize import is_orders_2026, item_from_orders_api, order_from_payload
 
 _logger = logging.getLogger(__name__)
 OPEN_STATUSES = ("Unshipped", "PartiallyShipped")
@@ -35,9 +36,14 @@ def fetch_updates(adapter, marketplace_ids, since, needs_items=None):
     Orders API v0 lists headers only: the items (quantities left after a partial
     cancellation, ``BuyerRequestedCancel``) cost one getOrderItems per order, so
     they are fetched only for the open orders ``needs_items(order_ids)`` returns
-    (orders Odoo has and has not finished delivering)."""
-    orders = [from_orders_api(header) for header in adapter.list_orders(
-        marketplace_ids, last_updated_after=since, statuses=None, channels=("MFN",), with_pii=False)]
+    (orders Odoo has and has not finished delivering). Orders API 2026-01-01
+    orders carry their items and cancellations: no call per order."""
+    payloads = list(adapter.list_orders(
+        marketplace_ids, last_updated_after=since, statuses=None, channels=("MFN",), with_pii=False,
+        included_data=INCLUDED_DATA_STATUS))
+    if payloads and is_orders_2026(payloads[0]):
+        return [order_from_payload(p, require_proceeds=False) for p in payloads]
+    orders = [order_from_payload(header) for header in payloads]
     open_ids = [o.order_id for o in orders if o.status in OPEN_STATUSES]
     wanted = set(needs_items(open_ids) if needs_items else open_ids)
     for order in orders:

@@ -1,30 +1,191 @@
 """Every Orders API call goes through this adapter.
 
-It speaks Orders API v0 today. Orders API v0 is deprecated in favour of
-2026-01-01 (migration due 2027-03-27): the move touches this file only; the
-rest of the addon sees plain dicts in v0's shape (``AmazonOrderId``,
-``OrderItems``...) and the normalised orders of ``normalize``.
-"""
-from sp_api.api import OrdersV0
+It speaks Orders API 2026-01-01 by default and v0 on request (a seller's
+``orders_api_version``). Amazon retires v0's read operations on 2027-03-27;
+``confirmShipment`` stays on v0, which Amazon has not deprecated.
 
-from .const import ORDERS_RESTRICTED_ELEMENTS
+What the callers get:
+
+- ``list_orders`` yields the orders of a window as Amazon sent them: v0
+  headers (``AmazonOrderId``...) or 2026-01-01 orders (``orderId``, with
+  items, proceeds, buyer and recipient). ``normalize.order_from_payload``
+  turns either into the one normalised order; ``payload_order_id`` /
+  ``payload_marketplace_id`` read them without normalising.
+- After a listing has been read to its end, ``window_end`` holds the
+  ``createdBefore`` / ``lastUpdatedBefore`` Amazon answered (a cursor may
+  advance to it once the work it covers is committed).
+
+In 2026-01-01, buyer and recipient data come by the app's roles, without a
+Restricted Data Token, and every order carries its items and their proceeds,
+so no getOrderItems call and no price report are needed.
+"""
+from datetime import datetime, timedelta, timezone
+
+from sp_api.api import OrdersV0, OrdersV20260101
+
+from . import errors
+from .const import (
+    FULFILLED_BY_2026,
+    FULFILLMENT_STATUS_2026,
+    INCLUDED_DATA_IMPORT,
+    ORDERS_API_2026,
+    ORDERS_API_DEFAULT,
+    ORDERS_API_V0,
+    ORDERS_API_VERSIONS,
+    ORDERS_RESTRICTED_ELEMENTS,
+    V0_READS_RETIRED_ON,
+)
 from .spapi_client import _iso
 
 PAGE_SIZE = 100
+PII_DATASETS = ("BUYER", "RECIPIENT")
+# searchOrders: createdBefore / lastUpdatedBefore must be at least two minutes
+# before the request.
+MIN_AGE = timedelta(minutes=2, seconds=10)
 
 
 class OrdersAdapter:
-    def __init__(self, client):
+    def __init__(self, client, version=None):
+        version = version or ORDERS_API_DEFAULT
+        if version not in ORDERS_API_VERSIONS:
+            raise ValueError("unknown Orders API version %r" % version)
         self.client = client
+        self.version = version
+        self.window_end = None
 
+    @property
+    def is_v0(self):
+        return self.version == ORDERS_API_V0
+
+    # ------------------------------------------------------------ listing
     def list_orders(self, marketplace_ids, *, created_after=None, created_before=None,
-                    last_updated_after=None, statuses=None, channels=("MFN",),
-                    with_pii=True, order_ids=None):
-        """Yield every order header of the window, all pages, 100 a page.
+                    last_updated_after=None, last_updated_before=None, statuses=None,
+                    channels=("MFN",), with_pii=True, order_ids=None,
+                    included_data=INCLUDED_DATA_IMPORT):
+        """Yield every order of the window, all pages, 100 a page.
 
-        Buyer and ship-to data come with one Restricted Data Token for the
-        whole listing (the token covers every page of ``/orders/v0/orders``).
+        ``statuses`` and ``channels`` are given in v0's words (``Unshipped``,
+        ``MFN``) for both versions. ``included_data`` applies to 2026-01-01.
         """
+        if self.is_v0:
+            return self._list_v0(marketplace_ids, created_after=created_after,
+                                 created_before=created_before,
+                                 last_updated_after=last_updated_after,
+                                 last_updated_before=last_updated_before, statuses=statuses,
+                                 channels=channels, with_pii=with_pii, order_ids=order_ids)
+        if not with_pii:
+            included_data = [d for d in included_data if d not in PII_DATASETS]
+        if order_ids and created_after:
+            # searchOrders has no order id filter: search the window they were created
+            # in (one call per 100 orders of the window), keep the ids asked for.
+            wanted = set(order_ids)
+            return (order for order in self.search_orders(
+                marketplace_ids, created_after=created_after, created_before=created_before,
+                fulfilled_by=[FULFILLED_BY_2026.get(c, c) for c in channels or ()],
+                included_data=included_data) if order.get("orderId") in wanted)
+        if order_ids:
+            # No window known: one getOrder per id (only for a few).
+            return (self.get_order(order_id, included_data) for order_id in order_ids)
+        return self.search_orders(
+            marketplace_ids, created_after=created_after, created_before=created_before,
+            last_updated_after=last_updated_after, last_updated_before=last_updated_before,
+            fulfillment_statuses=[FULFILLMENT_STATUS_2026.get(s, s) for s in statuses or ()],
+            fulfilled_by=[FULFILLED_BY_2026.get(c, c) for c in channels or ()],
+            included_data=included_data)
+
+    def search_orders(self, marketplace_ids, *, created_after=None, created_before=None,
+                      last_updated_after=None, last_updated_before=None,
+                      fulfillment_statuses=None, fulfilled_by=("MERCHANT",),
+                      included_data=INCLUDED_DATA_IMPORT):
+        """Orders API 2026-01-01 ``searchOrders``: yield every order, all pages.
+
+        Exactly one of ``created_after`` / ``last_updated_after``. The
+        ``paginationToken`` of the next page is sent with the same other
+        parameters, as Amazon requires."""
+        if bool(created_after) == bool(last_updated_after):
+            raise ValueError("searchOrders needs exactly one of created_after and last_updated_after")
+        latest = datetime.now(timezone.utc).replace(tzinfo=None) - MIN_AGE
+        params = {"maxResultsPerPage": PAGE_SIZE}
+        if marketplace_ids:
+            params["marketplaceIds"] = list(marketplace_ids)
+        if created_after:
+            params["createdAfter"] = _iso(created_after)
+            if created_before:
+                params["createdBefore"] = _iso(_not_after(created_before, latest))
+        else:
+            params["lastUpdatedAfter"] = _iso(last_updated_after)
+            if last_updated_before:
+                params["lastUpdatedBefore"] = _iso(_not_after(last_updated_before, latest))
+        if fulfillment_statuses:
+            params["fulfillmentStatuses"] = list(fulfillment_statuses)
+        if fulfilled_by:
+            params["fulfilledBy"] = list(fulfilled_by)
+        if included_data:
+            params["includedData"] = list(included_data)
+        api = self.client.api(OrdersV20260101)
+        self.window_end = None
+        token = None
+        while True:
+            page = dict(params, paginationToken=token) if token else dict(params)
+            res = self.client.call("searchOrders", api.search_orders, **page)
+            payload = res.payload or {}
+            yield from payload.get("orders") or []
+            token = (res.pagination or payload.get("pagination") or {}).get("nextToken")
+            if not token:
+                self.window_end = payload.get("lastUpdatedBefore") or payload.get("createdBefore")
+                return
+
+    def get_order(self, order_id, included_data=INCLUDED_DATA_IMPORT):
+        """One order as Amazon sends it (2026-01-01 ``Order`` or v0 header)."""
+        if self.is_v0:
+            api = self.client.api(OrdersV0)
+            return self._v0_call("getOrder", api.get_order, order_id).payload
+        api = self.client.api(OrdersV20260101)
+        kwargs = {"includedData": list(included_data)} if included_data else {}
+        res = self.client.call("getOrder2026", api.get_order, order_id, **kwargs)
+        return (res.payload or {}).get("order") or {}
+
+    def get_order_items(self, order_id):
+        """All items of one order: getOrderItems pages (v0), or the items of one
+        getOrder with their proceeds (2026-01-01; ``normalize.item_from_orders_api``
+        reads both)."""
+        if not self.is_v0:
+            order = self.get_order(order_id, ("PROCEEDS", "PROMOTION", "FULFILLMENT"))
+            return order.get("orderItems") or []
+        api = self.client.api(OrdersV0)
+        items, next_token = [], None
+        while True:
+            kwargs = {"NextToken": next_token} if next_token else {}
+            payload = self._v0_call("getOrderItems", api.get_order_items, order_id, **kwargs).payload or {}
+            items.extend(payload.get("OrderItems", []))
+            next_token = payload.get("NextToken")
+            if not next_token:
+                return items
+
+    def confirm_shipment(self, order_id, marketplace_id, package):
+        """Orders API v0 ``confirmShipment`` (not deprecated; whatever the version)."""
+        api = self.client.api(OrdersV0)
+        return self.client.call("confirmShipment", api.confirm_shipment, order_id,
+                                marketplaceId=marketplace_id, packageDetail=package)
+
+    # ------------------------------------------------------------------ v0
+    def _v0_call(self, operation, fn, *args, **kwargs):
+        try:
+            return self.client.call(operation, fn, *args, **kwargs)
+        except errors.AmazonRequestError as exc:
+            if exc.status in (404, 410) and "retired" in str(exc).lower():
+                raise errors.AmazonRequestError(
+                    "Amazon no longer answers Orders API v0 %s (v0 reads are retired since %s): "
+                    "set the seller's Orders API version to %s."
+                    % (operation, V0_READS_RETIRED_ON, ORDERS_API_2026),
+                    operation=operation, status=exc.status, amazon_code=exc.amazon_code) from None
+            raise
+
+    def _list_v0(self, marketplace_ids, *, created_after=None, created_before=None,
+                 last_updated_after=None, last_updated_before=None, statuses=None,
+                 channels=("MFN",), with_pii=True, order_ids=None):
+        """Orders API v0 getOrders. Buyer and ship-to data come with one Restricted
+        Data Token for the whole listing (it covers every page of ``/orders/v0/orders``)."""
         token = None
         if with_pii:
             token = self.client.create_restricted_data_token([{
@@ -32,41 +193,37 @@ class OrdersAdapter:
                 "dataElements": ORDERS_RESTRICTED_ELEMENTS}])
         api = self.client.api(OrdersV0, restricted_data_token=token)
         params = {"MarketplaceIds": list(marketplace_ids), "MaxResultsPerPage": PAGE_SIZE}
-        if created_after:
+        if created_after and not order_ids:
             params["CreatedAfter"] = _iso(created_after)
-        if created_before:
+        if created_before and not order_ids:
             params["CreatedBefore"] = _iso(created_before)
         if last_updated_after:
             params["LastUpdatedAfter"] = _iso(last_updated_after)
+        if last_updated_before:
+            params["LastUpdatedBefore"] = _iso(last_updated_before)
         if statuses:
             params["OrderStatuses"] = list(statuses)
         if channels:
             params["FulfillmentChannels"] = list(channels)
         if order_ids:
             params["AmazonOrderIds"] = list(order_ids)
+        self.window_end = None
         next_token = None
         while True:
             page_params = {"NextToken": next_token, "MarketplaceIds": params["MarketplaceIds"]} \
                 if next_token else dict(params)
-            payload = self.client.call("getOrders", api.get_orders, **page_params).payload or {}
+            payload = self._v0_call("getOrders", api.get_orders, **page_params).payload or {}
             yield from payload.get("Orders", [])
             next_token = payload.get("NextToken")
             if not next_token:
+                self.window_end = payload.get("LastUpdatedBefore") or payload.get("CreatedBefore")
                 return
 
-    def get_order_items(self, order_id):
-        """All items of one order (getOrderItems pages)."""
-        api = self.client.api(OrdersV0)
-        items, next_token = [], None
-        while True:
-            kwargs = {"NextToken": next_token} if next_token else {}
-            payload = self.client.call("getOrderItems", api.get_order_items, order_id, **kwargs).payload or {}
-            items.extend(payload.get("OrderItems", []))
-            next_token = payload.get("NextToken")
-            if not next_token:
-                return items
 
-    def confirm_shipment(self, order_id, marketplace_id, package):
-        api = self.client.api(OrdersV0)
-        return self.client.call("confirmShipment", api.confirm_shipment, order_id,
-                                marketplaceId=marketplace_id, packageDetail=package)
+def _not_after(value, latest):
+    """``value`` (naive UTC datetime or ISO text) capped at ``latest``."""
+    if isinstance(value, str):
+        return value
+    if value.tzinfo:
+        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+    return min(value, latest)

@@ -137,7 +137,8 @@ class SpApiClient:
 
     def __init__(self, *, client_id, client_secret, refresh_token, api_endpoint,
                  lwa_endpoint=None, account_key=None, timeout=30.0, rate_scale=1.0,
-                 max_retries=6, backoff_cap=60.0, sleep=time.sleep, bucket_store=None):
+                 max_retries=6, backoff_cap=60.0, sleep=time.sleep, bucket_store=None,
+                 orders_api_version=None):
         self.credentials = {
             "lwa_app_id": client_id,
             "lwa_client_secret": client_secret,
@@ -147,6 +148,7 @@ class SpApiClient:
         self.api_endpoint = api_endpoint.rstrip("/")
         self.lwa_endpoint = (lwa_endpoint or LWA_ENDPOINT).rstrip("/")
         self.timeout = timeout
+        self.orders_api_version = orders_api_version
         self.rate_scale = rate_scale
         self.max_retries = max_retries
         self.backoff_cap = backoff_cap
@@ -336,9 +338,10 @@ class SpApiClient:
             "%s It was downloaded %d times and was damaged each time."
             % (last, DOWNLOAD_ATTEMPTS)) from None
 
-    def orders(self):
+    def orders(self, version=None):
+        """The Orders API adapter, in ``version`` or the seller's Orders API version."""
         from .orders_adapter import OrdersAdapter
-        return OrdersAdapter(self)
+        return OrdersAdapter(self, version or self.orders_api_version)
 
     def reports(self):
         from .reports_adapter import ReportsAdapter

@@ -12,3 +12,4 @@ from . import test_import_window
 from . import test_faults
 from . import test_taxes
 from . import test_bad_input
+from . import test_orders_api_versions

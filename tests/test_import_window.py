@@ -99,6 +99,7 @@ class TestImportWindow(AmazonCase):
         cursor = fields.Datetime.now() - timedelta(days=4)
         self.seller.fbm_shipped_cursor = cursor
         self.emulator.fail_next("getOrders", count=7, status=503)
+        self.emulator.fail_next("searchOrders", count=7, status=503)
         self.scheduler()
         self.assertEqual(self.seller.fbm_shipped_cursor, cursor, "nothing listed, nothing skipped")
         self.assertFalse(self.env["amazon.order.queue"].search([("seller_id", "=", self.seller.id)]))

@@ -126,7 +126,9 @@ class TestMarketplaceReports(AmazonCase):
             self.assertEqual(request.price_report_id.state, "failed")
             self.assertEqual(request.count_created, 4, request.line_ids.mapped("message"))
             self.assertPlaced(seller, self.refs)
-        self.assertEqual(self.emulator.calls["getOrders"], 2, "one lookup per report, not per order")
+        calls = self.emulator.calls
+        self.assertEqual(calls["getOrders"] + calls["searchOrders"], 2, "one lookup per report, not per order")
+        self.assertEqual(calls["getOrder2026"] + calls["getOrderItems"], 8, "prices: one call per order")
 
     @mute_logger("odoo.addons.amazon_fbm_connector.services.pipeline")
     def test_row_nothing_places_fails_alone(self):
@@ -142,6 +144,7 @@ class TestMarketplaceReports(AmazonCase):
         self.emulator.script_next_report("DONE")
         self.emulator.script_next_report("FATAL")
         self.emulator.fail_next("getOrders", count=7, status=503)
+        self.emulator.fail_next("searchOrders", count=7, status=503)
         seller = self.make_seller(by_id=True)
         request = self.import_report(seller)
         self.assertEqual(request.count_created, 3, request.line_ids.mapped("message"))

@@ -70,7 +70,8 @@ class TestWholeOrders(AmazonCase):
         self.emulator.script_next_report("DONE")    # the unshipped report
         self.emulator.script_next_report("FATAL")   # no price report
         self.assertWhole(self.import_report())
-        self.assertEqual(self.emulator.calls["getOrderItems"], 1)
+        # one call: getOrder (Orders API 2026-01-01, the default) or getOrderItems (v0)
+        self.assertEqual(self.emulator.calls["getOrder2026"] + self.emulator.calls["getOrderItems"], 1)
 
     def test_items_from_the_orders_api_in_the_missing_unshipped_queue(self):
         self.env["amazon.operation.wizard"].create({
@@ -85,12 +86,13 @@ class TestWholeOrders(AmazonCase):
         order = self.orders_of([self.ref])
         # Amazon ships a second SKU-B; the next report lists the order again
         self.scenario.orders[self.ref]["items"][1]["QuantityShipped"] = 2
-        calls = self.emulator.calls["getOrderItems"]
+        calls = self.emulator.calls["getOrderItems"] + self.emulator.calls["getOrder2026"]
         request = self.import_report(date_to=fields.Datetime.now() + timedelta(seconds=5))
         line = request.line_ids.filtered(lambda l: l.amazon_order_ref == self.ref)
         self.assertEqual(line.state, "existing")
         self.assertEqual(self.orders_of([self.ref]), order, "still one order")
-        self.assertEqual(self.emulator.calls["getOrderItems"], calls, "Amazon is not asked again")
+        self.assertEqual(self.emulator.calls["getOrderItems"] + self.emulator.calls["getOrder2026"], calls,
+                         "Amazon is not asked again")
         done = order.picking_ids.filtered(lambda p: p.state == "done").move_ids
         self.assertEqual(sum(done.filtered(lambda m: m.product_id.default_code == "SKU-B").mapped("quantity")), 2)
         left = order.picking_ids.filtered(lambda p: p.state not in ("done", "cancel")).move_ids

@@ -87,14 +87,14 @@ def test_get_orders_paginates_with_one_rdt():
     with Emulator(scenario, rate_scale=100) as emulator:
         client = make_client(emulator, rate_scale=100)
         after = datetime.now(timezone.utc) - timedelta(days=40)
-        orders = list(client.orders().list_orders(["ATVPDKIKX0DER"], created_after=after))
+        orders = list(client.orders("v0").list_orders(["ATVPDKIKX0DER"], created_after=after))
         assert len(orders) == 250
         assert len({o["AmazonOrderId"] for o in orders}) == 250
         assert client.calls["getOrders"] == 3
         assert client.calls["createRestrictedDataToken"] == 1
         assert all(o["BuyerInfo"].get("BuyerEmail") and o["ShippingAddress"].get("AddressLine1")
                    for o in orders), "the RDT covers every page"
-        plain = list(client.orders().list_orders(["ATVPDKIKX0DER"], created_after=after, with_pii=False))
+        plain = list(client.orders("v0").list_orders(["ATVPDKIKX0DER"], created_after=after, with_pii=False))
         assert not plain[0]["BuyerInfo"] and "AddressLine1" not in plain[0]["ShippingAddress"]
 
 
@@ -105,7 +105,7 @@ def test_429_storm_every_call_succeeds_within_limits():
     with Emulator(scenario, rate_scale=10) as emulator:
         client = make_client(emulator, rate_scale=40, max_retries=30, backoff_cap=0.3)
         ids = list(scenario.orders)
-        results = [client.orders().get_order_items(order_id) for order_id in ids]
+        results = [client.orders("v0").get_order_items(order_id) for order_id in ids]
         assert all(results)
         assert emulator.throttled["getOrderItems"] > 0, "the storm happened"
         assert client.throttled["getOrderItems"] == emulator.throttled["getOrderItems"]

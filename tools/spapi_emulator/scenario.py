@@ -44,10 +44,12 @@ class Scenario:
     def add_order(self, *, marketplace_id="ATVPDKIKX0DER", status="Unshipped", channel="MFN",
                   items, purchase_date=None, buyer_name="Ada Lovelace",
                   buyer_email=None, order_id=None, address=None, is_business=False,
-                  buyer_company=""):
+                  buyer_company="", buyer_vat="", purchase_order_number="", seller_order_id="",
+                  is_prime=False):
         """``items``: dicts with sku, qty, price (line total), and optional tax,
         shipping, shipping_tax, gift_wrap, gift_wrap_tax, promotion,
-        promotion_tax, gift_message, title."""
+        promotion_tax, gift_message, title. The order is kept in Orders API v0
+        shape; ``orders_2026.order_2026`` tells the same story in 2026-01-01."""
         self._seq += 1
         order_id = order_id or "%03d-%07d-%07d" % (111 + self._seq % 800, 1000000 + self._seq,
                                                    2000000 + self._seq)
@@ -116,8 +118,10 @@ class Scenario:
             "OrderType": "StandardOrder",
             "EarliestShipDate": iso(purchase_date + timedelta(days=1)),
             "LatestShipDate": iso(purchase_date + timedelta(days=2)),
+            "EarliestDeliveryDate": iso(purchase_date + timedelta(days=3)),
+            "LatestDeliveryDate": iso(purchase_date + timedelta(days=7)),
             "IsBusinessOrder": is_business,
-            "IsPrime": False,
+            "IsPrime": is_prime,
             "IsPremiumOrder": False,
             "IsGlobalExpressEnabled": False,
             "IsReplacementOrder": False,
@@ -133,6 +137,14 @@ class Scenario:
         }
         if buyer_company:
             order["BuyerInfo"]["BuyerCompanyName"] = buyer_company
+        if buyer_vat:
+            order["BuyerInfo"]["BuyerTaxInfo"] = {
+                "CompanyLegalName": buyer_company or buyer_name,
+                "TaxClassifications": [{"Name": "VATNumber", "Value": buyer_vat}]}
+        if purchase_order_number:
+            order["BuyerInfo"]["PurchaseOrderNumber"] = purchase_order_number
+        if seller_order_id:
+            order["SellerOrderId"] = seller_order_id
         self.orders[order_id] = {"order": order, "items": order_items}
         return order_id
 

@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 from . import shipments
+from .orders_2026 import Orders2026Mixin
 from .scenario import Scenario, iso
 
 # Amazon's default usage plans (requests per second, burst).
@@ -20,6 +21,8 @@ USAGE_PLANS = {
     "confirmShipment": (2.0, 10), "createReport": (0.0167, 15), "getReport": (2.0, 15),
     "getReportDocument": (0.0167, 15), "createRestrictedDataToken": (1.0, 10),
     "getMarketplaceParticipations": (0.016, 15),
+    "getOrderAddress": (0.5, 30), "getOrderBuyerInfo": (0.5, 30),
+    "searchOrders": (0.0056, 20), "getOrder2026": (0.5, 30),
 }
 UNSHIPPED = "GET_FLAT_FILE_ACTIONABLE_ORDER_DATA_SHIPPING"
 ALL_ORDERS = ("GET_FLAT_FILE_ALL_ORDERS_DATA_BY_ORDER_DATE_GENERAL",
@@ -51,11 +54,14 @@ class Emulator:
 
     def __init__(self, scenario=None, *, host="127.0.0.1", port=0, rate_scale=1.0,
                  client_id="amzn1.application-oa2-client.demo", client_secret="demo-secret",
-                 refresh_token="Atzr|demo-refresh-token", polls_to_done=2, enforce_limits=True):
+                 refresh_token="Atzr|demo-refresh-token", polls_to_done=2, enforce_limits=True,
+                 v0_reads_retired=False):
         self.scenario = scenario or Scenario()
         self.host, self.port = host, port
         self.rate_scale = rate_scale
         self.enforce_limits = enforce_limits
+        # True: the Orders API v0 reads answer as after Amazon retires them (2027-03-27).
+        self.v0_reads_retired = v0_reads_retired
         self.apps = {client_id: client_secret}
         self.refresh_tokens = {refresh_token: {"client_id": client_id, "roles": set(ALL_ROLES),
                                                "revoked": False}}
@@ -283,7 +289,7 @@ class _Server(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(Orders2026Mixin, BaseHTTPRequestHandler):
     emulator = None
     protocol_version = "HTTP/1.1"
 
@@ -331,6 +337,10 @@ class _Handler(BaseHTTPRequestHandler):
         ("GET", r"/download/(?P<id>[^/]+)", "download", None),
         ("GET", r"/orders/v0/orders", "get_orders", "getOrders"),
         ("GET", r"/orders/v0/orders/(?P<id>[^/]+)/orderItems", "get_order_items", "getOrderItems"),
+        ("GET", r"/orders/v0/orders/(?P<id>[^/]+)/address", "get_order_address", "getOrderAddress"),
+        ("GET", r"/orders/v0/orders/(?P<id>[^/]+)/buyerInfo", "get_order_buyer_info", "getOrderBuyerInfo"),
+        ("GET", r"/orders/2026-01-01/orders", "search_orders", "searchOrders"),
+        ("GET", r"/orders/2026-01-01/orders/(?P<id>[^/]+)", "get_order_2026", "getOrder2026"),
         ("GET", r"/orders/v0/orders/(?P<id>[^/]+)", "get_order", "getOrder"),
         ("POST", r"/orders/v0/orders/(?P<id>[^/]+)/shipmentConfirmation", "confirm_shipment", "confirmShipment"),
         ("GET", r"/_emulator/stats", "stats", None),
@@ -374,6 +384,8 @@ class _Handler(BaseHTTPRequestHandler):
             with emu.lock:
                 emu.calls[operation] += 1
                 emu.call_times[operation].append(time.monotonic())
+            if self._v0_retired(operation):
+                return None
             principal = self._authorize(parts.path, operation)
             if principal is None:
                 return None
