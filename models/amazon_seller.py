@@ -229,7 +229,7 @@ class AmazonSeller(models.Model):
         return SpApiClient(client_id=seller.lwa_client_id, client_secret=secret,
                            refresh_token=token, api_endpoint=seller.api_endpoint,
                            lwa_endpoint=seller.lwa_endpoint, rate_scale=scale, timeout=timeout,
-                           bucket_store=self.env["amazon.rate.bucket"]._store(,
+                           bucket_store=self.env["amazon.rate.bucket"]._store(),
                            orders_api_version=seller.orders_api_version or ORDERS_API_DEFAULT)
 
     def action_test_connection(self):
