@@ -128,6 +128,7 @@ class TestFaults(AmazonCase):
 
     # ----------------------------------------------------------- throttling
     def test_429_storm_is_ridden_out(self):
+        self.seller.orders_api_version = "v0"   # getOrders, and a price report for the queues
         refs = self.orders(status="Shipped")
         self.emulator.fail_next("createRestrictedDataToken", 3, 429)
         self.emulator.fail_next("getOrders", 4, 429)
@@ -138,6 +139,7 @@ class TestFaults(AmazonCase):
         self.assertEqual(self.emulator.calls["fault:getOrders:429"], 4)
 
     def test_429_storm_that_lasts_stops_cleanly_and_resumes(self):
+        self.seller.orders_api_version = "v0"   # getOrders, and a price report for the queues
         refs = self.orders(status="Shipped")
         self.emulator.fail_next("getOrders", 100, 429)
         with mute_logger("odoo.addons.amazon_fbm_connector.services.spapi_client"), \
@@ -183,6 +185,7 @@ class TestFaults(AmazonCase):
         _token_cache.clear()
 
     def test_lwa_outage_mid_run_then_resume(self):
+        self.seller.orders_api_version = "v0"   # getOrders, and a price report for the queues
         refs = self.orders(status="Shipped")
         self.env["amazon.operation.wizard"].create({
             "seller_id": self.seller.id, "operation": "fbm_import_shipped",
@@ -257,6 +260,7 @@ class TestFaults(AmazonCase):
     def test_fatal_price_report_prices_each_order_instead(self):
         """The queue flows' price report FATAL: the orders are still imported, each
         priced by getOrderItems (the one case a price source is missing)."""
+        self.seller.orders_api_version = "v0"   # getOrders, and a price report for the queues
         refs = self.orders(status="Shipped")
         self.emulator.script_next_report("FATAL")
         self.queue_run("fbm_import_shipped")

@@ -158,6 +158,18 @@ class TestOrdersApi2026Flows(AmazonCase):
         for order in self.orders_of(refs):
             self.assertTotal(order, order.amazon_order_ref)
 
+    def test_throttled_listing_is_ridden_out(self):
+        refs = [self.add_us_order(status="Shipped", buyer_email="t%d@marketplace.amazon.com" % n)
+                for n in range(3)]
+        listing = "searchOrders" if self.api_version == "2026-01-01" else "getOrders"
+        self.emulator.fail_next(listing, 4, 429)
+        self.wizard("fbm_import_shipped")
+        self.run_cron()
+        self.assertEqual(self.emulator.calls["fault:%s:429" % listing], 4)
+        self.assertEqual(len(self.orders_of(refs)), 3)
+        for ref in refs:
+            self.assertTotal(self.orders_of([ref]), ref)
+
     def test_order_without_proceeds_fails_alone(self):
         if self.api_version != "2026-01-01":
             return
