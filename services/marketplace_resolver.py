@@ -14,9 +14,11 @@ IDS_PER_CALL = 50
 
 class MarketplaceResolver:
     """Which of the seller's marketplaces an order belongs to, from Amazon's data
-    only: the Orders API's marketplace id, the sales channel (report column or
-    All Orders report), the Orders API asked by order id, the ship-to country
-    when it names exactly one requested marketplace. Never a default."""
+    only, in this order: the Orders API's marketplace id; the sales channel (the
+    report's column, else the All Orders report's); the Orders API asked by
+    order id; the one marketplace the report was asked for; the ship-to country
+    when it names exactly one requested marketplace in the order's currency.
+    Otherwise the order fails alone, with a message naming what to configure."""
 
     def __init__(self, seller, requested=None, adapter=None):
         marketplaces = seller.marketplace_ids
@@ -49,9 +51,6 @@ class MarketplaceResolver:
                         "Marketplaces (pick it from the list, or enter its Amazon marketplace id).",
                         channel=channel, seller=self.seller.name)
                 continue
-            if len(codes) == 1:
-                order.marketplace_id = codes[0]   # the report was asked for one marketplace
-                continue
             unknown.append(order)
         if unknown and self.adapter is not None:
             self._ask_orders_api(unknown, codes)
@@ -59,6 +58,9 @@ class MarketplaceResolver:
             if order.marketplace_id:
                 if order.marketplace_id not in self.known:
                     failed[order.order_id] = self._not_configured(order.marketplace_id)
+                continue
+            if len(codes) == 1:
+                order.marketplace_id = codes[0]   # the report was asked for this one marketplace
                 continue
             country = order.ship_to.country_code
             matches = self.requested.filtered(lambda m, o=order: m.country_id.code == o.ship_to.country_code and (
