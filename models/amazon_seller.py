@@ -2,7 +2,7 @@ import logging
 from datetime import timedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import config
 
 from ..services import batching, errors
@@ -187,6 +187,12 @@ class AmazonSeller(models.Model):
                 seller.lwa_endpoint = LWA_ENDPOINT
 
     def _compute_secrets(self):
+        # Field groups guard read() and search(), not every path that reads a
+        # field (export_data, record[field] in server code run for a user):
+        # the plaintext is decrypted for managers and the superuser only.
+        if not (self.env.su or self.env.user.has_group(MANAGER)):
+            raise AccessError(_("Only Amazon managers may read a seller's client secret and "
+                                "refresh token."))
         box = None
         for seller in self:
             enc = seller.sudo().lwa_client_secret_enc, seller.sudo().refresh_token_enc
@@ -194,6 +200,11 @@ class AmazonSeller(models.Model):
                 box = _secret_box()
             seller.lwa_client_secret = box.decrypt(enc[0]) if enc[0] else False
             seller.refresh_token = box.decrypt(enc[1]) if enc[1] else False
+
+    def export_data(self, fields_to_export):
+        """Exports go through the same field rights as read()."""
+        self.check_field_access_rights("read", [f.split("/")[0].split(".")[0] for f in fields_to_export])
+        return super().export_data(fields_to_export)
 
     def _inverse_lwa_client_secret(self):
         box = _secret_box()

@@ -33,6 +33,9 @@ from .rate_limit import RateLimiter
 _logger = logging.getLogger(__name__)
 # httpx logs every URL at INFO: presigned document URLs carry credentials.
 logging.getLogger("httpx").setLevel(logging.WARNING)
+# python-amazon-sp-api logs request headers (the access token, a Restricted
+# Data Token) and whole responses (buyer data) at DEBUG: never let them out.
+logging.getLogger("sp_api").setLevel(logging.INFO)
 
 Download = collections.namedtuple("Download", "raw text charset")
 DOWNLOAD_ATTEMPTS = 3

@@ -13,3 +13,4 @@ from . import test_faults
 from . import test_taxes
 from . import test_bad_input
 from . import test_orders_api_versions
+from . import test_security
