@@ -20,3 +20,5 @@ from . import amazon_carrier_code
 from . import stock_picking
 from . import amazon_price_report
 from . import amazon_rate_bucket
+from . import res_partner
+from . import amazon_buyer_retention

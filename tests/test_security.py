@@ -113,8 +113,8 @@ class TestSecurity(AmazonCase):
         self.assertTrue(capture.lines, "the capture saw the run's logs")
         forbidden = {"client secret": self.seller.sudo().lwa_client_secret,
                      "refresh token": self.seller.sudo().refresh_token}
-        forbidden.update({"access token": t for t in self.emulator.access_tokens})
-        forbidden.update({"restricted data token": t for t in self.emulator.rdts})
+        forbidden.update({"access token %d" % n: t for n, t in enumerate(self.emulator.access_tokens)})
+        forbidden.update({"restricted data token %d" % n: t for n, t in enumerate(self.emulator.rdts)})
         for entry in self.scenario.orders.values():
             order = entry["order"]
             forbidden["buyer e-mail " + order["AmazonOrderId"]] = order["BuyerInfo"]["BuyerEmail"]
