@@ -35,5 +35,13 @@
         "views/amazon_menus.xml",
         "views/amazon_loop_views.xml",
     ],
+    "assets": {
+        "web.assets_backend": [
+            "amazon_fbm_connector/static/src/scss/amazon_dashboard.scss",
+        ],
+        "web.assets_tests": [
+            "amazon_fbm_connector/static/src/js/tours/**/*",
+        ],
+    },
     "application": True,
 }

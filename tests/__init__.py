@@ -15,3 +15,4 @@ from . import test_bad_input
 from . import test_orders_api_versions
 from . import test_security
 from . import test_buyer_retention
+from . import test_tour

@@ -1,0 +1,38 @@
+from odoo.tests import HttpCase, tagged
+
+from .common import AmazonCase
+
+TOUR_ORDERS = ("902-1111111-0000001", "902-1111111-0000002")
+
+
+@tagged("post_install", "-at_install")
+class TestSellerDayTour(HttpCase, AmazonCase):
+    """A seller's day, clicked through in headless Chromium against the SP-API
+    emulator (static/src/js/tours/amazon_seller_day.js)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.seller.name = "Tour Seller"
+        (cls.mp_de | cls.mp_uk).active = False
+        # stock for the delivery the tour validates
+        stock = cls.warehouse.lot_stock_id
+        for sku in ("SKU-A", "SKU-B"):
+            cls.env["stock.quant"]._update_available_quantity(cls.products[sku], stock, 50)
+
+    def setUp(self):
+        super().setUp()
+        self.scenario.orders.clear()
+        self.add_us_order(order_id=TOUR_ORDERS[0])
+        self.add_us_order(order_id=TOUR_ORDERS[1], items=[
+            {"sku": "SKU-B", "qty": 1, "price": "10.00", "tax": "0.83"}])
+        self.seller.action_test_connection()
+
+    def test_seller_day(self):
+        self.start_tour("/web", "amazon_fbm_seller_day", login="admin", timeout=180)
+        orders = self.orders_of(TOUR_ORDERS)
+        self.assertEqual(len(orders), 2)
+        order = orders.filtered(lambda o: o.amazon_order_ref == TOUR_ORDERS[0])
+        self.assertEqual(order.picking_ids.state, "done", "the tour validated the delivery")
+        request = self.env["amazon.report.request"].search([("seller_id", "=", self.seller.id)])
+        self.assertEqual(request.state, "processed")
