@@ -8,7 +8,7 @@ from odoo.tools.misc import format_datetime
 from ..services.const import UNSHIPPED_STATUSES
 
 # dashboard counter -> (search filter of the FBM orders list, extra domain)
-ORDER_COUNTERS = ("today", "week", "unshipped", "late")
+ORDER_COUNTERS = ("today", "week", "unshipped", "late", "to_confirm", "confirm_failed")
 
 
 class AmazonMarketplace(models.Model):
@@ -20,6 +20,8 @@ class AmazonMarketplace(models.Model):
     dashboard_week_count = fields.Integer("Orders in the Last 7 Days", compute="_compute_dashboard")
     dashboard_unshipped_count = fields.Integer("Unshipped", compute="_compute_dashboard")
     dashboard_late_count = fields.Integer("Late to Ship", compute="_compute_dashboard")
+    dashboard_to_confirm_count = fields.Integer("Shipments to Confirm", compute="_compute_dashboard")
+    dashboard_confirm_failed_count = fields.Integer("Failed Confirmations", compute="_compute_dashboard")
     dashboard_failed_count = fields.Integer(related="seller_id.failed_item_count", string="Failed Items")
     dashboard_report_pending_count = fields.Integer("Reports in Progress", compute="_compute_dashboard")
     dashboard_queue_pending_count = fields.Integer("Queues in Progress", compute="_compute_dashboard")
@@ -47,6 +49,10 @@ class AmazonMarketplace(models.Model):
                     ("delivery_status", "!=", "full")]
         if counter == "late":
             return [("amazon_late", "=", True)]
+        if counter == "to_confirm":
+            return [("picking_ids.amazon_confirm_state", "=", "to_send")]
+        if counter == "confirm_failed":
+            return [("picking_ids.amazon_confirm_state", "=", "failed")]
         raise ValueError(counter)
 
     def _compute_dashboard(self):

@@ -15,6 +15,8 @@ class TestSellerDayTour(HttpCase, AmazonCase):
         super().setUpClass()
         cls.seller.name = "Tour Seller"
         (cls.mp_de | cls.mp_uk).active = False
+        fee = cls.env["product.product"].create({"name": "Carrier fee", "detailed_type": "service"})
+        cls.env["delivery.carrier"].create({"name": "UPS Ground", "product_id": fee.id})
         # stock for the delivery the tour validates
         stock = cls.warehouse.lot_stock_id
         for sku in ("SKU-A", "SKU-B"):
@@ -33,6 +35,11 @@ class TestSellerDayTour(HttpCase, AmazonCase):
         orders = self.orders_of(TOUR_ORDERS)
         self.assertEqual(len(orders), 2)
         order = orders.filtered(lambda o: o.amazon_order_ref == TOUR_ORDERS[0])
-        self.assertEqual(order.picking_ids.state, "done", "the tour validated the delivery")
+        picking = order.picking_ids
+        self.assertEqual(picking.state, "done", "the tour validated the delivery")
+        self.assertEqual(picking.amazon_confirm_state, "sent")
+        [package] = self.emulator.packages(TOUR_ORDERS[0]).values()
+        self.assertEqual(package["trackingNumber"], "1Z999AA10123456784")
+        self.assertEqual(package["carrierCode"], "UPS")
         request = self.env["amazon.report.request"].search([("seller_id", "=", self.seller.id)])
         self.assertEqual(request.state, "processed")

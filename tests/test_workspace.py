@@ -169,11 +169,31 @@ class TestWorkspace(AmazonCase):
         self.assertEqual(action["context"]["search_default_amazon_marketplace_id"], mp.id)
         search = etree.fromstring(self.env.ref("amazon_fbm_connector.sale_order_view_search_amazon_fbm").arch)
         names = set(search.xpath("//filter/@name")) | set(search.xpath("//field/@name"))
-        for counter in ("today", "week", "unshipped", "late"):
+        for counter in ("today", "week", "unshipped", "late", "to_confirm", "confirm_failed"):
             self.assertIn("amazon_%s" % counter, names)
         self.assertIn("amazon_marketplace_id", names)
         for flow in ("unshipped", "shipped", "missing"):
             self.assertTrue(mp["dashboard_flow_%s" % flow].endswith("by hand"))
+
+    def test_dashboard_counts_shipments_to_confirm_and_failed(self):
+        ref = self.add_us_order()
+        self.build([ref])
+        order = self.orders_of([ref])
+        picking = order.picking_ids
+        for move in picking.move_ids:
+            move.quantity = move.product_uom_qty
+            move.picked = True
+        picking.with_context(skip_backorder=True).button_validate()
+        self.assertEqual(picking.amazon_confirm_state, "to_send")
+        self.mp_us.invalidate_recordset()
+        self.assertEqual(self.mp_us.dashboard_to_confirm_count, 1)
+        self.assertEqual(self.mp_us.dashboard_unshipped_count, 0, "delivered in Odoo: not to ship any more")
+        picking.amazon_confirm_state = "failed"
+        self.mp_us.invalidate_recordset()
+        self.assertEqual((self.mp_us.dashboard_to_confirm_count, self.mp_us.dashboard_confirm_failed_count), (0, 1))
+        self.assertEqual(order.amazon_shipment_state, "failed")
+        action = self.mp_us.with_context(amazon_counter="confirm_failed").action_dashboard_orders()
+        self.assertEqual(action["context"]["search_default_amazon_confirm_failed"], 1)
 
     def test_seller_smart_buttons_and_failures(self):
         ref = self.add_us_order(items=[{"sku": "NO-SUCH-SKU", "qty": 1, "price": "5.00", "tax": "0.41"}],

@@ -3,7 +3,8 @@
  * A seller's day in the Amazon app, in a real browser (run by
  * tests/test_tour.py against the SP-API emulator): the dashboard, an unshipped
  * import from Operations to a processed report, the FBM orders, one order and
- * its delivery, validated with a tracking number.
+ * its delivery, validated with a carrier and a tracking number, and confirmed
+ * to Amazon.
  */
 import { registry } from "@web/core/registry";
 import { stepUtils } from "@web_tour/tour_service/tour_utils";
@@ -39,6 +40,20 @@ registry.category("web_tour.tours").add("amazon_fbm_seller_day", {
         {
             content: "Open Operations",
             trigger: menu("menu_amazon_operations"),
+        },
+        {
+            content: "Choose the seller",
+            trigger: '.o_field_widget[name="seller_id"] input',
+            run: "text Tour Seller",
+        },
+        {
+            content: "Tour Seller",
+            trigger: '.o-autocomplete--dropdown-menu .dropdown-item:contains("Tour Seller")',
+        },
+        {
+            content: "Its marketplace is chosen for it",
+            trigger: '.o_field_widget[name="marketplace_ids"] .badge:contains("Amazon.com — Tour Seller")',
+            isCheck: true,
         },
         {
             content: "Choose Import Unshipped Orders",
@@ -125,12 +140,41 @@ registry.category("web_tour.tours").add("amazon_fbm_seller_day", {
             isCheck: true,
         },
         {
+            content: "Open the delivery's Additional Info",
+            trigger: '.o_notebook .nav-link:contains("Additional Info")',
+        },
+        {
+            content: "Choose the carrier",
+            trigger: '.o_field_widget[name="carrier_id"] input',
+            run: "text UPS",
+        },
+        {
+            content: "UPS Ground",
+            trigger: '.o-autocomplete--dropdown-menu .dropdown-item:contains("UPS Ground")',
+        },
+        {
+            content: "Enter the tracking number",
+            trigger: '.o_field_widget[name="carrier_tracking_ref"] input',
+            run: "text 1Z999AA10123456784",
+        },
+        {
             content: "Validate the delivery",
             trigger: '.o_statusbar_buttons button[name="button_validate"]',
         },
         {
-            content: "The delivery is done",
+            content: "The delivery is done; Amazon is still to be told",
             trigger: status("Done"),
+            extra_trigger: '.o_field_widget[name="amazon_confirm_state"]:contains("To Send")',
+            isCheck: true,
+        },
+        {
+            content: "Send to Amazon",
+            trigger: '.o_statusbar_buttons button[name="action_amazon_send_confirmation"]',
+        },
+        {
+            content: "Amazon accepted the shipment confirmation",
+            trigger: '.o_field_widget[name="amazon_confirm_state"]:contains("Sent")',
+            extra_trigger: '.o_notification:contains("Amazon accepted 1 of 1")',
             isCheck: true,
         },
     ],
