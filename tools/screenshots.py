@@ -1,0 +1,255 @@
+"""README pictures from the running demo (``bash tools/run.sh``), retaken at will.
+
+    python tools/screenshots.py [--url http://127.0.0.1:8069] [--db amazon_fbm_demo] [--out docs]
+
+It plays a seller's day on the demo through Odoo's JSON-RPC, as the admin user:
+an unshipped import (wizard, Check Status until Done, Process File), a shipped
+import (queue processed by its scheduled action), one delivery validated with a
+carrier and a tracking number and sent to Amazon; then it opens each screen in
+headless Chromium (Debian's ``chromium``, driven over the DevTools protocol with
+the session cookie) and saves PNGs in docs/: dashboard, wizard, a processed
+report, a done queue, the FBM orders, an order with its delivery and invoice,
+a delivery with its Amazon state, the sales analysis graph.
+"""
+import argparse
+import base64
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+import websocket
+
+SHOTS_WIDTH, SHOTS_HEIGHT = 1400, 860
+
+
+class Odoo:
+    """JSON-RPC to the demo, with the session a browser reuses."""
+
+    def __init__(self, url, db, login, password):
+        self.url = url.rstrip("/")
+        self.session = None
+        result = self._post("/web/session/authenticate", {"db": db, "login": login, "password": password})
+        if not result.get("uid"):
+            raise SystemExit("could not log in to %s as %s" % (db, login))
+
+    def _post(self, path, params):
+        req = urllib.request.Request(self.url + path, data=json.dumps({
+            "jsonrpc": "2.0", "method": "call", "params": params}).encode(),
+            headers={"Content-Type": "application/json",
+                     **({"Cookie": "session_id=%s" % self.session} if self.session else {})})
+        with urllib.request.urlopen(req, timeout=300) as res:
+            cookie = res.headers.get("Set-Cookie", "")
+            if "session_id=" in cookie:
+                self.session = cookie.split("session_id=")[1].split(";")[0]
+            body = json.load(res)
+        if body.get("error"):
+            data = body["error"].get("data", {})
+            raise RuntimeError(data.get("message") or body["error"])
+        return body["result"]
+
+    def call(self, model, method, *args, **kwargs):
+        return self._post("/web/dataset/call_kw", {"model": model, "method": method, "args": list(args),
+                                                   "kwargs": kwargs})
+
+    def search(self, model, domain, **kw):
+        return self.call(model, "search", domain, **kw)
+
+    def read_fields(self, model, ids, fields):
+        return self.call(model, "read", ids, fields)
+
+    def ref(self, xmlid):
+        module, name = xmlid.split(".")
+        [data] = self.call("ir.model.data", "search_read", [("module", "=", module), ("name", "=", name)],
+                           ["res_id"])
+        return data["res_id"]
+
+
+class Browser:
+    """One headless Chromium for all the pictures, logged in by the session cookie."""
+
+    def __init__(self, url, session):
+        self.url = url
+        self.profile = tempfile.mkdtemp(prefix="amazon_fbm_shots.")
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        chrome = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+        if not chrome:
+            raise SystemExit("no chromium: apt-get install chromium")
+        self.proc = subprocess.Popen(
+            [chrome, "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+             "--remote-debugging-port=%d" % port, "--remote-allow-origins=*", "--user-data-dir=" + self.profile,
+             "--window-size=%d,%d" % (SHOTS_WIDTH, SHOTS_HEIGHT), "about:blank"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        target = None
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen("http://127.0.0.1:%d/json" % port, timeout=2) as res:
+                    target = next(t for t in json.load(res) if t["type"] == "page")
+                break
+            except (OSError, StopIteration):
+                time.sleep(0.2)
+        if not target:
+            self.close()
+            raise SystemExit("chromium did not start")
+        self.ws = websocket.create_connection(target["webSocketDebuggerUrl"], timeout=60)
+        self.seq = 0
+        host = url.split("//")[1].split(":")[0].split("/")[0]
+        self.cdp("Network.enable")
+        self.cdp("Network.setCookie", name="session_id", value=session, domain=host, path="/")
+        self.cdp("Emulation.setDeviceMetricsOverride", width=SHOTS_WIDTH, height=SHOTS_HEIGHT,
+                 deviceScaleFactor=1, mobile=False)
+
+    def cdp(self, method, **params):
+        self.seq += 1
+        self.ws.send(json.dumps({"id": self.seq, "method": method, "params": params}))
+        while True:
+            msg = json.loads(self.ws.recv())
+            if msg.get("id") == self.seq:
+                if "error" in msg:
+                    raise RuntimeError("%s: %s" % (method, msg["error"]))
+                return msg.get("result", {})
+
+    def evaluate(self, expression):
+        result = self.cdp("Runtime.evaluate", expression=expression, returnByValue=True)
+        return result.get("result", {}).get("value")
+
+    def wait_for(self, selector, timeout=30):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.evaluate("!!document.querySelector(%s)" % json.dumps(selector)):
+                return True
+            time.sleep(0.3)
+        raise RuntimeError("%s never showed %s" % (self.evaluate("location.href"), selector))
+
+    def shot(self, path, out, selector, click=None):
+        """Open ``path``, wait for ``selector`` (and click ``click``), save a PNG."""
+        self.cdp("Page.navigate", url="about:blank")
+        self.cdp("Page.navigate", url=self.url + path)
+        self.wait_for(selector)
+        if click:
+            self.wait_for(click)
+            self.evaluate("document.querySelector(%s).click()" % json.dumps(click))
+        time.sleep(1.5)   # fonts, charts and the chatter settle
+        data = self.cdp("Page.captureScreenshot", format="png")["data"]
+        with open(out, "wb") as fh:
+            fh.write(base64.b64decode(data))
+        print("saved", out)
+
+    def close(self):
+        try:
+            self.ws.close()
+        except Exception:  # noqa: BLE001 - closing anyway
+            pass
+        self.proc.terminate()
+        self.proc.wait(10)
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+
+def play_the_day(odoo):
+    """Demo data for the pictures: one report processed, one queue done, one delivery sent."""
+    [seller_id] = odoo.search("amazon.seller", [], limit=1)
+    seller = odoo.read_fields("amazon.seller", [seller_id], ["name", "marketplace_ids"])[0]
+    odoo.call("amazon.seller", "action_test_connection", [seller_id])
+    context = {"default_seller_id": seller_id}
+    wizard = odoo.call("amazon.operation.wizard", "create", {
+        "seller_id": seller_id, "operation": "fbm_import_unshipped",
+        "marketplace_ids": [(6, 0, seller["marketplace_ids"])]}, context=context)
+    action = odoo.call("amazon.operation.wizard", "action_execute", [wizard])
+    report_id = action["res_id"]
+    for _ in range(60):
+        state = odoo.read_fields("amazon.report.request", [report_id], ["state", "message"])[0]
+        if state["state"] not in ("submitted", "in_progress"):
+            break
+        time.sleep(2)
+        odoo.call("amazon.report.request", "action_check_status", [report_id])
+    if state["state"] != "done":
+        raise SystemExit("the report ended %s: %s" % (state["state"], state["message"]))
+    odoo.call("amazon.report.request", "action_process_file", [report_id])
+    # shipped orders: queued, then imported by the queue's scheduled action
+    wizard = odoo.call("amazon.operation.wizard", "create", {
+        "seller_id": seller_id, "operation": "fbm_import_shipped",
+        "marketplace_ids": [(6, 0, seller["marketplace_ids"])]})
+    action = odoo.call("amazon.operation.wizard", "action_execute", [wizard])
+    queue_ids = [action["res_id"]] if action.get("res_id") else \
+        odoo.search("amazon.order.queue", action.get("domain") or [("seller_id", "=", seller_id)])
+    cron = odoo.ref("amazon_fbm_connector.ir_cron_amazon_order_queues")
+    for _ in range(30):
+        if all(q["state"] in ("done", "partial") for q in odoo.read_fields("amazon.order.queue", queue_ids, ["state"])):
+            break
+        try:
+            odoo.call("ir.cron", "method_direct_trigger", [cron])
+        except RuntimeError as exc:   # the cron is running in the server already
+            print("queue cron:", exc)
+        time.sleep(2)
+    # one order of the report: its delivery validated with a tracking number, sent to Amazon
+    order_ids = odoo.call("amazon.report.request.line", "search_read",
+                          [("request_id", "=", report_id), ("state", "=", "created")], ["sale_order_id"], limit=1)
+    order_id = order_ids[0]["sale_order_id"][0]
+    picking_id = None
+    pickings = odoo.search("stock.picking", [("sale_id", "=", order_id), ("state", "not in", ("done", "cancel"))])
+    if pickings:
+        picking_id = pickings[0]
+        carrier = odoo.search("delivery.carrier", [("name", "=", "UPS Ground")], limit=1)
+        if not carrier:
+            fee = odoo.call("product.product", "create", {"name": "Postage", "detailed_type": "service"})
+            carrier = [odoo.call("delivery.carrier", "create", {"name": "UPS Ground", "product_id": fee})]
+        odoo.call("stock.picking", "write", [picking_id], {"carrier_id": carrier[0],
+                                                            "carrier_tracking_ref": "1Z999AA10123456784"})
+        for move in odoo.call("stock.move", "search_read", [("picking_id", "=", picking_id)],
+                              ["product_uom_qty"]):
+            odoo.call("stock.move", "write", [move["id"]], {"quantity": move["product_uom_qty"], "picked": True})
+        odoo.call("stock.picking", "button_validate", [picking_id], context={"skip_backorder": True})
+        odoo.call("stock.picking", "action_amazon_send_confirmation", [picking_id])
+    else:
+        done = odoo.search("stock.picking", [("sale_id", "=", order_id)])
+        picking_id = done[0] if done else None
+    # an invoiced, delivered order of the shipped flow for the order picture
+    shipped = odoo.call("amazon.order.queue.line", "search_read",
+                        [("queue_id", "in", queue_ids), ("outcome", "=", "created")], ["sale_order_id"], limit=1)
+    shown_order = shipped[0]["sale_order_id"][0] if shipped else order_id
+    return {"report": report_id, "queue": queue_ids[0], "order": shown_order, "picking": picking_id}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--url", default=os.environ.get("AMAZON_FBM_URL", "http://127.0.0.1:8069"))
+    parser.add_argument("--db", default=os.environ.get("AMAZON_FBM_DEMO_DB", "amazon_fbm_demo"))
+    parser.add_argument("--login", default="admin")
+    parser.add_argument("--password", default="admin")
+    parser.add_argument("--out", default=os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs"))
+    args = parser.parse_args()
+    odoo = Odoo(args.url, args.db, args.login, args.password)
+    ids = play_the_day(odoo)
+    browser = Browser(odoo.url, odoo.session)
+    out = lambda name: os.path.join(args.out, name)  # noqa: E731
+    try:
+        browser.shot("/web#action=amazon_fbm_connector.action_amazon_dashboard", out("dashboard.png"),
+                     ".o_amazon_dashboard_card")
+        browser.shot("/web#action=amazon_fbm_connector.action_amazon_operation_wizard", out("operations.png"),
+                     ".modal .o_field_widget[name=operation]")
+        browser.shot("/web#id=%s&model=amazon.report.request&view_type=form" % ids["report"],
+                     out("sale_order_report.png"), ".o_form_view .o_amazon_state_hint")
+        browser.shot("/web#id=%s&model=amazon.order.queue&view_type=form" % ids["queue"], out("queue.png"),
+                     ".o_form_view .o_amazon_queue_summary")
+        browser.shot("/web#action=amazon_fbm_connector.action_amazon_fbm_orders&view_type=list",
+                     out("fbm_orders.png"), ".o_list_view .o_data_row")
+        browser.shot("/web#id=%s&model=sale.order&view_type=form" % ids["order"], out("order.png"),
+                     ".o_form_view .o_field_widget[name=amazon_order_ref]",
+                     click='.o_notebook a[name="amazon"], .o_notebook .nav-link[name="amazon"]')
+        if ids["picking"]:
+            browser.shot("/web#id=%s&model=stock.picking&view_type=form" % ids["picking"], out("delivery.png"),
+                         ".o_form_view .o_field_widget[name=amazon_confirm_state]")
+        browser.shot("/web#action=amazon_fbm_connector.action_amazon_sale_report&view_type=graph",
+                     out("analysis.png"), ".o_graph_renderer canvas")
+    finally:
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()
