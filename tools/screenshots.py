@@ -9,7 +9,7 @@ carrier and a tracking number and sent to Amazon; then it opens each screen in
 headless Chromium (Debian's ``chromium``, driven over the DevTools protocol with
 the session cookie) and saves PNGs in docs/: dashboard, wizard, a processed
 report, a done queue, the FBM orders, an order with its delivery and invoice,
-a delivery with its Amazon state, the sales analysis graph.
+a delivery with its Amazon state, the seller, the sales analysis graph.
 """
 import argparse
 import base64
@@ -213,7 +213,8 @@ def play_the_day(odoo):
     shipped = odoo.call("amazon.order.queue.line", "search_read",
                         [("queue_id", "in", queue_ids), ("outcome", "=", "created")], ["sale_order_id"], limit=1)
     shown_order = shipped[0]["sale_order_id"][0] if shipped else order_id
-    return {"report": report_id, "queue": queue_ids[0], "order": shown_order, "picking": picking_id}
+    return {"report": report_id, "queue": queue_ids[0], "order": shown_order, "picking": picking_id,
+            "seller": seller_id}
 
 
 def main():
@@ -245,6 +246,8 @@ def main():
         if ids["picking"]:
             browser.shot("/web#id=%s&model=stock.picking&view_type=form" % ids["picking"], out("delivery.png"),
                          ".o_form_view .o_field_widget[name=amazon_confirm_state]")
+        browser.shot("/web#id=%s&model=amazon.seller&view_type=form" % ids["seller"], out("seller.png"),
+                     ".o_form_view .oe_button_box")
         browser.shot("/web#action=amazon_fbm_connector.action_amazon_sale_report&view_type=graph",
                      out("analysis.png"), ".o_graph_renderer canvas")
     finally:
