@@ -138,7 +138,9 @@ class TaxResolver:
         return self._groups[key]
 
     def _unique_name(self, name, country, account):
-        if (name, country.id) in self.names:
+        """Tax names are unique per company and country: a second account set
+        for the same rate gets its account code in the name."""
+        if (name, country.id) in self.names and account.code:
             name = "%s [%s]" % (name, account.code)
         base, n = name, 1
         while (name, country.id) in self.names:

@@ -166,6 +166,31 @@ class TestTaxes(AmazonCase):
         self.assertAlmostEqual(adjust.price_tax, 0.01)
         self.assertEqual(set(self.tax_lines(so).account_id.ids), {self.clearing.id})
 
+    def test_two_clearing_accounts_same_rate(self):
+        """Amazon.com and Amazon.ca each post their 5 % on their own clearing account:
+        two taxes, one per account set."""
+        env = self.env
+        env.ref("base.CAD").active = True
+        ca_clearing = env["account.account"].create({
+            "name": "Amazon CA tax clearing", "code": "252901",
+            "account_type": "liability_current", "company_id": self.company.id})
+        mp_ca = env["amazon.marketplace"].create({
+            "seller_id": self.seller.id, "warehouse_id": self.warehouse.id,
+            "reference_id": env.ref("amazon_fbm_connector.marketplace_ca").id,
+            "amazon_tax_account_id": ca_clearing.id})
+        self.assertTrue(mp_ca.amazon_collects_tax)
+        us = add_taxed_order(self.scenario, rate="5", address={"StateOrRegion": "WI"},
+                             items=[{"sku": "TX-TOY", "qty": 1, "unit": "40.00"}])
+        ca = add_taxed_order(self.scenario, marketplace_id="A2EUQ1WTGCTBG2", rate="5",
+                             address={"StateOrRegion": "AB", "City": "Calgary",
+                                      "PostalCode": "T2P 1J9", "CountryCode": "CA"},
+                             items=[{"sku": "TX-TOY", "qty": 1, "unit": "40.00"}])
+        results = {r.order_id: r.sale_order for r in self.build([us, ca])}
+        for ref, account in ((us, self.clearing), (ca, ca_clearing)):
+            self.assertBooks(results[ref], ref)
+            self.assertEqual(self.tax_lines(results[ref]).account_id, account)
+        self.assertNotEqual(results[us].order_line.tax_id, results[ca].order_line.tax_id)
+
     def test_facilitator_off_uses_company_tax_at_amazon_rate(self):
         self.mp_us.amazon_collects_tax = False
         ref = add_taxed_order(self.scenario, rate="7.25", address=CA_ADDRESS,
