@@ -72,8 +72,9 @@ class Odoo:
 class Browser:
     """One headless Chromium for all the pictures, logged in by the session cookie."""
 
-    def __init__(self, url, session):
+    def __init__(self, url, session, menu_id=None):
         self.url = url
+        self.menu_id = menu_id
         self.profile = tempfile.mkdtemp(prefix="amazon_fbm_shots.")
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
@@ -130,6 +131,8 @@ class Browser:
     def shot(self, path, out, selector, click=None):
         """Open ``path``, wait for ``selector`` (and click ``click``), save a PNG."""
         self.cdp("Page.navigate", url="about:blank")
+        if self.menu_id:
+            path = path.replace("/web#", "/web#menu_id=%s&" % self.menu_id)
         self.cdp("Page.navigate", url=self.url + path)
         self.wait_for(selector)
         if click:
@@ -151,17 +154,17 @@ class Browser:
         shutil.rmtree(self.profile, ignore_errors=True)
 
 
-def play_the_day(odoo):
-    """Demo data for the pictures: one report processed, one queue done, one delivery sent."""
-    [seller_id] = odoo.search("amazon.seller", [], limit=1)
-    seller = odoo.read_fields("amazon.seller", [seller_id], ["name", "marketplace_ids"])[0]
-    odoo.call("amazon.seller", "action_test_connection", [seller_id])
-    context = {"default_seller_id": seller_id}
+def _processed_report(odoo, seller_id, marketplace_ids):
+    """A processed Sale Order Report that created orders: the demo's, else one made now."""
+    for report in odoo.call("amazon.report.request", "search_read", [("seller_id", "=", seller_id),
+                                                                    ("state", "=", "processed")],
+                            ["count_created"], order="id desc"):
+        if report["count_created"]:
+            return report["id"]
     wizard = odoo.call("amazon.operation.wizard", "create", {
         "seller_id": seller_id, "operation": "fbm_import_unshipped",
-        "marketplace_ids": [(6, 0, seller["marketplace_ids"])]}, context=context)
-    action = odoo.call("amazon.operation.wizard", "action_execute", [wizard])
-    report_id = action["res_id"]
+        "marketplace_ids": [(6, 0, marketplace_ids)]})
+    report_id = odoo.call("amazon.operation.wizard", "action_execute", [wizard])["res_id"]
     for _ in range(60):
         state = odoo.read_fields("amazon.report.request", [report_id], ["state", "message"])[0]
         if state["state"] not in ("submitted", "in_progress"):
@@ -171,49 +174,79 @@ def play_the_day(odoo):
     if state["state"] != "done":
         raise SystemExit("the report ended %s: %s" % (state["state"], state["message"]))
     odoo.call("amazon.report.request", "action_process_file", [report_id])
-    # shipped orders: queued, then imported by the queue's scheduled action
+    return report_id
+
+
+def _done_queue(odoo, seller_id, marketplace_ids):
+    """A done queue of shipped orders: the demo's, else one imported now by its scheduled action."""
+    done = odoo.search("amazon.order.queue", [("seller_id", "=", seller_id), ("state", "=", "done")],
+                       order="id desc", limit=1)
+    if done:
+        return done[0]
     wizard = odoo.call("amazon.operation.wizard", "create", {
         "seller_id": seller_id, "operation": "fbm_import_shipped",
-        "marketplace_ids": [(6, 0, seller["marketplace_ids"])]})
+        "marketplace_ids": [(6, 0, marketplace_ids)]})
     action = odoo.call("amazon.operation.wizard", "action_execute", [wizard])
-    queue_ids = [action["res_id"]] if action.get("res_id") else \
-        odoo.search("amazon.order.queue", action.get("domain") or [("seller_id", "=", seller_id)])
+    queue_ids = [action["res_id"]] if action.get("res_id") else odoo.search("amazon.order.queue",
+                                                                            action.get("domain") or [])
+    if not queue_ids:
+        raise SystemExit("Amazon (the emulator) has no shipped order to queue")
     cron = odoo.ref("amazon_fbm_connector.ir_cron_amazon_order_queues")
     for _ in range(30):
         if all(q["state"] in ("done", "partial") for q in odoo.read_fields("amazon.order.queue", queue_ids, ["state"])):
             break
         try:
             odoo.call("ir.cron", "method_direct_trigger", [cron])
-        except RuntimeError as exc:   # the cron is running in the server already
+        except RuntimeError as exc:   # the server's cron thread holds it: it works anyway
             print("queue cron:", exc)
         time.sleep(2)
-    # one order of the report: its delivery validated with a tracking number, sent to Amazon
-    order_ids = odoo.call("amazon.report.request.line", "search_read",
-                          [("request_id", "=", report_id), ("state", "=", "created")], ["sale_order_id"], limit=1)
-    order_id = order_ids[0]["sale_order_id"][0]
-    picking_id = None
-    pickings = odoo.search("stock.picking", [("sale_id", "=", order_id), ("state", "not in", ("done", "cancel"))])
-    if pickings:
-        picking_id = pickings[0]
-        carrier = odoo.search("delivery.carrier", [("name", "=", "UPS Ground")], limit=1)
-        if not carrier:
-            fee = odoo.call("product.product", "create", {"name": "Postage", "detailed_type": "service"})
-            carrier = [odoo.call("delivery.carrier", "create", {"name": "UPS Ground", "product_id": fee})]
-        odoo.call("stock.picking", "write", [picking_id], {"carrier_id": carrier[0],
-                                                            "carrier_tracking_ref": "1Z999AA10123456784"})
-        for move in odoo.call("stock.move", "search_read", [("picking_id", "=", picking_id)],
-                              ["product_uom_qty"]):
-            odoo.call("stock.move", "write", [move["id"]], {"quantity": move["product_uom_qty"], "picked": True})
-        odoo.call("stock.picking", "button_validate", [picking_id], context={"skip_backorder": True})
-        odoo.call("stock.picking", "action_amazon_send_confirmation", [picking_id])
-    else:
-        done = odoo.search("stock.picking", [("sale_id", "=", order_id)])
-        picking_id = done[0] if done else None
-    # an invoiced, delivered order of the shipped flow for the order picture
+    return queue_ids[0]
+
+
+def _sent_delivery(odoo, report_id):
+    """A delivery of the report's orders, validated with a carrier and a tracking number
+    like a warehouse user does, then sent to Amazon."""
+    sent = odoo.search("stock.picking", [("amazon_confirm_state", "=", "sent")], order="id desc", limit=1)
+    if sent:
+        return sent[0]
+    orders = [line["sale_order_id"][0] for line in odoo.call(
+        "amazon.report.request.line", "search_read", [("request_id", "=", report_id), ("sale_order_id", "!=", False)],
+        ["sale_order_id"])]
+    pickings = odoo.search("stock.picking", [("sale_id", "in", orders), ("picking_type_code", "=", "outgoing"),
+                                             ("state", "not in", ("done", "cancel"))], limit=1)
+    if not pickings:
+        return None
+    picking_id = pickings[0]
+    carrier = odoo.search("delivery.carrier", [("name", "=", "UPS Ground")], limit=1)
+    if not carrier:
+        fee = odoo.call("product.product", "create", {"name": "Postage", "detailed_type": "service"})
+        carrier = [odoo.call("delivery.carrier", "create", {"name": "UPS Ground", "product_id": fee})]
+    odoo.call("stock.picking", "write", [picking_id], {"carrier_id": carrier[0],
+                                                        "carrier_tracking_ref": "1Z999AA10123456784"})
+    for move in odoo.call("stock.move", "search_read", [("picking_id", "=", picking_id)], ["product_uom_qty"]):
+        odoo.call("stock.move", "write", [move["id"]], {"quantity": move["product_uom_qty"], "picked": True})
+    result = odoo.call("stock.picking", "button_validate", [picking_id],
+                       context={"skip_backorder": True, "skip_sms": True})
+    if isinstance(result, dict) and result.get("res_model"):
+        raise SystemExit("validating the delivery asked for %s" % result["res_model"])
+    odoo.call("stock.picking", "action_amazon_send_confirmation", [picking_id])
+    return picking_id
+
+
+def play_the_day(odoo):
+    """Demo data for the pictures: a report processed, a queue done, a delivery sent to Amazon."""
+    [seller_id] = odoo.search("amazon.seller", [], limit=1)
+    seller = odoo.read_fields("amazon.seller", [seller_id], ["marketplace_ids"])[0]
+    odoo.call("amazon.seller", "action_test_connection", [seller_id])
+    report_id = _processed_report(odoo, seller_id, seller["marketplace_ids"])
+    queue_id = _done_queue(odoo, seller_id, seller["marketplace_ids"])
+    picking_id = _sent_delivery(odoo, report_id)
+    # a delivered and invoiced order of the shipped flow for the order picture
     shipped = odoo.call("amazon.order.queue.line", "search_read",
-                        [("queue_id", "in", queue_ids), ("outcome", "=", "created")], ["sale_order_id"], limit=1)
-    shown_order = shipped[0]["sale_order_id"][0] if shipped else order_id
-    return {"report": report_id, "queue": queue_ids[0], "order": shown_order, "picking": picking_id,
+                        [("queue_id", "=", queue_id), ("sale_order_id", "!=", False)], ["sale_order_id"], limit=1)
+    order_id = shipped[0]["sale_order_id"][0] if shipped else odoo.search(
+        "sale.order", [("amazon_seller_id", "=", seller_id)], limit=1)[0]
+    return {"report": report_id, "queue": queue_id, "order": order_id, "picking": picking_id,
             "seller": seller_id}
 
 
@@ -227,7 +260,7 @@ def main():
     args = parser.parse_args()
     odoo = Odoo(args.url, args.db, args.login, args.password)
     ids = play_the_day(odoo)
-    browser = Browser(odoo.url, odoo.session)
+    browser = Browser(odoo.url, odoo.session, odoo.ref("amazon_fbm_connector.menu_amazon_root"))
     out = lambda name: os.path.join(args.out, name)  # noqa: E731
     try:
         browser.shot("/web#action=amazon_fbm_connector.action_amazon_dashboard", out("dashboard.png"),
@@ -241,13 +274,12 @@ def main():
         browser.shot("/web#action=amazon_fbm_connector.action_amazon_fbm_orders&view_type=list",
                      out("fbm_orders.png"), ".o_list_view .o_data_row")
         browser.shot("/web#id=%s&model=sale.order&view_type=form" % ids["order"], out("order.png"),
-                     ".o_form_view .o_field_widget[name=amazon_order_ref]",
-                     click='.o_notebook a[name="amazon"], .o_notebook .nav-link[name="amazon"]')
+                     ".o_form_view .o-form-buttonbox button[name=action_view_delivery]")
         if ids["picking"]:
             browser.shot("/web#id=%s&model=stock.picking&view_type=form" % ids["picking"], out("delivery.png"),
                          ".o_form_view .o_field_widget[name=amazon_confirm_state]")
         browser.shot("/web#id=%s&model=amazon.seller&view_type=form" % ids["seller"], out("seller.png"),
-                     ".o_form_view .oe_button_box")
+                     ".o_form_view .o-form-buttonbox")
         browser.shot("/web#action=amazon_fbm_connector.action_amazon_sale_report&view_type=graph",
                      out("analysis.png"), ".o_graph_renderer canvas")
     finally:
