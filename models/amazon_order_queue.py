@@ -114,8 +114,8 @@ class AmazonOrderQueue(models.Model):
         headers = list(adapter.list_orders(codes, last_updated_after=since,
                                            statuses=FLOW_STATUSES[flow], channels=[MFN],
                                            included_data=FLOW_INCLUDED_DATA[flow]))
-        end = getattr(adapter, "window_end", None)
-        end = parse_datetime(end) if end else started - timedelta(minutes=2)
+        # Amazon's LastUpdatedBefore / lastUpdatedBefore once the listing is read to its end
+        end = parse_datetime(adapter.window_end) if adapter.window_end else started - timedelta(minutes=2)
         queues = self._queue_new(seller, client, codes, flow, headers, since, end, by_update=True)
         return queues, end
 

@@ -4,8 +4,8 @@ from datetime import timedelta
 
 from odoo import _
 
-from . import normalize
 from .errors import AmazonError
+from .normalize import payload_marketplace_id, payload_order_id
 
 _logger = logging.getLogger(__name__)
 # Orders the Orders API returns for one list of ids (getOrders AmazonOrderIds).
@@ -100,13 +100,3 @@ class MarketplaceResolver:
     def _not_configured(self, code):
         return _("Marketplace %(mp)s is not configured for seller %(seller)s: add it under "
                  "Amazon > Configuration > Marketplaces.", mp=code, seller=self.seller.name)
-
-
-def payload_order_id(payload):
-    read = getattr(normalize, "payload_order_id", None)
-    return read(payload) if read else payload.get("AmazonOrderId") or ""
-
-
-def payload_marketplace_id(payload):
-    read = getattr(normalize, "payload_marketplace_id", None)
-    return read(payload) if read else payload.get("MarketplaceId") or ""

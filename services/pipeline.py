@@ -40,13 +40,6 @@ class Result:
     sale_order: object = None
 
 
-# ====================================================================== source
-def order_from_payload(payload):
-    """Amazon's JSON for one order (Orders API v0 header or v2026 order) -> ``Order``."""
-    convert = getattr(normalize, "order_from_payload", None)
-    return convert(payload) if convert else normalize.from_orders_api(payload)
-
-
 # ==================================================================== classify
 def classify_unshipped(order, date_from=None):
     """None when a report order is to import, else the reason to skip it."""
@@ -74,7 +67,7 @@ def run(seller, entries, *, flow, prices=None, marketplaces=None, adapter=None, 
             results[entry.ref] = Result(entry.ref, "failed", entry.error)
             continue
         try:
-            order = entry.order if entry.order is not None else order_from_payload(entry.payload)
+            order = entry.order if entry.order is not None else normalize.order_from_payload(entry.payload)
         except NormalizeError as exc:
             results[entry.ref] = Result(entry.ref, "failed", str(exc))
             continue
