@@ -2,7 +2,7 @@ import json
 import logging
 from datetime import timedelta
 
-from psycopg2.errors import LockNotAvailable, SerializationFailure
+from psycopg2.errors import LockNotAvailable, SerializationFailure, UniqueViolation
 
 from odoo import api, fields, models
 
@@ -203,11 +203,12 @@ class AmazonOrderQueue(models.Model):
                     break
                 self._process_lines(lines)
                 batching.commit(self.env)
-            except (SerializationFailure, LockNotAvailable):
+            except (SerializationFailure, LockNotAvailable, UniqueViolation):
                 if batching.in_test_thread():
                     raise
-                # Another worker changed a row we touched: drop this batch, its
-                # lines stay pending and are claimed again.
+                # Another worker changed a row we touched, or created a record
+                # with the same unique key at the same instant: drop this batch,
+                # its lines stay pending and are claimed again on a fresh snapshot.
                 _logger.info("amazon queues: concurrent update, batch rolled back")
                 self.env.cr.rollback()
                 conflicts += 1

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from odoo import _
 
+from . import creation_lock
 from .const import MFN_CHANNEL_VALUES
 from .tax_resolver import TaxResolver
 
@@ -112,6 +113,7 @@ class OrderBuilder:
                 self.products.setdefault(product.default_code, product)
         missing = skus - set(self.products)
         if missing and self.seller.create_product_if_missing:
+            creation_lock.guard_products(env, self.company, missing)
             self._create_products(orders, missing)
         codes = {o.ship_to.country_code for o in orders if o.ship_to.country_code}
         codes |= {self.marketplaces[o.marketplace_id].country_id.code for o in orders
@@ -153,6 +155,7 @@ class OrderBuilder:
             for partner in Partner.search([("email", "in", list(emails)), ("parent_id", "=", False)],
                                           order="id"):
                 self.partners.setdefault((partner.email or "").lower(), partner)
+            creation_lock.guard_buyers(self.env, emails - set(self.partners))
         self.delivery = {}
         parents = [p.id for p in self.partners.values()]
         if parents:

@@ -16,3 +16,4 @@ from . import test_orders_api_versions
 from . import test_security
 from . import test_buyer_retention
 from . import test_tour
+from . import test_concurrent_creation

@@ -1,0 +1,52 @@
+"""Two workers must not create the same new buyer or product at the same instant.
+
+Before the order builder creates buyers (by e-mail) or products (by SKU) it
+did not find, it takes a transaction-level advisory lock per key, so a second
+worker about to create the same key waits until the first one's batch ends.
+A key committed by another worker after this transaction's snapshot began is
+invisible to it (Odoo runs in repeatable read): a check on a fresh
+read-committed connection finds it, and the batch is retried on a new
+snapshot (a serialization failure, which the queue cron rolls back and claims
+again) instead of creating a twin.
+"""
+import hashlib
+
+from psycopg2.errors import SerializationFailure
+
+from odoo import sql_db
+
+
+def _lock_id(kind, key):
+    return int.from_bytes(hashlib.sha256(("%s|%s" % (kind, key)).encode()).digest()[:8], "big", signed=True)
+
+
+def guard(env, kind, keys, committed_query, params=()):
+    """Lock ``keys`` of ``kind`` until the transaction ends; raise
+    ``SerializationFailure`` when another worker has committed one of them.
+    ``committed_query`` selects the keys that exist, with ``%(keys)s`` the list."""
+    keys = sorted(set(keys))
+    if not keys:
+        return
+    for lock in sorted(_lock_id(kind, key) for key in keys):
+        env.cr.execute("SELECT pg_advisory_xact_lock(%s)", (lock,))
+    with sql_db.db_connect(env.cr.dbname).cursor() as cr:
+        cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        cr.execute(committed_query, dict(params, keys=keys))
+        found = [row[0] for row in cr.fetchall()]
+    if found:
+        raise SerializationFailure(
+            "another worker created %s %s since this batch began; retrying on a fresh snapshot"
+            % (kind, ", ".join(sorted(found))[:200]))
+
+
+def guard_products(env, company, skus):
+    guard(env, "product", skus, """
+        SELECT pp.default_code FROM product_product pp
+          JOIN product_template pt ON pt.id = pp.product_tmpl_id
+         WHERE pp.default_code = ANY(%(keys)s)
+           AND (pt.company_id IS NULL OR pt.company_id = %(company)s)""", {"company": company.id})
+
+
+def guard_buyers(env, emails):
+    guard(env, "buyer", emails, """
+        SELECT email FROM res_partner WHERE email = ANY(%(keys)s) AND parent_id IS NULL""")

@@ -1,0 +1,102 @@
+"""Same-instant creation: two workers (real cursors and commits, like two Odoo
+servers' cron threads) import two orders of one new buyer with one new
+product at the same instant: the buyer and the product are created once."""
+import threading
+from unittest.mock import patch
+
+from odoo import SUPERUSER_ID, api
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from ..services.order_builder import OrderBuilder
+from ..services.rate_limit import RateLimiter
+from .common import AmazonCase
+
+EMAIL = "twin.buyer@marketplace.amazon.com"
+SKU = "TWIN-NEW-SKU"
+
+
+@tagged("post_install", "-at_install")
+class TestConcurrentCreation(AmazonCase):
+    """Committed rows stay in the throw-away test database (see TestQueueConcurrency)."""
+
+    def _committed_queues(self):
+        primer = self.add_us_order(buyer_email="primer@marketplace.amazon.com",
+                                   items=[{"sku": "PRIMER-SKU", "qty": 1, "price": "10.00", "tax": "0.83"}])
+        refs = [self.add_us_order(buyer_email=EMAIL, buyer_name="Twin Buyer",
+                                  items=[{"sku": SKU, "qty": 1, "price": "10.00", "tax": "0.83"}])
+                for _n in range(2)]
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+            seller = env["amazon.seller"].create({
+                "name": "Twin seller", "lwa_client_id": self.seller.lwa_client_id,
+                "lwa_client_secret": self.seller.lwa_client_secret,
+                "refresh_token": self.seller.refresh_token, "api_endpoint": self.emulator.url,
+                "lwa_endpoint": self.emulator.url, "queue_size": 1, "order_prefix": "TWIN-",
+                "create_product_if_missing": True})
+            env["amazon.marketplace"].create({
+                "seller_id": seller.id, "reference_id": env.ref("amazon_fbm_connector.marketplace_us").id,
+                "warehouse_id": self.warehouse.id})
+            env["amazon.order.queue"]._create_queues(
+                seller, "missing_unshipped", [self.scenario.orders[primer]["order"]])
+            cr.commit()  # pylint: disable=invalid-commit
+            seller_id = seller.id
+        # A first import makes what every order of the company shares (the tax
+        # records); the race under test is the buyer's and the product's.
+        errors = []
+        self._worker(errors)
+        self.assertFalse(errors, errors)
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+            headers = [self.scenario.orders[r]["order"] for r in refs]
+            env["amazon.order.queue"]._create_queues(env["amazon.seller"].browse(seller_id),
+                                                     "missing_unshipped", headers)
+            cr.commit()  # pylint: disable=invalid-commit
+        return seller_id, refs
+
+    def _worker(self, errors):
+        try:
+            with mute_logger("odoo.sql_db"), self.registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+                env["amazon.order.queue"]._cron_process_queues()
+                cr.commit()  # pylint: disable=invalid-commit
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    def test_one_new_buyer_and_product_created_once(self):
+        seller_id, refs = self._committed_queues()
+        RateLimiter.reset()
+        barrier = threading.Barrier(2, timeout=30)
+        first_build = set()
+        original = OrderBuilder.build
+
+        def build_together(builder, orders):
+            name = threading.current_thread().name
+            if name not in first_build:
+                first_build.add(name)
+                barrier.wait()     # both workers look for the buyer and SKU at the same instant
+            return original(builder, orders)
+
+        errors = []
+        with patch.object(OrderBuilder, "build", build_together):
+            threads = [threading.Thread(target=self._worker, args=(errors,), name="twin-%d" % n)
+                       for n in range(2)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(120)
+        self.assertFalse(errors, errors)
+        self.assertEqual(len(first_build), 2, "both workers built at once")
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            orders = env["sale.order"].search([("amazon_seller_id", "=", seller_id),
+                                               ("amazon_order_ref", "in", refs)])
+            self.assertEqual(sorted(orders.mapped("amazon_order_ref")), sorted(refs), "both orders, once each")
+            partners = env["res.partner"].with_context(active_test=False).search(
+                [("email", "=", EMAIL), ("parent_id", "=", False)])
+            self.assertEqual(len(partners), 1, "one buyer")
+            products = env["product.product"].with_context(active_test=False).search(
+                [("default_code", "=", SKU)])
+            self.assertEqual(len(products), 1, "one product")
+            self.assertEqual(orders.partner_id, partners)
+            self.assertEqual(orders.order_line.product_id.filtered(lambda p: p.default_code == SKU), products)
