@@ -25,11 +25,4 @@ for _ in $(seq 1 100); do
   sleep 0.5
 done
 set -- $ids
-"$PY" "$ROOT/tools/screenshot.py" "http://127.0.0.1:$PORT" "$DB" admin admin \
-  "/web#id=$1&model=stock.picking&view_type=form" "$ROOT/docs/delivery_amazon_sent.png"
-"$PY" "$ROOT/tools/screenshot.py" "http://127.0.0.1:$PORT" "$DB" admin admin \
-  "/web#id=$2&model=stock.picking&view_type=form" "$ROOT/docs/delivery_amazon_failed.png"
-"$PY" "$ROOT/tools/screenshot.py" "http://127.0.0.1:$PORT" "$DB" admin admin \
-  "/web#action=amazon_fbm_connector.action_amazon_shipment_confirmations&model=stock.picking&view_type=list" \
-  "$ROOT/docs/shipment_confirmations.png"
-echo "screenshots in docs/"
+"$PY" "$ROOT/tools/screenshots_loop.py" "http://127.0.0.1:$PORT" "$DB" "$1" "$2" "$ROOT/docs"
