@@ -64,8 +64,9 @@ class TestAmazonCancellations(AmazonCase):
         self.assertEqual(refund.reversed_entry_id, invoice)
         self.assertEqual(invoice.payment_state, "reversed")
         notes = self.notes(so)
-        self.assertIn("Amazon cancelled this order", notes)
+        self.assertIn("Amazon cancelled this order: cancelled by the buyer, reason: Ordered by mistake", notes)
         self.assertIn(refund.name, notes)
+        self.assertEqual((so.amazon_cancelled_by, so.amazon_cancel_reason), ("BUYER", "Ordered by mistake"))
         # a second sync over the same window changes nothing
         self.assertEqual(self.sync()["cancelled"], 0)
         self.assertEqual(len(so.invoice_ids), 2)
@@ -96,6 +97,7 @@ class TestAmazonCancellations(AmazonCase):
         activity = so.activity_ids
         self.assertEqual(len(activity), 1)
         self.assertEqual(activity.summary, "Amazon cancelled an order you shipped: arrange the return")
+        self.assertIn("Cancelled by the buyer, reason: No longer needed", activity.note)
         self.assertEqual(self.sync()["cancelled_shipped"], 0)
         self.assertEqual(len(so.activity_ids), 1, "one activity, not one per sync")
         # the confirmation Amazon now refuses says why
@@ -130,6 +132,22 @@ class TestAmazonCancellations(AmazonCase):
         self.assertFalse(so.amazon_cancel_requested)
         self.ship(so.picking_ids)
 
+    def test_orders_api_v0_cancellation_and_request(self):
+        """Orders API v0 says neither who cancelled nor why; its buyer requests come with
+        getOrderItems (one call per open order Odoo has)."""
+        self.seller.orders_api_version = "v0"
+        ref, so = self.import_order()
+        other, so_other = self.import_order()
+        self.emulator.request_cancellation(ref, reason="Wrong size")
+        self.emulator.cancel_order(other, by="BUYER", reason="Ordered by mistake")
+        counts = self.sync()
+        self.assertEqual((counts["requests"], counts["cancelled"]), (1, 1))
+        self.assertTrue(so.amazon_cancel_requested)
+        self.assertEqual(so.amazon_cancel_request_reason, "Wrong size")
+        self.assertEqual(so_other.state, "cancel")
+        self.assertIn("cancelled by someone (Amazon does not say who), reason: not given", self.notes(so_other))
+        self.assertEqual(self.emulator.calls["getOrderItems"], 1, "items only for the open order")
+
     def test_partial_cancellation_reduces_line(self):
         ref, so = self.import_order(items=[
             {"sku": "SKU-A", "qty": 2, "price": "20.00", "tax": "1.65"},
@@ -146,7 +164,7 @@ class TestAmazonCancellations(AmazonCase):
         moves_b = so.picking_ids.move_ids.filtered(lambda m: m.product_id == self.products["SKU-B"]
                                                    and m.state != "cancel")
         self.assertFalse(sum(moves_b.mapped("product_uom_qty")), "the delivery no longer carries it")
-        self.assertIn("Amazon cancelled part of this order", self.notes(so))
+        self.assertIn("Amazon cancelled part of this order (by the seller, reason: Out of stock)", self.notes(so))
 
     def test_partial_cancellation_of_invoiced_order_credits_the_item(self):
         self.use_workflow()

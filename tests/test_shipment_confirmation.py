@@ -103,6 +103,11 @@ class TestShipmentConfirmation(AmazonCase):
                          [{"orderItemId": item_a, "quantity": 2}, {"orderItemId": item_b, "quantity": 1}])
         self.assertEqual(packages[str(second.id)]["carrierCode"], "Royal Mail")
         self.assertEqual(self.amazon(ref)["order"]["OrderStatus"], "Shipped")
+        # Orders API 2026-01-01 tells the same: two packages, the order shipped
+        order = self.seller._get_client().orders().get_order(ref, ("PACKAGES", "FULFILLMENT"))
+        self.assertEqual(order["fulfillment"]["fulfillmentStatus"], "SHIPPED")
+        self.assertEqual([(p["packageReferenceId"], p["carrier"], p["trackingNumber"]) for p in order["packages"]],
+                         [(str(first.id), "UPS", "TRACK-1"), (str(second.id), "Royal Mail", "TRACK-2")])
         # a re-send edits the same package on Amazon (no third package)
         second.carrier_tracking_ref = "TRACK-2B"
         second.action_amazon_send_confirmation()
