@@ -20,9 +20,12 @@ class TestBadInput(AmazonCase):
         self.good = [self.add_us_order(buyer_email="good%d@marketplace.amazon.com" % n) for n in range(3)]
 
     def run_unshipped(self, marketplaces=None, before_process=None):
+        # each run a window of its own: two runs within one second would otherwise be
+        # the same request, which the report request cancels as a duplicate
+        self._runs = getattr(self, "_runs", 0) + 1
+        date_to = fields.Datetime.now() + timedelta(seconds=self._runs)
         request = self.env["amazon.report.request"]._request_unshipped(
-            self.seller, marketplaces or self.mp_us, fields.Datetime.now() - timedelta(days=10),
-            fields.Datetime.now(), auto=False)
+            self.seller, marketplaces or self.mp_us, date_to - timedelta(days=10), date_to, auto=False)
         request.action_check_status()
         request.action_check_status()
         self.assertEqual(request.state, "done", request.message)
