@@ -276,3 +276,39 @@ def test_orders_api_cancelled_item_without_price_is_fine():
     item = item_from_orders_api(dict({k: v for k, v in BASE_ITEM.items() if k != "ItemPrice"},
                                      QuantityOrdered=0))
     assert item.quantity == 0 and item.item_price == 0
+
+
+# ------------------------------------------------------------ Orders API 2026-01-01 JSON
+def v2026(**item_changes):
+    item = {"orderItemId": "I1", "quantityOrdered": 1, "product": {"sellerSku": "SKU-1"},
+            "proceeds": {"proceedsTotal": {"amount": "10.83", "currencyCode": "USD"}, "breakdowns": [
+                {"type": "ITEM", "subtotal": {"amount": "10.00", "currencyCode": "USD"}},
+                {"type": "TAX", "subtotal": {"amount": "0.83", "currencyCode": "USD"}}]}}
+    item.update(item_changes)
+    return {"orderId": "111-0000001-0000001", "createdTime": "2026-11-20T10:00:00Z",
+            "salesChannel": {"marketplaceId": "ATVPDKIKX0DER"},
+            "fulfillment": {"fulfillmentStatus": "UNSHIPPED", "fulfilledBy": "MERCHANT"},
+            "orderItems": [item]}
+
+
+@pytest.mark.parametrize("payload, expect", [
+    (v2026(proceeds=None), "no proceeds"),
+    (v2026(proceeds={"breakdowns": []}), "no proceeds"),
+    (v2026(quantityOrdered=None), "quantityOrdered"),
+    (v2026(product={}), "sellerSku"),
+    (v2026(proceeds={"breakdowns": [{"type": "ITEM", "subtotal": {"amount": "NaN", "currencyCode": "USD"}}]}),
+     "not a number"),
+    (dict(v2026(), createdTime="someday"), "does not parse"),
+    ("not an object", "not a JSON object"),
+], ids=["v2026-no-proceeds", "v2026-empty-proceeds", "v2026-no-quantity", "v2026-no-sku", "v2026-nan",
+        "v2026-bad-date", "v2026-not-object"])
+def test_orders_2026_order_rejected_with_a_clear_message(payload, expect):
+    from services.normalize import order_from_payload
+    with pytest.raises(NormalizeError, match=expect):
+        order_from_payload(payload)
+
+
+def test_orders_2026_good_order_reads():
+    from services.normalize import order_from_payload
+    order = order_from_payload(v2026())
+    assert order.priced and order.items[0].item_price == Decimal("10.00")
