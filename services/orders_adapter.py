@@ -173,7 +173,9 @@ class OrdersAdapter:
         try:
             return self.client.call(operation, fn, *args, **kwargs)
         except errors.AmazonRequestError as exc:
-            if exc.status in (404, 410) and "retired" in str(exc).lower():
+            # Amazon's wording for a retired operation is not documented: a listing (no
+            # order id to be unknown) answered 404, or any answer saying "retired".
+            if exc.status in (404, 410) and ("retired" in str(exc).lower() or operation == "getOrders"):
                 raise errors.AmazonRequestError(
                     "Amazon no longer answers Orders API v0 %s (v0 reads are retired since %s): "
                     "set the seller's Orders API version to %s."
