@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Benchmarks (not tests): the order builder vs a naive loop, and the three
 # flows' SP-API calls per 1,000 orders. Needs Odoo at ODOO_PATH.
-#   BENCH_SIZES=100,1000,5000 BENCH_FLOW_N=1000 bash tools/bench.sh [builder|flows|confirm|all]
+#   BENCH_SIZES=100,1000,5000 BENCH_FLOW_N=1000 bash tools/bench.sh [builder|flows|confirm|report|all]
+#   BENCH_SIZES=100,1000 bash tools/bench.sh report   (issue 13's performance report: ours vs
+#     naive vs Odoo's floor, confirm+invoice+post; memory of a 100,000-line report parse)
 #   BENCH_CONFIRM_N=1000 BENCH_CONFIRM_SCALE=10 bash tools/bench.sh confirm   (shipment confirmations)
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
@@ -17,7 +19,7 @@ dropdb --if-exists "$DB" >/dev/null 2>&1
   --without-demo=all --stop-after-init --log-level=warn
 export AMAZON_FBM_ROOT="$ROOT"
 what=${1:-all}
-for bench in builder flows confirm; do
+for bench in builder flows confirm report; do
   if [ "$what" = all ] || [ "$what" = "$bench" ]; then
     echo "=== benchmark: $bench"
     "$PY" "$ODOO_PATH/odoo-bin" shell -c "$DATA_DIR/odoo.conf" -d "$DB" --log-level=warn \
