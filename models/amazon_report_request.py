@@ -11,6 +11,7 @@ from ..services.const import FLOW_UNSHIPPED, REPORT_UNSHIPPED
 
 _logger = logging.getLogger(__name__)
 BATCH = 50
+PROCESS_LOCK_KEY = 0x414D5A  # advisory lock namespace of report processing ("AMZ")
 
 FATAL_PLAIN = _lt("Amazon aborted the report (FATAL) without an explanation. This happens when "
                 "the same report is requested many times in a row, or when Amazon has no data "
@@ -172,12 +173,25 @@ class AmazonReportRequest(models.Model):
         for req in self:
             if req.state not in ("done", "processed"):
                 raise UserError(_("Only a Done report can be processed."))
+            if not req._lock_processing():
+                raise UserError(_("%s is being processed by another worker right now: its orders will "
+                                  "appear in a moment. Refresh the page instead of pressing again.", req.name))
             try:
-                req._process()
-            except errors.AmazonError as exc:
-                req.message = str(exc)
-                req.sudo().message_post(subtype_xmlid="mail.mt_note", body=str(exc))
+                req._process_locked()
+            finally:
+                req._unlock_processing()
         return True
+
+    # ======================================================== processing lock
+    def _lock_processing(self):
+        """One worker processes a report at a time, across Odoo servers: a session-level
+        advisory lock, held across the batch commits of ``_process`` and released at the
+        end (or when the worker's connection dies)."""
+        self.env.cr.execute("SELECT pg_try_advisory_lock(%s, %s)", (PROCESS_LOCK_KEY, self.id))
+        return self.env.cr.fetchone()[0]
+
+    def _unlock_processing(self):
+        self.env.cr.execute("SELECT pg_advisory_unlock(%s, %s)", (PROCESS_LOCK_KEY, self.id))
 
     def _process(self):
         attachment = self._fetch_document()
@@ -225,8 +239,23 @@ class AmazonReportRequest(models.Model):
             req.action_check_status()
             batching.commit(self.env)
         for req in self.search([("state", "=", "done"), ("auto_process", "=", True)]):
-            req.action_process_file()
+            if not req._lock_processing():
+                continue  # another server is processing it
+            try:
+                # the lock is ours: re-read the state another server may have committed
+                req.invalidate_recordset(["state"])
+                if req.state == "done":
+                    req._process_locked()
+            finally:
+                req._unlock_processing()
             batching.commit(self.env)
+
+    def _process_locked(self):
+        try:
+            self._process()
+        except errors.AmazonError as exc:
+            self.message = str(exc)
+            self.sudo().message_post(subtype_xmlid="mail.mt_note", body=str(exc))
 
 
 class AmazonReportRequestLine(models.Model):

@@ -17,3 +17,4 @@ from . import test_security
 from . import test_buyer_retention
 from . import test_tour
 from . import test_concurrent_creation
+from . import test_report_processing_lock

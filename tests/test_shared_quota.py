@@ -90,7 +90,12 @@ class TestSharedQuota(AmazonCase):
         self.assertEqual(sum(r["calls"]["getReport"] for r in results), 50)
         self.assertFalse(self.emulator.throttled, "no 429 that our buckets should have prevented")
         self.assertEqual(self.emulator.calls["getReport"], 50)
-        self.assertGreater(sum(r["quota_wait"] for r in results), 1.0, "the processes waited for each other")
+        # 50 calls at 2/s x scale with one shared burst cannot take less than this; the
+        # waits themselves depend on how slow each HTTP call is on a loaded machine.
+        rate = 2.0 * self.emulator_rate_scale
+        times = sorted(self.emulator.call_times["getReport"])
+        self.assertGreaterEqual(times[-1] - times[0], (50 - 15) / rate * 0.9,
+                                "together the two processes kept to one bucket's pace")
 
     def test_control_buckets_per_process_get_throttled(self):
         """The same run with a bucket per process: Amazon says 429. (This is
