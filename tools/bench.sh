@@ -4,6 +4,7 @@
 #   BENCH_SIZES=100,1000,5000 BENCH_FLOW_N=1000 bash tools/bench.sh [builder|flows|confirm|report|all]
 #   BENCH_SIZES=100,1000 bash tools/bench.sh report   (issue 13's performance report: ours vs
 #     naive vs Odoo's floor, confirm+invoice+post; memory of a 100,000-line report parse)
+#   BENCH_PROFILE_N=100 bash tools/bench.sh profile   (cProfile of ours: where the time goes)
 #   BENCH_CONFIRM_N=1000 BENCH_CONFIRM_SCALE=10 bash tools/bench.sh confirm   (shipment confirmations)
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
@@ -19,7 +20,7 @@ dropdb --if-exists "$DB" >/dev/null 2>&1
   --without-demo=all --stop-after-init --log-level=warn
 export AMAZON_FBM_ROOT="$ROOT"
 what=${1:-all}
-for bench in builder flows confirm report; do
+for bench in builder flows confirm report profile; do
   if [ "$what" = all ] || [ "$what" = "$bench" ]; then
     echo "=== benchmark: $bench"
     "$PY" "$ODOO_PATH/odoo-bin" shell -c "$DATA_DIR/odoo.conf" -d "$DB" --log-level=warn \
