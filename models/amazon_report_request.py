@@ -1,4 +1,4 @@
-import base64
+import itertools
 import logging
 from datetime import timedelta
 
@@ -11,6 +11,7 @@ from ..services.const import FLOW_UNSHIPPED, REPORT_UNSHIPPED
 
 _logger = logging.getLogger(__name__)
 BATCH = 50
+FAILED_BATCH = 1000  # unreadable rows recorded at a time
 PROCESS_LOCK_KEY = 0x414D5A  # advisory lock namespace of report processing ("AMZ")
 
 FATAL_PLAIN = _lt("Amazon aborted the report (FATAL) without an explanation. This happens when "
@@ -194,34 +195,43 @@ class AmazonReportRequest(models.Model):
         self.env.cr.execute("SELECT pg_advisory_unlock(%s, %s)", (PROCESS_LOCK_KEY, self.id))
 
     def _process(self):
+        """Import the report's orders, ``BATCH`` at a time, one commit per batch.
+        The document is read as a stream (``report_parser.read_unshipped``): each
+        order is handed on once its rows are read, never the whole file at once."""
         attachment = self._fetch_document()
         client = self.seller_id._get_client()
-        text = client.reports().decode(base64.b64decode(attachment.datas), self.document_compression,
-                                       self.document_charset)
-        parsed = report_parser.parse_unshipped(text)
+        lines = client.reports().lines(attachment.raw, self.document_compression, self.document_charset)
+        stream = report_parser.read_unshipped(lines)   # reads it once: a damaged document stops here
         Line = self.env["amazon.report.request.line"]
         done_refs = set(self.line_ids.filtered(lambda l: l.state in ("created", "existing", "skipped"))
                         .mapped("amazon_order_ref"))
         self.line_ids.filtered(lambda l: l.state == "failed").unlink()
-        failed_vals = [{"request_id": self.id, "amazon_order_ref": ref or _("line %s", number),
-                        "state": "failed", "message": _("Line %(n)s: %(m)s", n=number, m=msg)}
-                       for number, ref, msg in parsed.errors]
-        if failed_vals:
-            Line.create(failed_vals)
         if self.price_report_id and self.price_report_id.state == "requested":
             self.price_report_id._poll(timeout_hours=0)
         adapter = client.orders()
         prices = self.price_report_id._price_book(adapter)
-        todo = [pipeline.Entry(o.order_id, order=o) for o in parsed.orders.values()
-                if o.order_id not in done_refs]
-        for start in range(0, len(todo), BATCH):
-            results = pipeline.run(self.seller_id, todo[start:start + BATCH], flow=FLOW_UNSHIPPED,
-                                   prices=prices, marketplaces=self.marketplace_ids, adapter=adapter,
-                                   date_from=self.date_from)
-            Line.create([{"request_id": self.id, "amazon_order_ref": res.ref, "state": res.state,
-                          "message": res.message or False,
-                          "sale_order_id": res.sale_order.id if res.sale_order else False}
-                         for res in results])
+        todo, failed_vals = [], []
+        for got in itertools.chain(stream, [None]):
+            if isinstance(got, report_parser.RowError):
+                failed_vals.append({
+                    "request_id": self.id, "amazon_order_ref": got.order_id or _("line %s", got.line),
+                    "state": "failed", "message": _("Line %(n)s: %(m)s", n=got.line, m=got.message)})
+            elif got is not None and got.order_id not in done_refs:
+                todo.append(pipeline.Entry(got.order_id, order=got))
+            if got is not None and len(todo) < BATCH and len(failed_vals) < FAILED_BATCH:
+                continue
+            if failed_vals:
+                Line.create(failed_vals)
+                failed_vals = []
+            if todo:
+                results = pipeline.run(self.seller_id, todo, flow=FLOW_UNSHIPPED, prices=prices,
+                                       marketplaces=self.marketplace_ids, adapter=adapter,
+                                       date_from=self.date_from)
+                Line.create([{"request_id": self.id, "amazon_order_ref": res.ref, "state": res.state,
+                              "message": res.message or False,
+                              "sale_order_id": res.sale_order.id if res.sale_order else False}
+                             for res in results])
+                todo = []
             batching.commit(self.env)
         self.write({"state": "processed", "message": _(
             "%(c)s created, %(e)s already present, %(s)s skipped, %(f)s failed.",

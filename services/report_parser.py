@@ -6,11 +6,13 @@ parse. One row is one order item; a bad row is reported and skipped, the
 other rows of the file still count.
 """
 import dataclasses
+import itertools
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from . import document_stream
 from .const import COLUMN_ALIASES, MFN, MONEY_FIELDS, REPORT_MONEY_FIELDS, STATUS_UNSHIPPED
 from .normalize import Address, Buyer, Item, NormalizeError, Order, money, parse_bool, parse_datetime, parse_quantity
 
@@ -23,37 +25,84 @@ class ParseResult:
     failed_order_ids: set = field(default_factory=set)
 
 
-def read_rows(text):
-    """TSV text -> (column index by canonical name, iterator of (line number, dict by
-    canonical name)). An empty document gives an empty index."""
-    lines = text.lstrip("\ufeff").splitlines()
-    while lines and not lines[0].strip():
-        lines.pop(0)
-    if not lines:
-        return {}, iter(())
-    header = [h.strip().lower() for h in lines[0].split("\t")]
+@dataclass(frozen=True)
+class RowError:
+    """A row (or, line 1, the whole file) that could not be read."""
+    line: int
+    order_id: str       # '' when the row has none (or the file is unreadable)
+    message: str
+
+
+HEAD_CHARS = 65536      # how much of a document's start tells what it is
+
+
+def _lines(source):
+    """A text, or an iterable of lines without their ends -> an iterator of lines."""
+    if isinstance(source, str):
+        return document_stream.text_lines(source)
+    return iter(source)
+
+
+def _open(source):
+    """-> (header cells, column index by canonical name, the document's first
+    characters, iterator of (line number, line)) of the non-blank lines after the
+    header. Reads only the header and the head before it returns."""
+    lines = _lines(source)
+    first = True
+    for line in lines:
+        if first:
+            line, first = line.lstrip("\ufeff"), False
+        if line.strip():
+            break
+    else:
+        return [], {}, "", iter(())
+    header = [h.strip().lower() for h in line.split("\t")]
     index = {}
     for canonical, aliases in COLUMN_ALIASES.items():
         for alias in aliases:
             if alias in header:
                 index[canonical] = header.index(alias)
                 break
+    peeked, size = [line], len(line)
+    for line in lines:
+        if size >= HEAD_CHARS:
+            lines = itertools.chain((line,), lines)
+            break
+        peeked.append(line)
+        size += len(line) + 1
+    head = "\n".join(peeked)
+    numbered = ((number, line) for number, line in enumerate(itertools.chain(peeked[1:], lines), start=2)
+                if line.strip())
+    return header, index, head, numbered
 
-    def rows():
-        for number, line in enumerate(lines[1:], start=2):
-            if not line.strip():
-                continue
-            cells = line.split("\t")
-            if len(cells) < len(header):
-                # Amazon pads rows to the header width; a shorter row was cut.
-                if len(cells) < max(index.values(), default=0) + 1:
-                    yield number, ValueError(
-                        "row has %d fields, the header has %d (truncated line?)"
-                        % (len(cells), len(header)))
-                    continue
-            yield number, {name: cells[pos].strip() if pos < len(cells) else ""
-                           for name, pos in index.items()}
-    return index, rows()
+
+def _cells(line, header, index):
+    """One line -> its cells, or a ``ValueError`` when it was cut short."""
+    cells = line.split("\t")
+    if len(cells) < len(header) and len(cells) < max(index.values(), default=0) + 1:
+        # Amazon pads rows to the header width; a shorter row was cut.
+        return ValueError("row has %d fields, the header has %d (truncated line?)"
+                          % (len(cells), len(header)))
+    return cells
+
+
+def read_rows(source):
+    """TSV (a text, or an iterable of lines) -> (column index by canonical name,
+    iterator of (line number, dict by canonical name, or a ``ValueError`` for a
+    truncated line)). Rows are read as they are iterated; an empty document
+    gives an empty index."""
+    header, index, _head, numbered = _open(source)
+    return index, _rows(header, index, numbered)
+
+
+def _rows(header, index, numbered):
+    for number, line in numbered:
+        cells = _cells(line, header, index)
+        if isinstance(cells, Exception):
+            yield number, cells
+            continue
+        yield number, {name: cells[pos].strip() if pos < len(cells) else ""
+                       for name, pos in index.items()}
 
 
 # Columns without which an unshipped report cannot be read at all.
@@ -62,8 +111,9 @@ UNSHIPPED_REQUIRED = (("order_id", "order-id"), ("sku", "sku"),
 
 
 def document_problem(text, columns, required=UNSHIPPED_REQUIRED):
-    """Why a whole document is not a readable order report, or None.
-    (A header without rows is a readable report with nothing to import.)"""
+    """Why a whole document is not a readable order report, or None. ``text`` is
+    the document or its start (``HEAD_CHARS``). (A header without rows is a
+    readable report with nothing to import.)"""
     body = text.lstrip("\ufeff").strip()
     if not body:
         return "the document is empty: Amazon sent no header and no rows. Request the report again."
@@ -87,69 +137,136 @@ def _require(row, name, label):
     return value
 
 
-def parse_unshipped(text, marketplace_id=""):
-    """GET_FLAT_FILE_ACTIONABLE_ORDER_DATA_SHIPPING: buyer, ship-to, items, no prices."""
-    columns, rows = read_rows(text)
-    result = ParseResult()
-    problem = document_problem(text, columns)
-    if problem:
-        result.errors.append((1, "", problem))
-        return result
-    bad = set()
-    seen_items = {}
-    for number, row in rows:
-        result.rows += 1
-        if isinstance(row, Exception):
-            result.errors.append((number, "", str(row)))
-            continue
-        order_id = row.get("order_id", "")
-        try:
-            order_id = _require(row, "order_id", "order-id")
-            sku = _require(row, "sku", "sku")
-            item_id = row.get("order_item_id", "")
-            if item_id:
-                previous = seen_items.setdefault((order_id, item_id), row)
-                if previous is not row:
-                    if previous == row:
-                        continue     # the same row twice: it counts once
-                    raise NormalizeError(
-                        "order item %s appears twice with different data (lines disagree on "
-                        "SKU, quantity or address); check the order in Seller Central" % item_id)
-            qty = parse_quantity(row.get("quantity") or "0", "quantity-purchased")
-            order = result.orders.get(order_id)
-            if order is None:
-                order = Order(
-                    order_id=order_id, marketplace_id=marketplace_id,
-                    purchase_date=parse_datetime(row.get("purchase_date")),
-                    status=STATUS_UNSHIPPED, fulfillment_channel=MFN,
-                    sales_channel=row.get("sales_channel", ""),
-                    is_business=parse_bool(row.get("is_business")),
-                    is_prime=parse_bool(row.get("is_prime")),
-                    buyer=Buyer(name=row.get("buyer_name", ""), email=row.get("buyer_email", ""),
-                                phone=row.get("buyer_phone", "")),
-                    ship_to=Address(
-                        name=row.get("recipient_name", ""), street=row.get("ship_address_1", ""),
-                        street2=row.get("ship_address_2", ""), street3=row.get("ship_address_3", ""),
-                        city=row.get("ship_city", ""), state=row.get("ship_state", ""),
-                        zip=row.get("ship_postal_code", ""),
-                        country_code=row.get("ship_country", "").upper(),
-                        phone=row.get("ship_phone", "") or row.get("buyer_phone", "")),
-                )
-            shipped = parse_quantity(row.get("quantity_shipped") or "0", "quantity-shipped")
-            order.items.append(Item(sku=sku, quantity=qty, quantity_shipped=min(shipped, qty),
-                                    order_item_id=row.get("order_item_id", ""),
-                                    title=row.get("title", ""),
-                                    gift_message=row.get("gift_message", "")))
-            result.orders[order_id] = order
-        except NormalizeError as exc:
-            # An order with one bad row is not imported half: the whole order
-            # is reported, the other orders of the file still import.
-            result.errors.append((number, order_id, str(exc)))
+class _Pending:
+    """An order whose last row is still to come."""
+    __slots__ = ("order", "items", "bad")
+
+    def __init__(self):
+        self.order, self.items, self.bad = None, {}, False
+
+
+class UnshippedStream:
+    """GET_FLAT_FILE_ACTIONABLE_ORDER_DATA_SHIPPING, streamed: iterating yields
+    each ``Order`` (buyer, ship-to, items, no prices) once its last row is read,
+    and a ``RowError`` for each row (line 1: the file) that cannot be read.
+
+    ``source`` is a text or a re-iterable of lines (``document_stream.DocumentLines``);
+    it is read twice and never held whole. The first reading (at construction)
+    checks the document and notes the line of each order's last row, so that
+    the rows of one order need not be adjacent: an order is yielded whole or,
+    when one of its rows is bad, not at all. What is kept meanwhile is that
+    index and the orders whose last row is still to come (one, when Amazon's
+    rows of an order are adjacent, as it writes them)."""
+
+    def __init__(self, source, marketplace_id=""):
+        if not isinstance(source, str) and iter(source) is source:
+            raise TypeError("the report is read twice: give a text or a re-iterable of lines")
+        self.source, self.marketplace_id = source, marketplace_id
+        self.rows = 0           # rows read by the last iteration (blank lines aside)
+        header, index, head, numbered = _open(source)
+        self.problem = document_problem(head, index)
+        self.last_line = {}     # order id -> line number of its last row
+        if self.problem:
+            return
+        position = index["order_id"]
+        for number, line in numbered:
+            cells = _cells(line, header, index)
+            if isinstance(cells, Exception) or position >= len(cells):
+                continue
+            order_id = cells[position].strip()
             if order_id:
-                bad.add(order_id)
-    for order_id in bad:
-        result.orders.pop(order_id, None)
-    result.failed_order_ids = bad
+                self.last_line[order_id] = number
+
+    def __iter__(self):
+        self.rows = 0
+        if self.problem:
+            yield RowError(1, "", self.problem)
+            return
+        header, index, _head, numbered = _open(self.source)
+        pending = {}
+        for number, row in _rows(header, index, numbered):
+            self.rows += 1
+            if isinstance(row, Exception):
+                yield RowError(number, "", str(row))
+                continue
+            order_id = row.get("order_id", "")
+            try:
+                order_id = _require(row, "order_id", "order-id")
+                state = pending.get(order_id)
+                if state is None:
+                    state = pending[order_id] = _Pending()
+                self._add_row(state, order_id, row)
+            except NormalizeError as exc:
+                # An order with one bad row is not imported half: the whole order
+                # is reported, the other orders of the file still import.
+                yield RowError(number, order_id, str(exc))
+                if order_id:
+                    pending.setdefault(order_id, _Pending()).bad = True
+            if order_id and self.last_line.get(order_id, number) <= number:
+                state = pending.pop(order_id, None)
+                if state and not state.bad and state.order:
+                    yield state.order
+        for state in pending.values():   # the document changed between the readings
+            if not state.bad and state.order:
+                yield state.order
+
+    def _add_row(self, state, order_id, row):
+        sku = _require(row, "sku", "sku")
+        item_id = row.get("order_item_id", "")
+        if item_id:
+            previous = state.items.setdefault(item_id, row)
+            if previous is not row:
+                if previous == row:
+                    return     # the same row twice: it counts once
+                raise NormalizeError(
+                    "order item %s appears twice with different data (lines disagree on "
+                    "SKU, quantity or address); check the order in Seller Central" % item_id)
+        qty = parse_quantity(row.get("quantity") or "0", "quantity-purchased")
+        order = state.order
+        if order is None:
+            order = Order(
+                order_id=order_id, marketplace_id=self.marketplace_id,
+                purchase_date=parse_datetime(row.get("purchase_date")),
+                status=STATUS_UNSHIPPED, fulfillment_channel=MFN,
+                sales_channel=row.get("sales_channel", ""),
+                is_business=parse_bool(row.get("is_business")),
+                is_prime=parse_bool(row.get("is_prime")),
+                buyer=Buyer(name=row.get("buyer_name", ""), email=row.get("buyer_email", ""),
+                            phone=row.get("buyer_phone", "")),
+                ship_to=Address(
+                    name=row.get("recipient_name", ""), street=row.get("ship_address_1", ""),
+                    street2=row.get("ship_address_2", ""), street3=row.get("ship_address_3", ""),
+                    city=row.get("ship_city", ""), state=row.get("ship_state", ""),
+                    zip=row.get("ship_postal_code", ""),
+                    country_code=row.get("ship_country", "").upper(),
+                    phone=row.get("ship_phone", "") or row.get("buyer_phone", "")),
+            )
+        shipped = parse_quantity(row.get("quantity_shipped") or "0", "quantity-shipped")
+        order.items.append(Item(sku=sku, quantity=qty, quantity_shipped=min(shipped, qty),
+                                order_item_id=row.get("order_item_id", ""),
+                                title=row.get("title", ""),
+                                gift_message=row.get("gift_message", "")))
+        state.order = order
+
+
+def read_unshipped(source, marketplace_id=""):
+    """The Unshipped Orders report as an ``UnshippedStream`` (what the import uses)."""
+    return UnshippedStream(source, marketplace_id)
+
+
+def parse_unshipped(text, marketplace_id=""):
+    """The whole Unshipped Orders report at once, as a ``ParseResult``: for small
+    documents and tests. The import iterates ``read_unshipped`` instead."""
+    stream = read_unshipped(text, marketplace_id)
+    result = ParseResult()
+    for got in stream:
+        if isinstance(got, RowError):
+            result.errors.append((got.line, got.order_id, got.message))
+            if got.order_id:
+                result.failed_order_ids.add(got.order_id)
+        else:
+            result.orders[got.order_id] = got
+    result.rows = stream.rows
     return result
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from . import errors
 from .const import REPORT_OPTIONS, REPORT_STATUS
+from .document_stream import DocumentLines
 from .spapi_client import decode_document
 
 
@@ -25,9 +26,13 @@ class ReportStatus:
 @dataclass
 class ReportDocument:
     raw: bytes          # as Amazon sent it (gzip when ``compression``)
-    text: str
     charset: str = ""
     compression: str = ""
+
+    @property
+    def text(self):
+        """The whole document decoded (small documents; a big one: ``ReportsAdapter.lines``)."""
+        return decode_document(self.raw, self.compression or None, self.charset or None)
 
 
 class ReportsAdapter:
@@ -56,13 +61,19 @@ class ReportsAdapter:
         return result
 
     def fetch(self, document_id, report_type=None):
-        """getReportDocument + download -> ``ReportDocument`` (decoded text)."""
+        """getReportDocument + download -> ``ReportDocument`` (checked, not decoded)."""
         document = self.client.get_report_document(document_id, report_type)
         download = self.client.download_document(document)
-        return ReportDocument(download.raw, download.text, download.charset or "",
+        return ReportDocument(download.raw, download.charset or "",
                               document.get("compressionAlgorithm") or "")
 
     @staticmethod
     def decode(raw, compression=None, charset=None):
         """A stored document (bytes as Amazon sent them) -> text."""
         return decode_document(raw, compression or None, charset or None)
+
+    @staticmethod
+    def lines(raw, compression=None, charset=None):
+        """A stored document -> its lines, read chunk by chunk as often as iterated
+        (``document_stream.DocumentLines``): the text is never held whole."""
+        return DocumentLines(raw, compression or None, charset or None)

@@ -28,6 +28,7 @@ from sp_api.util.report_document import decompress_bytes, resolve_character_code
 
 from . import errors
 from .const import LWA_ENDPOINT, LWA_TOKEN_PATH, RESTRICTED_REPORT_TYPES
+from .document_stream import DocumentLines
 from .rate_limit import RateLimiter
 
 _logger = logging.getLogger(__name__)
@@ -37,7 +38,19 @@ logging.getLogger("httpx").setLevel(logging.WARNING)
 # Data Token) and whole responses (buyer data) at DEBUG: never let them out.
 logging.getLogger("sp_api").setLevel(logging.INFO)
 
-Download = collections.namedtuple("Download", "raw text charset")
+
+
+class Download(collections.namedtuple("Download", "raw charset compression")):
+    """A downloaded report document: the bytes as Amazon sent them (checked whole:
+    gzip and charset read to the end). ``text`` decodes it all, on demand; a big
+    document is read with ``document_stream.DocumentLines`` instead."""
+    __slots__ = ()
+
+    @property
+    def text(self):
+        return decode_document(self.raw, self.compression, self.charset)
+
+
 DOWNLOAD_ATTEMPTS = 3
 _token_cache = TTLCache(maxsize=256, ttl=3000)
 _token_lock = threading.Lock()
@@ -311,7 +324,8 @@ class SpApiClient:
         return self.call("getReportDocument", reports.get_report_document, document_id).payload
 
     def download_document(self, document):
-        """Fetch a document's URL: returns ``Download(raw bytes as sent, text, charset)``."""
+        """Fetch a document's URL: returns ``Download(raw bytes as sent, charset, compression)``
+        once the document reads to its end (streamed: the text is not kept)."""
         def fetch():
             with httpx.Client(timeout=self.timeout) as http:
                 response = http.get(document["url"])
@@ -326,8 +340,10 @@ class SpApiClient:
             response = self.call("downloadDocument", fetch)
             raw = response.content
             charset = getattr(response, "charset_encoding", None)
+            compression = document.get("compressionAlgorithm")
             try:
-                text = decode_document(raw, document.get("compressionAlgorithm"), charset)
+                for _line in DocumentLines(raw, compression, charset):
+                    pass
             except errors.AmazonDocumentError as exc:
                 # A download cut short is a transport accident: the document
                 # itself is whole, so fetch it again rather than do without it.
@@ -336,7 +352,7 @@ class SpApiClient:
                 _logger.warning("Report document download %d of %d was damaged (%s bytes); "
                                 "downloading it again.", attempt, DOWNLOAD_ATTEMPTS, len(raw))
                 continue
-            return Download(raw, text, charset)
+            return Download(raw, charset, compression)
         raise errors.AmazonDocumentError(
             "%s It was downloaded %d times and was damaged each time."
             % (last, DOWNLOAD_ATTEMPTS)) from None
