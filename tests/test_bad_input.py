@@ -137,6 +137,28 @@ class TestBadInput(AmazonCase):
         self.assertEqual(request.line_ids.filtered(lambda l: l.amazon_order_ref == split).state, "existing")
         self.assertGoodImported()
 
+    def test_rows_of_one_order_apart_in_the_document_import_one_order(self):
+        # the report is read as a stream, an order handed on after its last row:
+        # rows of one order with other orders between them are still one order
+        apart = self.add_us_order(items=[
+            {"sku": "SKU-B", "qty": 1, "price": "10.00", "tax": "0.83"},
+            {"sku": "SKU-C", "qty": 1, "price": "5.00", "tax": "0.41"}])
+
+        def move_first_item_first(header, rows):
+            sku = header.index("sku")
+            [first] = [r for r in rows if r[0] == apart and r[sku] == "SKU-B"]
+            rows.remove(first)
+            rows.insert(0, first)
+            self.assertNotEqual(rows[1][0], apart, "other orders lie between the two rows")
+        request = self.run_unshipped(before_process=lambda r: self.rewrite_document(r, move_first_item_first))
+        order = self.orders_of([apart])
+        self.assertEqual(sorted(order.order_line.product_id.mapped("default_code")), ["SKU-B", "SKU-C"])
+        self.assertTotal(order, apart)
+        self.assertEqual(request.line_ids.filtered(lambda l: l.amazon_order_ref == apart).mapped("state"),
+                         ["created"])
+        self.assertFalse(self.failed(request))
+        self.assertGoodImported()
+
     # ------------------------------------------------------------- queues (Orders API JSON)
     def test_queue_payloads_with_missing_fields_or_unknown_currency(self):
         no_date = self.add_us_order(buyer_email="nodate@marketplace.amazon.com")
