@@ -53,10 +53,10 @@ class AmazonPriceReport(models.Model):
         try:
             status = reports.status(self.amazon_report_id, self.report_type)
             if status.state == "done":
-                text = reports.fetch(status.document_id, self.report_type).text
-                prices, info, errs = report_parser.parse_all_orders(text)
-                self.write({"state": "done", "prices_json": json.dumps(
-                    report_parser.prices_to_json(prices, info)),
+                document = reports.fetch(status.document_id, self.report_type)
+                prices, info, errs = report_parser.parse_all_orders(
+                    reports.lines(document.raw, document.compression, document.charset))
+                self.write({"state": "done", "prices_json": report_parser.dump_prices(prices, info),
                     "message": _("%(n)s priced items; %(e)s unreadable rows.", n=len(prices), e=len(errs))})
             elif status.state == "cancelled":
                 self.write({"state": "done", "prices_json": json.dumps({"items": [], "orders": {}}),

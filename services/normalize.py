@@ -44,7 +44,7 @@ class Buyer:
     company: str = ""
 
 
-@dataclass
+@dataclass(slots=True)   # a price report holds one per order line: no __dict__ each
 class Item:
     sku: str
     quantity: int

@@ -7,6 +7,7 @@ other rows of the file still count.
 """
 import dataclasses
 import itertools
+import json
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -283,7 +284,8 @@ class PriceRow:
 
 
 def parse_all_orders(text):
-    """GET_FLAT_FILE_ALL_ORDERS_DATA_BY_ORDER_DATE_GENERAL -> prices by (order, sku)."""
+    """GET_FLAT_FILE_ALL_ORDERS_DATA_BY_ORDER_DATE_GENERAL -> prices by (order, sku).
+    ``text``: the document, or its lines (``document_stream.DocumentLines``)."""
     _columns, rows = read_rows(text)
     prices, errors = {}, []
     orders, bad = {}, set()
@@ -403,22 +405,28 @@ def index_by_order(prices):
     return by_order
 
 
-def prices_to_json(prices, price_orders):
-    rows = []
-    for (oid, sku), item in prices.items():
-        row = {"order_id": oid, "sku": sku, "quantity": item.quantity, "asin": item.asin,
-               "title": item.title, "quantity_shipped": item.quantity_shipped}
-        row.update({k: str(getattr(item, k)) for k in MONEY_FIELDS})
-        rows.append(row)
-    return {"items": rows, "orders": price_orders}
+def dump_prices(prices, price_orders):
+    """Prices and order facts -> the JSON text ``prices_from_json`` reads back,
+    written row by row (no second copy of the whole book as dicts)."""
+    def rows():
+        for (oid, sku), item in prices.items():
+            row = {"order_id": oid, "sku": sku, "quantity": item.quantity, "asin": item.asin,
+                   "title": item.title, "quantity_shipped": item.quantity_shipped}
+            row.update({k: str(getattr(item, k)) for k in MONEY_FIELDS})
+            yield json.dumps(row)
+    return '{"items": [%s], "orders": %s}' % (", ".join(rows()), json.dumps(price_orders))
 
 
 def prices_from_json(data):
-    prices = {}
+    prices, amounts = {}, {}     # one Decimal per distinct amount, shared by the items
     for row in data.get("items", []):
         row = dict(row)
         key = (row.pop("order_id"), row["sku"])
         for name in MONEY_FIELDS:
-            row[name] = Decimal(row.get(name) or "0")
+            text = row.get(name) or "0"
+            amount = amounts.get(text)
+            if amount is None:
+                amount = amounts[text] = Decimal(text)
+            row[name] = amount
         prices[key] = Item(priced=True, **row)
     return prices, data.get("orders", {})

@@ -150,3 +150,15 @@ def test_damaged_documents_are_clear_errors():
         list(document_stream.DocumentLines(b"order-id\tsku\n1\t\x81\x20\n", None, "cp932"))
     with pytest.raises(errors.AmazonDocumentError, match="not valid"):
         document_stream.DocumentLines(b"order-id\n", None, "no-such-charset")
+
+
+def test_price_report_read_from_lines_and_stored_row_by_row():
+    import json
+    text = ("amazon-order-id\tsku\tquantity\tcurrency\titem-price\titem-tax\torder-status\n"
+            "9\tS\t1\tEUR\t10.00\t1.00\tUnshipped\n9\tS\t2\tEUR\t20.00\t2.00\tUnshipped\n"
+            "8\tT\t1\tEUR\t5.00\t0.00\tShipped\n")
+    from_text = report_parser.parse_all_orders(text)
+    from_lines = report_parser.parse_all_orders(document_stream.DocumentLines(gzip.compress(text.encode()), "GZIP"))
+    assert from_lines == from_text
+    prices, info, _errs = from_text
+    assert report_parser.prices_from_json(json.loads(report_parser.dump_prices(prices, info))) == (prices, info)
