@@ -1,9 +1,11 @@
 """The auto workflow: confirm, invoice, post, pay -- batched, failure-isolated.
 
-Each step runs on the whole recordset inside a savepoint; when the batch
-step fails, it runs again order by order so that one bad order gets its
-message (``amazon_workflow_message``) and the others go on. A failed step
-never undoes the order itself.
+All steps run on the whole recordset inside one savepoint (one flush for
+the batch, as Odoo's own bulk calls would do). When that fails, the steps
+run again each inside its own savepoint; a step that fails for the batch
+runs order by order, so that one bad order gets its message
+(``amazon_workflow_message``) and the others go on. A failed step never
+undoes the order itself.
 """
 import logging
 
@@ -19,30 +21,48 @@ class AutoWorkflow:
 
     def run(self, orders):
         from .order_builder import IMPORT_CONTEXT
-        wf = self.workflow
         if not orders:
             return orders
         # Like the scheduler: the seller's manager chose these steps, so they run
         # with the rights they need (posting, payments) whoever started the import.
         orders = orders.sudo().with_context(**IMPORT_CONTEXT)
+        if not (self.force_confirm or (self.workflow and self.workflow.confirm_order)):
+            return orders
+        try:
+            with orders.env.cr.savepoint():
+                return self._run(orders, isolated=False)
+        except Exception:  # noqa: BLE001 - find the order that breaks the batch
+            _logger.info("auto workflow: batch failed, running its steps apart", exc_info=True)
+        return self._run(orders.browse(orders.ids), isolated=True)
+
+    def _run(self, orders, isolated):
+        wf = self.workflow
+        step = self._step if isolated else self._step_batch
         if self.force_confirm or (wf and wf.confirm_order):
-            self._step(orders.filtered(lambda o: o.state in ("draft", "sent")), self._confirm,
-                            _("Confirmation failed"))
+            step(orders.filtered(lambda o: o.state in ("draft", "sent")), self._confirm,
+                 _("Confirmation failed"))
             orders = orders.filtered(lambda o: o.state == "sale")
         else:
             return orders
         if not wf or not wf.create_invoice:
             return orders
         to_invoice = orders.filtered(lambda o: o.invoice_status == "to invoice")
-        self._step(to_invoice, self._invoice, _("Invoicing failed"))
+        step(to_invoice, self._invoice, _("Invoicing failed"))
         if wf.validate_invoice:
             moves = orders.invoice_ids.filtered(lambda m: m.state == "draft")
-            self._step(moves, self._post, _("Posting the invoice failed"))
+            step(moves, self._post, _("Posting the invoice failed"))
             if wf.register_payment:
                 moves = orders.invoice_ids.filtered(
                     lambda m: m.state == "posted" and m.payment_state in ("not_paid", "partial"))
-                self._step(moves, self._pay, _("Registering the payment failed"))
+                step(moves, self._pay, _("Registering the payment failed"))
         return orders
+
+    @staticmethod
+    def _step_batch(records, fn, _label):
+        """A step inside the batch's savepoint: any failure undoes the whole workflow."""
+        if records:
+            fn(records)
+        return True
 
     def _step(self, records, fn, label):
         if not records:

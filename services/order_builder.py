@@ -41,6 +41,19 @@ IMPORT_CONTEXT = {"tracking_disable": True, "mail_create_nolog": True,
                   "mail_create_nosubscribe": True, "mail_notrack": True}
 
 
+class _New:
+    """A partner to create with the others of the batch: its values, then its record."""
+    __slots__ = ("vals", "record")
+
+    def __init__(self, vals):
+        self.vals = vals
+        self.record = None
+
+
+def _record(partner):
+    return partner.record if isinstance(partner, _New) else partner
+
+
 class OrderBuilder:
     """Builds as the superuser, whoever started the import (an Amazon / User may
     start it; partners, products, states and tax twins are then created like
@@ -55,6 +68,8 @@ class OrderBuilder:
         self.tax_resolver = TaxResolver(self.env, self.company)
         self._fiscal_positions = {}
         self._tax_info = {}
+        self._pricelists = {}
+        self._warehouse = None
 
     # ================================================================ public
     def build(self, orders):
@@ -80,10 +95,18 @@ class OrderBuilder:
             seen.add(order.order_id)
         if todo:
             self._prefetch(todo)
-            vals_list, built = [], []
+            checked = []
             for order in todo:
                 try:
-                    vals_list.append(self._order_vals(order))
+                    checked.append((order,) + self._check(order))
+                except BuildError as exc:
+                    results[order.order_id] = BuildResult(order.order_id, "failed", str(exc))
+            partners = self._partners(checked)
+            vals_list, built = [], []
+            for order, marketplace, currency in checked:
+                try:
+                    vals_list.append(self._order_vals(order, marketplace, currency,
+                                                      *partners[order.order_id]))
                     built.append(order)
                 except BuildError as exc:
                     results[order.order_id] = BuildResult(order.order_id, "failed", str(exc))
@@ -202,7 +225,7 @@ class OrderBuilder:
             commercial = self.companies.get(vat) if vat else None
             if commercial is None:
                 commercial = self.env["res.partner"].create(dict(
-                    address_vals, name=company_name, is_company=True, company_type="company",
+                    address_vals, name=company_name, is_company=True,
                     vat=vat or False, lang=self.env.lang or "en_US",
                     comment=_("Amazon Business buyer (%s)", self.seller.name)))
                 if vat:
@@ -212,51 +235,95 @@ class OrderBuilder:
             commercial.vat = vat
         return partner
 
-    def _partners(self, order, marketplace):
-        addr, buyer = order.ship_to, order.buyer
-        country, state = self._country_state(addr, marketplace)
-        vat = self._buyer_vat(order)
-        name = buyer.company if order.is_business and buyer.company else (buyer.name or addr.name)
-        if not name:
-            name = _("Amazon Customer %s", order.order_id)
-        address_vals = {"street": addr.street or False,
-                        "street2": " ".join(p for p in (addr.street2, addr.street3) if p) or False,
-                        "city": addr.city or False, "zip": addr.zip or False,
-                        "country_id": country.id if country else False,
-                        "state_id": state.id if state else False}
-        email = (buyer.email or "").lower()
-        partner = self.partners.get(email) if email else None
-        if partner is None and vat and order.is_business and vat in self.companies:
-            partner = self.companies[vat]
-        if partner is None:
-            partner = self.env["res.partner"].create(dict(
-                address_vals, name=name, email=buyer.email or False,
-                phone=buyer.phone or addr.phone or False, is_company=bool(order.is_business),
-                company_type="company" if order.is_business else "person",
-                vat=vat if order.is_business else False,
-                lang=self.env.lang or "en_US",
-                comment=_("Amazon buyer (%s)", self.seller.name)))
-            if email:
-                self.partners[email] = partner
-            if vat and partner.is_company:
-                self.companies.setdefault(vat, partner)
-        partner = self._business_partner(partner, order, address_vals)
-        ship_name = addr.name or name
-        key = self._address_key(partner.id, dict(address_vals, name=ship_name))
-        shipping = self.delivery.get(key)
-        if shipping is None:
-            if partner.name == ship_name and not partner.child_ids and \
-                    self._address_key(partner.id, partner) == key:
-                shipping = partner
-            else:
-                shipping = self.env["res.partner"].create(dict(
-                    address_vals, name=ship_name, parent_id=partner.id, type="delivery",
-                    phone=addr.phone or False))
-            self.delivery[key] = shipping
-        return partner, shipping
+    def _partners(self, checked):
+        """``{order id: (buyer, delivery address)}`` for ``[(order, marketplace, currency)]``.
+        New buyers are created in one call, and new delivery addresses in
+        another; an order naming a business (VAT number, company) has its
+        buyer created first, so that the next orders find its company."""
+        pending, plans = [], []
+        for order, marketplace, _currency in checked:
+            addr, buyer = order.ship_to, order.buyer
+            country, state = self._country_state(addr, marketplace)
+            vat = self._buyer_vat(order)
+            name = buyer.company if order.is_business and buyer.company else (buyer.name or addr.name)
+            if not name:
+                name = _("Amazon Customer %s", order.order_id)
+            address_vals = {"street": addr.street or False,
+                            "street2": " ".join(p for p in (addr.street2, addr.street3) if p) or False,
+                            "city": addr.city or False, "zip": addr.zip or False,
+                            "country_id": country.id if country else False,
+                            "state_id": state.id if state else False}
+            email = (buyer.email or "").lower()
+            partner = self.partners.get(email) if email else None
+            if partner is None and vat and order.is_business and vat in self.companies:
+                partner = self.companies[vat]
+            if partner is None:
+                # created with the others below (the company field follows is_company)
+                partner = _New(dict(
+                    address_vals, name=name, email=buyer.email or False,
+                    phone=buyer.phone or addr.phone or False, is_company=bool(order.is_business),
+                    vat=vat if order.is_business else False,
+                    lang=self.env.lang or "en_US",
+                    comment=_("Amazon buyer (%s)", self.seller.name)))
+                pending.append(partner)
+                if email:
+                    self.partners[email] = partner
+                if vat and order.is_business:
+                    self.companies.setdefault(vat, partner)
+            if vat or order.is_business and buyer.company:
+                self._create_new(pending)
+                partner = self._business_partner(_record(partner), order, address_vals)
+            plans.append((order, partner, address_vals, addr.name or name))
+        self._create_new(pending)
+        result, parents = {}, set()
+        for order, partner, address_vals, ship_name in plans:
+            partner = _record(partner)
+            key = self._address_key(partner.id, dict(address_vals, name=ship_name))
+            shipping = self.delivery.get(key)
+            if shipping is None:
+                if partner.name == ship_name and partner.id not in parents and not partner.child_ids \
+                        and self._address_key(partner.id, partner) == key:
+                    shipping = partner
+                else:
+                    shipping = _New(dict(address_vals, name=ship_name, parent_id=partner.id, type="delivery",
+                                         phone=order.ship_to.phone or False))
+                    pending.append(shipping)
+                    parents.add(partner.id)
+                self.delivery[key] = shipping
+            result[order.order_id] = (partner, shipping)
+        self._create_new(pending)
+        return {ref: (partner, _record(shipping)) for ref, (partner, shipping) in result.items()}
+
+    def _create_new(self, pending):
+        """Create the partners in ``pending`` in one call (and empty it)."""
+        if not pending:
+            return
+        records = self.env["res.partner"].create([new.vals for new in pending])
+        for new, record in zip(pending, records):
+            new.record = record
+        for cache in (self.partners, self.companies, self.delivery):
+            for key, value in cache.items():
+                if isinstance(value, _New):
+                    cache[key] = value.record
+        pending.clear()
 
     # ============================================================== lines
+    def _default_warehouse(self):
+        """The company's first warehouse (for marketplaces without one; asked once)."""
+        if self._warehouse is None:
+            self._warehouse = self.env["stock.warehouse"].search([("company_id", "=", self.company.id)],
+                                                                 limit=1)
+        return self._warehouse
+
     def _pricelist(self, marketplace, currency):
+        """The marketplace's pricelist when in the order's currency, else one in
+        that currency (found or created once per marketplace and currency)."""
+        key = (marketplace.id, currency.id)
+        if key not in self._pricelists:
+            self._pricelists[key] = self._find_pricelist(marketplace, currency)
+        return self._pricelists[key]
+
+    def _find_pricelist(self, marketplace, currency):
         pricelist = marketplace.pricelist_id
         if pricelist and pricelist.currency_id == currency:
             return pricelist
@@ -325,7 +392,8 @@ class OrderBuilder:
             "problems": problems}
         return lines, notes, problems
 
-    def _order_vals(self, order):
+    def _check(self, order):
+        """``(marketplace, currency)`` of an order that can be built, else ``BuildError``."""
         marketplace = self.marketplaces.get(order.marketplace_id)
         if not marketplace:
             raise BuildError(_("Marketplace %(mp)s is not configured for seller %(seller)s: add it under "
@@ -347,13 +415,14 @@ class OrderBuilder:
                                ", ".join(unknown)))
         if not order.purchase_date:
             raise BuildError(_("The order has no purchase date."))
-        partner, shipping = self._partners(order, marketplace)
+        return marketplace, currency
+
+    def _order_vals(self, order, marketplace, currency, partner, shipping):
         fpos = self._fiscal_position(marketplace, partner, shipping)
         included = marketplace.price_includes_tax
         lines, notes, problems = self._lines(order, marketplace, fpos, currency)
         gift = "\n".join(i.gift_message for i in order.items if i.gift_message)
-        warehouse = marketplace.warehouse_id or self.env["stock.warehouse"].search(
-            [("company_id", "=", self.company.id)], limit=1)
+        warehouse = marketplace.warehouse_id or self._default_warehouse()
         vals = {
             "partner_id": partner.id,
             "partner_invoice_id": partner.id,

@@ -1,4 +1,6 @@
 """Shared set-up of the benchmarks (run inside ``odoo-bin shell`` by tools/bench.sh)."""
+import copy
+import os
 import time
 
 from odoo.addons.amazon_fbm_connector.services.rate_limit import RateLimiter
@@ -57,3 +59,217 @@ def quota_seconds(calls, limits):
         if rate:
             worst = max(worst, max(0, count - burst) / rate)
     return worst
+
+
+# ====================================================================== orders
+# Ours, the naive loop and Odoo's floor on the same orders (tools/bench_builder.py,
+# tools/bench_report.py, tools/bench_profile.py). ``env`` is odoo-bin shell's.
+BATCH = 50      # the flows' batch: one build + workflow + commit per 50 orders
+
+
+def payloads_for(n, seed, tag):
+    """The same Amazon orders (Orders API payloads + items) for every run of a
+    size; buyers' e-mails are tagged per run so that no run finds the partners
+    another one created. Generated outside any timing: the emulator is not ours."""
+    # imported here: tools/bench_flows.py imports this module before its own set-up
+    from odoo.addons.amazon_fbm_connector.tools.spapi_emulator import Scenario
+    entries = [copy.deepcopy(e) for e in Scenario.generate(n, seed=seed).orders.values()]
+    for entry in entries:
+        buyer = entry["order"]["BuyerInfo"]
+        buyer["BuyerEmail"] = "%s-%s" % (tag, buyer["BuyerEmail"])
+    return entries
+
+
+def ours(env, seller, payloads, batch=BATCH):
+    """What the unshipped flow does once Amazon's data is read: our normalising,
+    then the import pipeline (known orders, prices, marketplace, classify,
+    build, auto workflow) per batch of 50, one commit per batch."""
+    from odoo.addons.amazon_fbm_connector.services import pipeline
+    from odoo.addons.amazon_fbm_connector.services.const import FLOW_UNSHIPPED
+    from odoo.addons.amazon_fbm_connector.services.normalize import from_orders_api
+    orders = [from_orders_api(e["order"], e["items"]) for e in payloads]
+    results = []
+    for start in range(0, len(orders), batch):
+        entries = [pipeline.Entry(o.order_id, order=o) for o in orders[start:start + batch]]
+        results += pipeline.run(seller, entries, flow=FLOW_UNSHIPPED, marketplaces=seller.marketplace_ids)
+        env.cr.commit()
+    return results
+
+
+def naive(env, seller, payloads):
+    """One order at a time through the same pipeline: its own searches, workflow and commit."""
+    return ours(env, seller, payloads, batch=1)
+
+
+def check(env, seller, payloads):
+    """Every order imported once, invoiced and posted, at Amazon's total."""
+    refs = [e["order"]["AmazonOrderId"] for e in payloads]
+    sale_orders = env["sale.order"].search([("amazon_seller_id", "=", seller.id),
+                                            ("amazon_order_ref", "in", refs)])
+    assert len(sale_orders) == len(refs), (len(sale_orders), len(refs))
+    assert all(so.state == "sale" and so.invoice_ids.state == "posted" for so in sale_orders)
+    assert all(abs(so.amount_total - so.amazon_total) < 0.005 for so in sale_orders)
+    return sale_orders
+
+
+# ----------------------------------------------------------------- the floor
+PARTNER_FIELDS = ("name", "email", "phone", "street", "street2", "city", "zip", "country_id",
+                  "state_id", "is_company", "vat", "lang", "comment", "type")
+ORDER_FIELDS = ("name", "pricelist_id", "company_id", "warehouse_id", "date_order", "client_order_ref",
+                "fiscal_position_id", "team_id", "user_id", "note")
+LINE_FIELDS = ("product_id", "name", "analytic_distribution", "product_uom", "sequence",
+               "product_uom_qty", "price_unit")
+
+
+def _plain(record, names):
+    vals = {}
+    for name in names:
+        value = record[name]
+        vals[name] = value.id if hasattr(value, "_name") else value
+    return vals
+
+
+def partner_mark(env):
+    """The highest partner id now: partners above it were created by the next run."""
+    env.cr.execute("SELECT COALESCE(MAX(id), 0) FROM res_partner")
+    return env.cr.fetchone()[0]
+
+
+def floor_batches(env, seller, payloads, mark):
+    """Odoo's floor's values, read outside the timing from what ``ours`` made for
+    the same orders (``mark``: ``partner_mark`` before ours ran): per batch of
+    50, the partners ours created (buyers, their delivery addresses, business
+    buyers' companies: created again, by depth, in one ``create`` per depth),
+    then the sale orders with ours' lines (adjustment lines included), all
+    stripped of every Amazon field. The floor creates the same records."""
+    refs = [e["order"]["AmazonOrderId"] for e in payloads]
+    by_ref = {so.amazon_order_ref: so for so in env["sale.order"].search([
+        ("amazon_seller_id", "=", seller.id), ("amazon_order_ref", "in", refs)])}
+    batches, seen = [], set()
+    for start in range(0, len(refs), BATCH):
+        sale_orders = [by_ref[ref] for ref in refs[start:start + BATCH]]
+        new = []
+        for so in sale_orders:
+            for partner in (so.partner_id, so.partner_shipping_id, so.partner_invoice_id):
+                chain = []
+                while partner and partner.id > mark and partner.id not in seen:
+                    chain.append(partner)
+                    seen.add(partner.id)
+                    partner = partner.parent_id
+                new += reversed(chain)
+        depth = {}
+        for partner in new:   # parents come before their children
+            parent = partner.parent_id.id
+            depth[partner.id] = depth[parent] + 1 if parent in depth else 0
+        levels = []
+        for level in range(max(depth.values(), default=-1) + 1):
+            partners = [p for p in new if depth[p.id] == level]
+            levels.append(([p.id for p in partners],
+                           [dict(_plain(p, PARTNER_FIELDS), parent_id=p.parent_id.id or False)
+                            for p in partners]))
+        orders = []
+        for so in sale_orders:
+            vals = _plain(so, ORDER_FIELDS)
+            vals.update(partner_id=so.partner_id.id, partner_invoice_id=so.partner_invoice_id.id,
+                        partner_shipping_id=so.partner_shipping_id.id, tag_ids=[(6, 0, so.tag_ids.ids)])
+            vals["order_line"] = [(0, 0, dict(_plain(line, LINE_FIELDS), tax_id=[(6, 0, line.tax_id.ids)]))
+                                  for line in so.order_line.sorted(lambda ln: (ln.sequence, ln.id))]
+            orders.append(vals)
+        batches.append((levels, orders))
+    return batches, len(seen)
+
+
+def floor(env, batches):
+    """Odoo's floor: the same partners and orders created, confirmed, invoiced
+    and posted as bare batched recordset calls (superuser, the bulk-import
+    context ours runs in), one commit per batch of 50. No connector logic."""
+    from odoo.addons.amazon_fbm_connector.services.order_builder import IMPORT_CONTEXT
+    Partner = env["res.partner"].sudo().with_context(**IMPORT_CONTEXT)
+    SaleOrder = env["sale.order"].sudo().with_context(**IMPORT_CONTEXT)
+    created, partners, new_id = SaleOrder, 0, {}
+    for levels, vals_list in batches:
+        for src_ids, partner_vals in levels:
+            for vals in partner_vals:
+                vals["parent_id"] = new_id.get(vals["parent_id"], vals["parent_id"])
+            records = Partner.create(partner_vals)
+            new_id.update(zip(src_ids, records.ids))
+            partners += len(records)
+        for vals in vals_list:
+            for name in ("partner_id", "partner_invoice_id", "partner_shipping_id"):
+                vals[name] = new_id.get(vals[name], vals[name])
+        sale_orders = SaleOrder.create(vals_list)
+        sale_orders.action_confirm()
+        sale_orders._create_invoices().action_post()  # pylint: disable=protected-access
+        env.cr.commit()
+        created |= sale_orders
+    return created, partners
+
+
+def check_floor(sale_orders, ours_orders):
+    """The floor made the same orders as ours: same count, confirmed, posted, same totals."""
+    assert len(sale_orders) == len(ours_orders), (len(sale_orders), len(ours_orders))
+    assert all(so.state == "sale" and so.invoice_ids.state == "posted" for so in sale_orders)
+    totals = sorted(round(so.amount_total, 2) for so in sale_orders)
+    assert totals == sorted(round(so.amount_total, 2) for so in ours_orders), "floor orders differ from ours"
+
+
+# ================================================================ the runs
+def repeats_for(n):
+    """How many times each of ours and the floor runs at ``n`` orders (best run
+    kept): small sizes are short enough for noise on a shared machine to decide
+    the ratio. ``BENCH_REPEATS`` overrides it for every size."""
+    if os.environ.get("BENCH_REPEATS"):
+        return max(1, int(os.environ["BENCH_REPEATS"]))
+    return 3 if n <= 100 else 2 if n <= 1000 else 1
+
+
+class OursRun:
+    """One timed run of ours at ``n`` orders under a fresh seller, checked."""
+
+    def __init__(self, env, n, label):
+        self.env, self.n = env, n
+        self.seller = setup(env, name="Bench ours %d %s" % (n, label))
+        self.payloads = payloads_for(n, n, "ours-%s" % label)
+        self.mark = partner_mark(env)
+        with Timer() as timer:
+            ours(env, self.seller, self.payloads)
+        self.seconds = timer.seconds
+        self.sale_orders = check(env, self.seller, self.payloads)
+        self.partners = env["res.partner"].search_count([("id", ">", self.mark)])
+
+
+class FloorRun:
+    """One timed run of Odoo's floor on the orders of an ``OursRun``, checked."""
+
+    def __init__(self, env, source):
+        batches, partners = floor_batches(env, source.seller, source.payloads, source.mark)
+        assert partners == source.partners, ("partners ours created", source.partners, partners)
+        env.cr.commit()
+        with Timer() as timer:
+            self.sale_orders, self.partners = floor(env, batches)
+        self.seconds = timer.seconds
+        check_floor(self.sale_orders, source.sale_orders)
+
+
+def warm_up(env, n=20):
+    """Ours and the floor once on a few orders before anything is timed: the
+    first measured size does not pay the registry's and caches' warm-up."""
+    source = OursRun(env, n, "warm-up")
+    FloorRun(env, source)
+
+
+def ours_vs_floor(env, n, repeats):
+    """``repeats`` runs each of ours and the floor, alternated O F F O O F ...
+    so that drift on the machine falls on both; returns both lists of runs.
+    A floor run before its ours run uses the previous ours run's orders."""
+    runs_ours, runs_floor, source = [], [], None
+    for rep in range(repeats):
+        if rep % 2 == 0:
+            source = OursRun(env, n, "%d" % rep)
+            runs_ours.append(source)
+            runs_floor.append(FloorRun(env, source))
+        else:
+            runs_floor.append(FloorRun(env, source))
+            source = OursRun(env, n, "%d" % rep)
+            runs_ours.append(source)
+    return runs_ours, runs_floor

@@ -1,5 +1,7 @@
-# Where ours spends its time against Odoo's floor: cProfile of the batched
-# builder + auto workflow (confirm + invoice + post) on BENCH_PROFILE_N orders.
+# Where ours spends its time against Odoo's floor: cProfile of ours (the import
+# pipeline per batch of 50, confirm + invoice + post) and of the floor on the
+# same BENCH_PROFILE_N orders, after a warm-up; prints both and the functions
+# where ours spends the most more than the floor.
 # Run by ``tools/bench.sh profile`` inside ``odoo-bin shell``.
 import cProfile
 import os
@@ -7,47 +9,60 @@ import pstats
 import sys
 
 sys.path.insert(0, os.environ["AMAZON_FBM_ROOT"])
-from odoo.addons.amazon_fbm_connector.services.auto_workflow import AutoWorkflow  # noqa: E402
-from odoo.addons.amazon_fbm_connector.services.normalize import from_orders_api  # noqa: E402
-from odoo.addons.amazon_fbm_connector.services.order_builder import OrderBuilder  # noqa: E402
-from odoo.addons.amazon_fbm_connector.tools.spapi_emulator import Scenario  # noqa: E402
-from tools.bench_common import setup  # noqa: E402
+from tools.bench_common import (  # noqa: E402
+    check, check_floor, floor, floor_batches, ours, partner_mark, payloads_for, setup, warm_up)
 
 N = int(os.environ.get("BENCH_PROFILE_N", "100"))
+TOP = int(os.environ.get("BENCH_PROFILE_TOP", "40"))
 env = globals()["env"]  # given by odoo-bin shell
-BATCH = 50
-
-
-def ours(seller, orders):
-    """As tools/bench_report.py: batches of 50, one commit per batch."""
-    workflow = AutoWorkflow(seller.workflow_id)
-    for start in range(0, len(orders), BATCH):
-        results = OrderBuilder(seller).build(orders[start:start + BATCH])
-        workflow.run(env["sale.order"].browse([r.sale_order.id for r in results if r.sale_order]))
-        env.cr.commit()
-
-
 setup(env)
 env.cr.execute("ANALYZE")
+warm_up(env)
+
+
+def profiled(fn, *args):
+    profiler = cProfile.Profile()
+    profiler.enable()
+    result = fn(*args)
+    profiler.disable()
+    return result, pstats.Stats(profiler)
+
+
+def cumulative(stats):
+    """``{label: (cumulative s, own s, calls)}``"""
+    out = {}
+    for (path, line, name), (_cc, nc, tt, ct, _callers) in stats.stats.items():
+        label = "%s:%d %s" % (os.path.basename(path), line, name)
+        out[label] = (ct, tt, nc)
+    return out
+
+
 seller = setup(env, name="Profile ours %d" % N)
-scenario = Scenario.generate(N, seed=N)
-orders = [from_orders_api(e["order"], e["items"]) for e in scenario.orders.values()]
-for order in orders:
-    order.buyer.email = "profile-%s" % order.buyer.email
-profiler = cProfile.Profile()
-profiler.enable()
-ours(seller, orders)
-profiler.disable()
-stats = pstats.Stats(profiler)
-total = stats.total_tt
-print("total %.2fs for %d orders" % (total, N))
-wanted = ("order_builder.py", "auto_workflow.py", "tax_resolver.py", "normalize.py")
-rows = []
-for (path, line, name), (_cc, _nc, _tt, ct, _callers) in stats.stats.items():
-    if path.endswith(wanted) or name in ("action_confirm", "_create_invoices", "action_post", "create",
-                                         "message_post", "execute", "flush_all", "commit"):
-        rows.append((ct, "%s:%d %s" % (os.path.basename(path), line, name)))
-print("| cumulative s | share | function |")
-print("|---:|---:|---|")
-for ct, label in sorted(rows, reverse=True)[:30]:
-    print("| %.2f | %.0f%% | %s |" % (ct, 100 * ct / total, label))
+payloads = payloads_for(N, N, "profile")
+mark = partner_mark(env)
+_results, stats_ours = profiled(ours, env, seller, payloads)
+ours_orders = check(env, seller, payloads)
+batches, _partners = floor_batches(env, seller, payloads, mark)
+env.cr.commit()
+(floor_orders, _n), stats_floor = profiled(floor, env, batches)
+check_floor(floor_orders, ours_orders)
+if os.environ.get("BENCH_PROFILE_DUMP"):   # a folder: pstats files to read with python -m pstats
+    stats_ours.dump_stats(os.path.join(os.environ["BENCH_PROFILE_DUMP"], "ours.pstats"))
+    stats_floor.dump_stats(os.path.join(os.environ["BENCH_PROFILE_DUMP"], "floor.pstats"))
+a, b = cumulative(stats_ours), cumulative(stats_floor)
+print("ours %.2fs, floor %.2fs for %d orders (profiled)" % (stats_ours.total_tt, stats_floor.total_tt, N))
+print()
+print("| cumulative s ours | floor | difference | calls ours | floor | function |")
+print("|---:|---:|---:|---:|---:|---|")
+rows = sorted(((a[k][0] - b.get(k, (0, 0, 0))[0], k) for k in a), reverse=True)
+for diff, label in rows[:TOP]:
+    print("| %.2f | %.2f | %+.2f | %d | %d | %s |" % (a[label][0], b.get(label, (0,))[0], diff, a[label][2],
+                                                     b.get(label, (0, 0, 0))[2], label))
+print()
+print("Own time, largest differences:")
+print("| own s ours | floor | difference | calls ours | floor | function |")
+print("|---:|---:|---:|---:|---:|---|")
+rows = sorted(((a[k][1] - b.get(k, (0, 0, 0))[1], k) for k in a), reverse=True)
+for diff, label in rows[:TOP]:
+    print("| %.3f | %.3f | %+.3f | %d | %d | %s |" % (a[label][1], b.get(label, (0, 0))[1], diff, a[label][2],
+                                                      b.get(label, (0, 0, 0))[2], label))
