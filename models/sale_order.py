@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import Command, fields, models
 
 
 class SaleOrder(models.Model):
@@ -24,6 +24,21 @@ class SaleOrder(models.Model):
     ]
 
     # === BUSINESS METHODS ===
+    def _amazon_subscribe_customers(self):
+        """Make each order's customer a follower, as ``action_confirm`` does order
+        by order (``message_subscribe``: active partners only, customers with
+        the external default subtypes), for the whole batch in one ``create``;
+        ``action_confirm`` then finds them following and skips them."""
+        orders = self.filtered(lambda so: so.partner_id.active and so.partner_id not in so.message_partner_ids)
+        if not orders:
+            return
+        every, _internal, external = self.env["mail.message.subtype"].default_subtypes(self._name)
+        self.env["mail.followers"].sudo().create([{
+            "res_model": self._name, "res_id": so.id, "partner_id": so.partner_id.id,
+            "subtype_ids": [Command.set((external if so.partner_id.partner_share else every).ids)],
+        } for so in orders])
+        orders.invalidate_recordset(["message_follower_ids", "message_partner_ids"])
+
     def _amazon_apply_status(self, statuses):
         """Amazon's current status of orders Odoo already has (``{order id: status}``),
         as an import saw them again. Every flow calls this through the import

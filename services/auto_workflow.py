@@ -87,6 +87,7 @@ class AutoWorkflow:
     def _confirm(self, orders):
         # Odoo dates a confirmed order "now"; an Amazon order keeps its purchase date.
         dates = {order.id: order.date_order for order in orders}
+        orders._amazon_subscribe_customers()
         orders.action_confirm()
         for order in orders:
             if order.date_order != dates[order.id]:
