@@ -9,8 +9,7 @@ import pstats
 import sys
 
 sys.path.insert(0, os.environ["AMAZON_FBM_ROOT"])
-from tools.bench_common import (  # noqa: E402
-    check, check_floor, floor, floor_batches, ours, partner_mark, payloads_for, setup, warm_up)
+from tools.bench_common import check, check_floor, floor, floor_batches, ours, partner_mark, payloads_for, setup, warm_up  # noqa: E402
 
 N = int(os.environ.get("BENCH_PROFILE_N", "100"))
 TOP = int(os.environ.get("BENCH_PROFILE_TOP", "40"))
