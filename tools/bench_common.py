@@ -273,3 +273,59 @@ def ours_vs_floor(env, n, repeats):
             source = OursRun(env, n, "%d" % rep)
             runs_ours.append(source)
     return runs_ours, runs_floor
+
+
+# ============================================================ SP-API calls
+def spapi_only(calls):
+    """SP-API operations only: no injected faults, and no document download
+    (a presigned S3 URL, not an SP-API call)."""
+    return {op: count for op, count in calls.items()
+            if count and not op.startswith("fault:") and op != "download"}
+
+
+def unshipped_calls(env, n, seed=11, scale=1000.0):
+    """SP-API calls of the unshipped flow's Amazon side for ``n`` orders on the
+    emulator (report requested, polled, downloaded and parsed; every order
+    priced by the All Orders report), then of the usual approach on the same
+    data (the same report, then getOrderItems per order). Amazon's usage plans
+    run ``scale`` times faster on the emulator and in our buckets."""
+    import collections
+
+    from odoo.addons.amazon_fbm_connector.services import report_parser
+    from odoo.addons.amazon_fbm_connector.services.reports_adapter import ReportsAdapter
+    from odoo.addons.amazon_fbm_connector.tools.spapi_emulator import Emulator, Scenario
+    Param = env["ir.config_parameter"].sudo()
+    old_scale = Param.get_param("amazon_fbm_connector.rate_scale")
+    Param.set_param("amazon_fbm_connector.rate_scale", str(scale))
+    env.cr.commit()
+    try:
+        scenario = Scenario.generate(n, seed=seed)
+        with Emulator(scenario, rate_scale=scale) as emulator:
+            seller = setup(env, emulator, "Bench calls %d" % n)
+            request = env["amazon.report.request"]._request_unshipped(seller, seller.marketplace_ids, auto=False)
+            while request.state in ("submitted", "in_progress"):
+                request.action_check_status()
+            raw = request._fetch_document().raw  # pylint: disable=protected-access
+            text = ReportsAdapter.decode(raw, "GZIP" if raw[:2] == b"\x1f\x8b" else None)
+            orders = list(report_parser.parse_unshipped(text, US).orders.values())
+            book = request.price_report_id._price_book()  # pylint: disable=protected-access
+            for order in orders:
+                book.price(order, fetch=False)
+            assert len(orders) == n and all(o.priced for o in orders), "every order priced by the report"
+            ours_calls = spapi_only(emulator.calls)
+            before = collections.Counter(emulator.calls)
+            client = seller._get_client()  # pylint: disable=protected-access
+            report_id = client.create_report("GET_FLAT_FILE_ACTIONABLE_ORDER_DATA_SHIPPING", [US])
+            while client.get_report(report_id)["processingStatus"] != "DONE":
+                pass
+            report = client.get_report(report_id)
+            doc = client.get_report_document(report["reportDocumentId"], report["reportType"])
+            parsed = report_parser.parse_unshipped(client.download_document(doc).text, US)
+            adapter = client.orders("v0")
+            for order_id in parsed.orders:
+                adapter.get_order_items(order_id)
+            peers_calls = spapi_only(collections.Counter(emulator.calls) - before)
+    finally:
+        Param.set_param("amazon_fbm_connector.rate_scale", old_scale or False)
+        env.cr.commit()
+    return ours_calls, peers_calls

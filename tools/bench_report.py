@@ -13,10 +13,11 @@ import sys
 import tracemalloc
 
 sys.path.insert(0, os.environ["AMAZON_FBM_ROOT"])
+from odoo.addons.amazon_fbm_connector.services.const import RATE_LIMITS  # noqa: E402
 from odoo.addons.amazon_fbm_connector.services.report_parser import RowError, read_unshipped  # noqa: E402
 from odoo.addons.amazon_fbm_connector.services.reports_adapter import ReportsAdapter  # noqa: E402
 from odoo.addons.amazon_fbm_connector.tools.spapi_emulator import Scenario  # noqa: E402
-from tools.bench_common import Timer, check, naive, ours_vs_floor, payloads_for, repeats_for, setup, warm_up  # noqa: E402
+from tools.bench_common import Timer, check, naive, ours_vs_floor, payloads_for, quota_seconds, repeats_for, setup, unshipped_calls, warm_up  # noqa: E402
 
 REPORT_LINES = int(os.environ.get("BENCH_REPORT_LINES", "100000"))
 sizes = [int(n) for n in os.environ.get("BENCH_SIZES", "100,1000").split(",")]
@@ -107,6 +108,11 @@ def memory_report():
 memory = memory_report() if REPORT_LINES else None
 if memory:
     print("memory measured", flush=True)
+calls = []
+for n in sizes:
+    ours_calls, peers_calls = unshipped_calls(env, n)
+    calls.append((n, ours_calls, peers_calls))
+    print("N=%d: SP-API calls ours %s; getOrderItems per order %s" % (n, ours_calls, peers_calls), flush=True)
 rows = []
 if sizes:
     setup(env)
@@ -145,6 +151,21 @@ if rows:
           "after a warm-up of 20 orders; the naive loop: one run. The floor creates the same partners "
           "and orders (adjustment lines included) from values read off ours' result outside the "
           "timing." % ("/".join(str(repeats_for(n)) for n in sizes), "/".join(str(n) for n in sizes)))
+if calls:
+    print()
+    print("| orders | SP-API calls ours | per 1,000 orders | quota time at Amazon's default rates "
+          "| getOrderItems per order: calls | per 1,000 orders | quota time |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for n, ours_calls, peers_calls in calls:
+        a, b = sum(ours_calls.values()), sum(peers_calls.values())
+        print("| %d | %d | %.1f | %.0f s | %d | %.1f | %.0f s (%.1f min) |" % (
+            n, a, 1000.0 * a / n, quota_seconds(ours_calls, RATE_LIMITS),
+            b, 1000.0 * b / n, quota_seconds(peers_calls, RATE_LIMITS),
+            quota_seconds(peers_calls, RATE_LIMITS) / 60))
+    print()
+    print("(the unshipped flow's Amazon side: report requested, polled, downloaded, parsed, priced by the "
+          "All Orders report; against the same report then getOrderItems per order. Quota time: what "
+          "Amazon's default usage plans need for those calls beyond their bursts.)")
 if len(rows) > 1:
     first, last = rows[0], rows[-1]
     print("cost per order, %d vs %d orders (target: flat within 1.2x): ours %.2fx, floor %.2fx" % (
