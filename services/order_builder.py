@@ -70,6 +70,8 @@ class OrderBuilder:
         self._tax_info = {}
         self._pricelists = {}
         self._warehouse = None
+        self._fpos_by = None
+        self._specs = None
 
     # ================================================================ public
     def build(self, orders):
@@ -122,6 +124,7 @@ class OrderBuilder:
     # ============================================================ prefetch
     def _prefetch(self, orders):
         env = self.env
+        self._specs = self._fpos_by = None   # read again for each batch
         self.marketplaces = {m.amazon_marketplace_id: m for m in self.seller.marketplace_ids}
         self.tax_resolver.prefetch(self.seller.marketplace_ids)
         skus = {item.sku for o in orders for item in o.items}
@@ -340,19 +343,37 @@ class OrderBuilder:
         address (asked once per distinct address kind in a batch)."""
         if marketplace.fiscal_position_id:
             return marketplace.fiscal_position_id
+        by_country, by_state, by_zip = self._fpos_criteria()
         key = (partner.commercial_partner_id.id if partner.property_account_position_id else 0,
-               shipping.country_id.id, shipping.state_id.id, shipping.zip or "",
-               bool(partner.commercial_partner_id.vat))
+               by_country and shipping.country_id.id, by_state and shipping.state_id.id,
+               by_zip and shipping.zip or "", bool(partner.commercial_partner_id.vat))
         if key not in self._fiscal_positions:
             self._fiscal_positions[key] = self.env["account.fiscal.position"].with_company(
                 self.company)._get_fiscal_position(partner, delivery=shipping)
         return self._fiscal_positions[key]
 
+    def _fpos_criteria(self):
+        """Which parts of an address the company's automatic fiscal positions
+        look at -- (country, state, zip) -- read once: where none has a zip
+        range, orders to different zips share Odoo's answer (and so on)."""
+        if self._fpos_by is None:
+            Fpos = self.env["account.fiscal.position"].with_company(self.company)
+            autos = Fpos.search(Fpos._check_company_domain(self.company) + [("auto_apply", "=", True)])
+            self._fpos_by = (bool(autos), any(autos.mapped("state_ids")),
+                             any(fp.zip_from or fp.zip_to for fp in autos))
+        return self._fpos_by
+
+    def _line_specs(self):
+        """kind -> (the seller's product, line label) of the lines beside the items (once per batch)."""
+        if self._specs is None:
+            self._specs = {"shipping": (self.seller.shipping_product_id, _("Amazon shipping")),
+                           "gift_wrap": (self.seller.gift_wrap_product_id, _("Gift wrap")),
+                           "promotion": (self.seller.discount_product_id, _("Amazon promotion"))}
+        return self._specs
+
     def _lines(self, order, marketplace, fpos, currency):
         """Sale order lines with Amazon's amounts and the taxes that reproduce Amazon's tax."""
-        specs = {"shipping": (self.seller.shipping_product_id, _("Amazon shipping")),
-                 "gift_wrap": (self.seller.gift_wrap_product_id, _("Gift wrap")),
-                 "promotion": (self.seller.discount_product_id, _("Amazon promotion"))}
+        specs = self._line_specs()
         present = {
             "shipping": any(i.shipping_price - i.shipping_discount or i.shipping_tax
                             - i.shipping_discount_tax for i in order.items),

@@ -47,6 +47,8 @@ class TaxResolver:
         self.clearing = {}       # marketplace id -> account.account
         self._default_clearing = None
         self._groups = None
+        self._rate_taxes = {}      # (rate, included, accounts, country, collected) -> account.tax
+        self._collected_notes = {}
 
     # ============================================================ prefetch
     def prefetch(self, marketplaces):
@@ -56,7 +58,7 @@ class TaxResolver:
                            order="sequence, id")
         taxes.invoice_repartition_line_ids.mapped("account_id")
         taxes.refund_repartition_line_ids.mapped("account_id")
-        self.taxes, self.names = {}, set()
+        self.taxes, self.names, self._rate_taxes = {}, set(), {}
         for tax in taxes:
             self._index(tax)
         for mp in marketplaces:
@@ -179,6 +181,12 @@ class TaxResolver:
         return tax
 
     def _rate_tax(self, rate, included, accounts, country, collected):
+        key = (rate, included, accounts, country.id, collected)
+        if key not in self._rate_taxes:   # names are made (and translated) once per rate
+            self._rate_taxes[key] = self._make_rate_tax(rate, included, accounts, country, collected)
+        return self._rate_taxes[key]
+
+    def _make_rate_tax(self, rate, included, accounts, country, collected):
         label = _fmt_rate(rate) + "%"
         if included:
             label = _("%s incl.", label)
@@ -284,10 +292,13 @@ class TaxResolver:
         if collected:
             account = self.clearing[marketplace.id]
             tax = self._rate_tax(rate, included, ((account.id,), (account.id,)), country, True)
-            return tax, _(
-                "Amazon collects and remits the sales tax here (marketplace facilitator): "
-                "%(rate)s on %(account)s, not the company's own output tax.",
-                rate=rate_text, account=account.display_name), None
+            key = (rate_text, account.id)
+            if key not in self._collected_notes:
+                self._collected_notes[key] = _(
+                    "Amazon collects and remits the sales tax here (marketplace facilitator): "
+                    "%(rate)s on %(account)s, not the company's own output tax.",
+                    rate=rate_text, account=account.display_name)
+            return tax, self._collected_notes[key], None
         own = self._single_rate(taxes, country)
         if own is not None and own == rate:
             return self._twin(taxes, included), None, None

@@ -107,6 +107,55 @@ class TestOrderBuilder(AmazonCase):
         self.assertEqual(res.sale_order.partner_shipping_id.parent_id, orders.partner_id)
         self.assertEqual(res.sale_order.partner_shipping_id.type, "delivery")
 
+    def test_new_buyers_of_one_batch(self):
+        """New buyers are created together: one contact per e-mail within the batch,
+        a second ship-to of the same buyer a delivery address under it, the buyer's
+        own address again the contact itself."""
+        home = {"buyer_name": "Ada Byron", "buyer_email": "ada@marketplace.amazon.com",
+                "address": {"Name": "Ada Byron", "AddressLine1": "1 Analytical St", "City": "Austin",
+                            "StateOrRegion": "TX", "PostalCode": "73301"}}
+        work = dict(home, address=dict(home["address"], AddressLine1="2 Engine Rd"))
+        refs = [self.add_us_order(**home), self.add_us_order(**work), self.add_us_order(**home),
+                self.add_us_order(buyer_name="Alan Turing", buyer_email="alan@marketplace.amazon.com")]
+        results = self.build(refs)
+        self.assertEqual([r.status for r in results], ["created"] * 4, [r.message for r in results])
+        ada1, ada2, ada3, alan = (r.sale_order for r in results)
+        self.assertEqual(ada1.partner_id, ada2.partner_id)
+        self.assertEqual(ada1.partner_id, ada3.partner_id)
+        self.assertEqual(len(self.env["res.partner"].search([("email", "=", "ada@marketplace.amazon.com")])), 1)
+        self.assertEqual(ada1.partner_shipping_id, ada1.partner_id)
+        self.assertEqual(ada3.partner_shipping_id, ada1.partner_id)
+        self.assertEqual(ada2.partner_shipping_id.parent_id, ada1.partner_id)
+        self.assertEqual(ada2.partner_shipping_id.type, "delivery")
+        self.assertEqual(ada2.partner_shipping_id.street, "2 Engine Rd")
+        self.assertEqual(ada1.partner_id.company_type, "person")
+        self.assertEqual(alan.partner_id.name, "Alan Turing")
+        self.assertNotEqual(alan.partner_id, ada1.partner_id)
+        for so in (ada1, alan):   # confirmed: the buyer follows the order, once
+            self.assertEqual(so.message_follower_ids.filtered(lambda f, p=so.partner_id: f.partner_id == p)
+                             .partner_id, so.partner_id)
+
+    def test_fiscal_position_by_address_in_one_batch(self):
+        """Odoo's automatic fiscal positions by zip range and by state: each order of
+        one batch gets the one its ship-to address matches."""
+        env = self.env
+        Fpos = env["account.fiscal.position"]
+        us = env.ref("base.us")
+        by_zip = Fpos.create({"name": "US zip 90000-96199", "auto_apply": True, "country_id": us.id,
+                              "zip_from": "90000", "zip_to": "96199", "company_id": self.company.id})
+        ny = env["res.country.state"].search([("country_id", "=", us.id), ("code", "=", "NY")])
+        by_state = Fpos.create({"name": "US New York", "auto_apply": True, "country_id": us.id,
+                                "state_ids": [(6, 0, ny.ids)], "company_id": self.company.id})
+
+        def at(state, zip_code):
+            return self.add_us_order(address={"StateOrRegion": state, "PostalCode": zip_code,
+                                              "AddressLine1": "1 Main St", "City": "Somewhere"})
+        # same state, other zip; same zip, other state: each asked apart
+        refs = [at("CA", "90210"), at("NY", "10001"), at("TX", "73301"), at("CA", "94105"),
+                at("CA", "80000"), at("NJ", "10001")]
+        fpos = [r.sale_order.fiscal_position_id for r in self.build(refs)]
+        self.assertEqual(fpos, [by_zip, by_state, Fpos, by_zip, Fpos, Fpos])
+
     def test_no_name_gives_amazon_customer(self):
         ref = self.add_us_order(buyer_name="", buyer_email="anon@marketplace.amazon.com",
                                 address={"Name": ""})
