@@ -19,6 +19,7 @@ from . import amazon_order_queue_display
 from . import amazon_carrier_code
 from . import stock_picking
 from . import amazon_price_report
+from . import amazon_price_report_line
 from . import amazon_rate_bucket
 from . import res_partner
 from . import amazon_buyer_retention

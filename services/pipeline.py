@@ -73,6 +73,7 @@ def run(seller, entries, *, flow, prices=None, marketplaces=None, adapter=None, 
             continue
         normalised.append((entry, order))
     known = _known_orders(seller, [order.order_id for _entry, order in normalised])
+    prices.load([order.order_id for _entry, order in normalised])   # the batch's report prices: one search
     # -> prices (Amazon is asked only for orders Odoo does not have yet)
     orders, ref_of = [], {}
     for entry, order in normalised:

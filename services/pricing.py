@@ -19,13 +19,30 @@ ITEMS_CALL_THRESHOLD = 10
 
 class PriceBook:
     """What prices a batch: the window's All Orders report (a handful of calls
-    whatever its size), then getOrderItems for the few orders it lacks."""
+    whatever its size), then getOrderItems for the few orders it lacks.
 
-    def __init__(self, prices=None, info=None, adapter=None):
-        self.prices = prices or {}
-        self.info = info or {}
-        self.by_order = index_by_order(self.prices)
+    ``prices``/``info``: the report's prices by (order, sku) and order facts,
+    held whole (small reports, tests). ``loader``: instead, a function
+    ``order ids -> (prices, info)`` of just those orders (a stored price report,
+    ``amazon.price.report._prices_of``); ``load`` asks it once per batch and
+    the book then holds that batch only."""
+
+    def __init__(self, prices=None, info=None, adapter=None, loader=None):
         self.adapter = adapter
+        self.loader = loader
+        self.loaded = set()     # with a loader: the order ids of the batch held
+        self._hold(prices or {}, info or {})
+
+    def _hold(self, prices, info):
+        self.prices, self.info = prices, info
+        self.by_order = index_by_order(prices)
+
+    def load(self, order_ids):
+        """Hold the report's prices of ``order_ids`` (one batch; the previous
+        batch's are dropped). Without a loader the book holds all it has."""
+        if self.loader is not None:
+            self.loaded = set(order_ids)
+            self._hold(*self.loader(self.loaded) if self.loaded else ({}, {}))
 
     def price(self, order, payload=None, fetch=True):
         """Price ``order`` and make it whole (every item of Amazon's order); with
@@ -33,6 +50,8 @@ class PriceBook:
         ``NormalizeError`` when Amazon's items cannot be read."""
         if order.items and order.priced and payload is not None:
             return order                       # an Orders API order that came priced (v2026)
+        if self.loader is not None and order.order_id not in self.loaded:
+            self.load([order.order_id])        # priced outside a batch's ``load``: one order
         if order.items:                        # a report order: buyer and items, no prices
             apply_prices(order, self.prices, self.info, self.by_order)
         else:                                  # an Orders API header: no items

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from . import document_stream
-from .const import COLUMN_ALIASES, MFN, MONEY_FIELDS, REPORT_MONEY_FIELDS, STATUS_UNSHIPPED
+from .const import COLUMN_ALIASES, MFN, REPORT_MONEY_FIELDS, STATUS_UNSHIPPED
 from .normalize import Address, Buyer, Item, NormalizeError, Order, money, parse_bool, parse_datetime, parse_quantity
 
 
@@ -283,64 +283,118 @@ class PriceRow:
     item: Item
 
 
+class AllOrdersReader:
+    """GET_FLAT_FILE_ALL_ORDERS_DATA*, streamed: iterating yields, for each run
+    of adjacent rows of one order, ``(order id, order facts, {sku: Item})``
+    (several rows of one SKU added up), never the whole report.
+
+    Amazon writes the rows of an order together; when it does not, an order
+    comes in more than one run and the reader's user adds them up
+    (``merge_prices``). Once iterated, ``errors`` holds ``(line, order id,
+    message)`` of the unreadable rows and ``bad`` the orders they belong to: no
+    row of those prices anything (its other rows alone would make a wrong
+    total), runs of them already yielded are to be dropped."""
+
+    def __init__(self, source):
+        self.source = source
+        self.errors = []
+        self.bad = set()
+
+    def __iter__(self):
+        self.errors, self.bad = [], set()
+        _columns, rows = read_rows(self.source)
+        current, info, items = None, None, {}
+        for number, row in rows:
+            if isinstance(row, Exception):
+                self.errors.append((number, "", str(row)))
+                continue
+            order_id = row.get("order_id", "")
+            if order_id != current:
+                if items and current not in self.bad:
+                    yield current, info, items
+                current, info, items = order_id, None, {}
+            try:
+                order_id = _require(row, "order_id", "amazon-order-id")
+                item = _price_item(row)
+            except NormalizeError as exc:
+                self.errors.append((number, order_id, str(exc)))
+                self.bad.add(order_id)
+                continue
+            if row.get("item_status", "").lower() == "cancelled" and not item.item_price:
+                continue
+            _add_item(items, item)
+            info = {
+                "status": row.get("status", ""),
+                "channel": row.get("channel", ""),
+                "currency": row.get("currency", ""),
+                "sales_channel": row.get("sales_channel", ""),
+                "purchase_date": row.get("purchase_date", ""),
+            }
+        if items and current not in self.bad:
+            yield current, info, items
+
+
+def _price_item(row):
+    sku = _require(row, "sku", "sku")
+    qty = parse_quantity(row.get("quantity") or "0")
+    item = Item(
+        sku=sku, quantity=qty, asin=row.get("asin", ""), title=row.get("title", ""),
+        item_price=money(row.get("item_price"), "item-price"),
+        item_tax=money(row.get("item_tax"), "item-tax"),
+        shipping_price=money(row.get("shipping_price"), "shipping-price"),
+        shipping_tax=money(row.get("shipping_tax"), "shipping-tax"),
+        gift_wrap_price=money(row.get("gift_wrap_price"), "gift-wrap-price"),
+        gift_wrap_tax=money(row.get("gift_wrap_tax"), "gift-wrap-tax"),
+        promotion_discount=abs(money(row.get("promotion_discount"), "item-promotion-discount")),
+        shipping_discount=abs(money(row.get("shipping_discount"), "ship-promotion-discount")),
+        priced=True,
+    )
+    if row.get("item_status", "").lower() == "shipped":
+        item.quantity_shipped = qty
+    return item
+
+
+def _add_item(items, item):
+    """Several rows for one SKU of an order: add them up (the first row's ASIN and title)."""
+    prev = items.get(item.sku)
+    if prev is None:
+        items[item.sku] = item
+        return
+    prev.quantity += item.quantity
+    prev.quantity_shipped += item.quantity_shipped
+    for name in REPORT_MONEY_FIELDS:
+        setattr(prev, name, getattr(prev, name) + getattr(item, name))
+
+
+def merge_prices(items, more):
+    """Add the ``{sku: Item}`` of a later run of an order's rows to ``items``."""
+    for item in more.values():
+        _add_item(items, item)
+    return items
+
+
+def read_all_orders(source):
+    """The All Orders report as an ``AllOrdersReader`` (what the price report stores)."""
+    return AllOrdersReader(source)
+
+
 def parse_all_orders(text):
-    """GET_FLAT_FILE_ALL_ORDERS_DATA_BY_ORDER_DATE_GENERAL -> prices by (order, sku).
+    """GET_FLAT_FILE_ALL_ORDERS_DATA_BY_ORDER_DATE_GENERAL -> (prices by (order, sku),
+    order facts by order, errors), all at once: for small documents and tests.
     ``text``: the document, or its lines (``document_stream.DocumentLines``)."""
-    _columns, rows = read_rows(text)
-    prices, errors = {}, []
-    orders, bad = {}, set()
-    for number, row in rows:
-        if isinstance(row, Exception):
-            errors.append((number, "", str(row)))
-            continue
-        order_id = row.get("order_id", "")
-        try:
-            order_id = _require(row, "order_id", "amazon-order-id")
-            sku = _require(row, "sku", "sku")
-            qty = parse_quantity(row.get("quantity") or "0")
-            item = Item(
-                sku=sku, quantity=qty, asin=row.get("asin", ""), title=row.get("title", ""),
-                item_price=money(row.get("item_price"), "item-price"),
-                item_tax=money(row.get("item_tax"), "item-tax"),
-                shipping_price=money(row.get("shipping_price"), "shipping-price"),
-                shipping_tax=money(row.get("shipping_tax"), "shipping-tax"),
-                gift_wrap_price=money(row.get("gift_wrap_price"), "gift-wrap-price"),
-                gift_wrap_tax=money(row.get("gift_wrap_tax"), "gift-wrap-tax"),
-                promotion_discount=abs(money(row.get("promotion_discount"), "item-promotion-discount")),
-                shipping_discount=abs(money(row.get("shipping_discount"), "ship-promotion-discount")),
-                priced=True,
-            )
-            if row.get("item_status", "").lower() == "shipped":
-                item.quantity_shipped = qty
-        except NormalizeError as exc:
-            errors.append((number, order_id, str(exc)))
-            bad.add(order_id)
-            continue
-        if row.get("item_status", "").lower() == "cancelled" and not item.item_price:
-            continue
-        key = (order_id, sku)
-        if key in prices:  # several rows for one SKU: add them up
-            prev = prices[key]
-            prev.quantity += item.quantity
-            prev.quantity_shipped += item.quantity_shipped
-            for name in REPORT_MONEY_FIELDS:
-                setattr(prev, name, getattr(prev, name) + getattr(item, name))
+    reader = read_all_orders(text)
+    by_order, orders = {}, {}
+    for order_id, info, items in reader:
+        if order_id in by_order:
+            merge_prices(by_order[order_id], items)
         else:
-            prices[key] = item
-        orders[order_id] = {
-            "status": row.get("status", ""),
-            "channel": row.get("channel", ""),
-            "currency": row.get("currency", ""),
-            "sales_channel": row.get("sales_channel", ""),
-            "purchase_date": row.get("purchase_date", ""),
-        }
-    # An order with an unreadable row is priced by no row of this report: its
-    # other rows alone would make a wrong total (it is priced another way).
-    for key in [k for k in prices if k[0] in bad]:
-        del prices[key]
-    for order_id in bad:
-        orders.pop(order_id, None)
-    return prices, orders, errors
+            by_order[order_id] = items
+        orders[order_id] = info
+    # An order with an unreadable row is priced by no row of this report.
+    prices = {(oid, sku): item for oid, items in by_order.items() if oid not in reader.bad
+              for sku, item in items.items()}
+    orders = {oid: info for oid, info in orders.items() if oid not in reader.bad}
+    return prices, orders, reader.errors
 
 
 def apply_prices(order, prices, price_orders, by_order=None):
@@ -405,28 +459,26 @@ def index_by_order(prices):
     return by_order
 
 
-def dump_prices(prices, price_orders):
-    """Prices and order facts -> the JSON text ``prices_from_json`` reads back,
-    written row by row (no second copy of the whole book as dicts)."""
-    def rows():
-        for (oid, sku), item in prices.items():
-            row = {"order_id": oid, "sku": sku, "quantity": item.quantity, "asin": item.asin,
-                   "title": item.title, "quantity_shipped": item.quantity_shipped}
-            row.update({k: str(getattr(item, k)) for k in MONEY_FIELDS})
-            yield json.dumps(row)
-    return '{"items": [%s], "orders": %s}' % (", ".join(rows()), json.dumps(price_orders))
+def dump_order_prices(info, items):
+    """One order's facts and priced items (``{sku: Item}``) -> the compact JSON
+    text ``order_prices_from_json`` reads back (one price report line)."""
+    return json.dumps([info, [[item.sku, item.quantity, item.quantity_shipped, item.asin, item.title]
+                              + [str(getattr(item, name)) for name in REPORT_MONEY_FIELDS]
+                              for item in items.values()]], separators=(",", ":"))
 
 
-def prices_from_json(data):
-    prices, amounts = {}, {}     # one Decimal per distinct amount, shared by the items
-    for row in data.get("items", []):
-        row = dict(row)
-        key = (row.pop("order_id"), row["sku"])
-        for name in MONEY_FIELDS:
-            text = row.get(name) or "0"
-            amount = amounts.get(text)
+def order_prices_from_json(text, amounts=None):
+    """``dump_order_prices``' text -> (order facts, ``{sku: Item}``). ``amounts``: a
+    dict shared across calls, so that equal amounts are one ``Decimal``."""
+    amounts = {} if amounts is None else amounts
+    info, rows = json.loads(text)
+    items = {}
+    for sku, quantity, shipped, asin, title, *money_texts in rows:
+        item = Item(sku=sku, quantity=quantity, quantity_shipped=shipped, asin=asin, title=title, priced=True)
+        for name, value in zip(REPORT_MONEY_FIELDS, money_texts):
+            amount = amounts.get(value)
             if amount is None:
-                amount = amounts[text] = Decimal(text)
-            row[name] = amount
-        prices[key] = Item(priced=True, **row)
-    return prices, data.get("orders", {})
+                amount = amounts[value] = Decimal(value)
+            setattr(item, name, amount)
+        items[sku] = item
+    return info, items

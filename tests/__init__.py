@@ -18,3 +18,4 @@ from . import test_buyer_retention
 from . import test_tour
 from . import test_concurrent_creation
 from . import test_report_processing_lock
+from . import test_price_report_lines

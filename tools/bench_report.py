@@ -3,7 +3,9 @@
 # flows run them) vs a naive per-order loop vs Odoo's floor (the same partners
 # and orders as bare batched recordset calls, no connector logic; see
 # tools/bench_common.py) -- and the memory growth of parsing a 100,000-line
-# Unshipped Orders report (BENCH_REPORT_LINES=0 skips it). Run by
+# Unshipped Orders report, of reading a 100,000-line All Orders price report
+# into its table (amazon.price.report.line) and of pricing one batch of 50
+# orders from it (BENCH_REPORT_LINES=0 skips them). Run by
 # ``tools/bench.sh report`` inside ``odoo-bin shell``; prints Markdown tables.
 import gc
 import gzip
@@ -14,6 +16,7 @@ import tracemalloc
 
 sys.path.insert(0, os.environ["AMAZON_FBM_ROOT"])
 from odoo.addons.amazon_fbm_connector.services.const import RATE_LIMITS  # noqa: E402
+from odoo.addons.amazon_fbm_connector.services.normalize import Order  # noqa: E402
 from odoo.addons.amazon_fbm_connector.services.report_parser import RowError, read_unshipped  # noqa: E402
 from odoo.addons.amazon_fbm_connector.services.reports_adapter import ReportsAdapter  # noqa: E402
 from odoo.addons.amazon_fbm_connector.tools.spapi_emulator import Scenario  # noqa: E402
@@ -45,12 +48,14 @@ def reset_peak_rss():
     return True
 
 
-def unshipped_document(lines):
-    """An Unshipped Orders report of ``lines`` item rows: the emulator's rows for
-    2,000 orders, repeated with the order ids' first group renumbered per copy
-    (so every copy is a different set of orders)."""
+def unshipped_document(lines, all_orders=False):
+    """An Unshipped Orders report (``all_orders``: an All Orders price report) of
+    ``lines`` item rows: the emulator's rows for 2,000 orders, repeated with the
+    order ids' first group renumbered per copy (so every copy is a different set
+    of orders)."""
     scenario = Scenario.generate(2000, seed=13)
-    text = scenario.unshipped_report(list(scenario.orders.values()))
+    entries = list(scenario.orders.values())
+    text = scenario.all_orders_report(entries) if all_orders else scenario.unshipped_report(entries)
     header, *rows = text.rstrip("\n").split("\n")
     out, copy = [header], 0
     while len(out) - 1 < lines:
@@ -104,10 +109,70 @@ def memory_report():
             "peak_raised": peak_after > peak_before}
 
 
+class Measure:
+    """Seconds and peak RSS growth of the block (exact where Linux lets the peak
+    be reset, else ``<=`` an earlier peak: see ``memory_report``)."""
+    def __enter__(self):
+        gc.collect()
+        self.exact = reset_peak_rss()
+        self.rss_before = rss_kb()
+        self.peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        self.timer = Timer().__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self.timer.__exit__(*exc)
+        self.seconds = self.timer.seconds
+        rss_after = rss_kb()
+        peak_after = rss_kb("VmHWM:") if self.exact else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        peak_before = self.rss_before if self.exact else self.peak_before
+        self.growth_mb = (max(peak_after, self.rss_before) - self.rss_before) / 1024
+        self.kept_mb = (rss_after - self.rss_before) / 1024
+        self.peak_raised = peak_after > peak_before
+
+
+def price_report_memory():
+    """The price report as ``amazon.price.report._poll`` reads it (the stored gzip
+    document streamed into amazon.price.report.line), then one batch of 50 orders
+    priced from it as the queues and the report request price each batch."""
+    text = unshipped_document(REPORT_LINES, all_orders=True)
+    raw = gzip.compress(text.encode("utf-8"))
+    refs = list(dict.fromkeys(line.split("\t", 1)[0] for line in text.split("\n")[1:] if line))
+    batch = refs[len(refs) // 2:len(refs) // 2 + 50]
+    seller = setup(env, name="Bench price report")
+    report = env["amazon.price.report"].create({"seller_id": seller.id, "marketplace_codes": "ATVPDKIKX0DER",
+                                                "amazon_report_id": "bench-prices"})
+    env.cr.commit()
+    chars, size = len(text), len(raw)
+    del text
+    with Measure() as store:
+        priced, unreadable = report._store_prices(  # pylint: disable=protected-access
+            ReportsAdapter.lines(raw, "GZIP", "utf-8"))
+        report.write({"state": "done"})
+        env.cr.commit()
+    assert not unreadable, unreadable
+    env.invalidate_all()
+    with Measure() as price:
+        book = report._price_book()  # pylint: disable=protected-access
+        orders = [Order(order_id=ref) for ref in batch]
+        book.load(batch)
+        for order in orders:
+            book.price(order, {}, fetch=False)
+    assert all(o.priced for o in orders), "every order of the batch priced by the report"
+    lines = env["amazon.price.report.line"].search_count([("price_report_id", "=", report.id)])
+    report.unlink()
+    env.cr.commit()
+    return {"lines": REPORT_LINES, "orders": len(refs), "stored": lines, "priced": priced,
+            "chars": chars, "gzip_bytes": size, "store": store, "price": price}
+
+
 # ------------------------------------------------------------------ run
 memory = memory_report() if REPORT_LINES else None
 if memory:
     print("memory measured", flush=True)
+prices_memory = price_report_memory() if REPORT_LINES else None
+if prices_memory:
+    print("price report measured", flush=True)
 calls = []
 for n in sizes:
     ours_calls, peers_calls = unshipped_calls(env, n)
@@ -186,3 +251,17 @@ print()
 print("(report text: %.1f MB, gzip document: %.1f MB, built before the measurement; "
       "RSS still held after parsing: %.1f MB)" % (
           memory["chars"] / 2 ** 20, memory["gzip_bytes"] / 2 ** 20, memory["rss_kept_mb"]))
+print()
+store, price = prices_memory["store"], prices_memory["price"]
+print("| All Orders price report, %d lines (%d orders, %d priced items) | seconds "
+      "| peak RSS growth (target <= 100 MB) | RSS still held after |" % (
+          prices_memory["lines"], prices_memory["orders"], prices_memory["priced"]))
+print("|---|---:|---:|---:|")
+for label, m in (("read into amazon.price.report.line (%d lines stored, 1,000 per create)"
+                  % prices_memory["stored"], store),
+                 ("price one batch of 50 orders from it (one search)", price)):
+    print("| %s | %.3f | %s%.1f MB | %.1f MB |" % (
+        label, m.seconds, "" if m.exact or m.peak_raised else "<= ", m.growth_mb, m.kept_mb))
+print()
+print("(price report text: %.1f MB, gzip document: %.1f MB, built before the measurement)" % (
+    prices_memory["chars"] / 2 ** 20, prices_memory["gzip_bytes"] / 2 ** 20))

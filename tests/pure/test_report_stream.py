@@ -3,6 +3,7 @@ document is still being read, the document is never held whole, and the
 stored bytes (gzip, any charset) are decoded chunk by chunk."""
 import gzip
 import tracemalloc
+from decimal import Decimal
 
 import pytest
 
@@ -161,4 +162,27 @@ def test_price_report_read_from_lines_and_stored_row_by_row():
     from_lines = report_parser.parse_all_orders(document_stream.DocumentLines(gzip.compress(text.encode()), "GZIP"))
     assert from_lines == from_text
     prices, info, _errs = from_text
-    assert report_parser.prices_from_json(json.loads(report_parser.dump_prices(prices, info))) == (prices, info)
+    for order_id in info:
+        items = {sku: item for (oid, sku), item in prices.items() if oid == order_id}
+        stored = report_parser.dump_order_prices(info[order_id], items)
+        assert report_parser.order_prices_from_json(stored) == (info[order_id], items)
+    assert json.loads(stored)[1][0][:3] == ["T", 1, 0]   # compact: a list per item
+
+
+def test_price_report_read_order_by_order():
+    """The reader yields each run of an order's rows as it reads them; rows of an
+    order apart in the document come in two runs that add up to the same prices;
+    an order with an unreadable row is named in ``bad``."""
+    text = ("amazon-order-id\tsku\tquantity\tcurrency\titem-price\titem-tax\torder-status\n"
+            "9\tS\t1\tEUR\t10.00\t1.00\tUnshipped\n8\tT\t1\tEUR\t5.00\t0.00\tShipped\n"
+            "9\tS\t2\tEUR\t20.00\t2.00\tPending\n7\tU\t1\tEUR\tten\t0\tUnshipped\n"
+            "7\tV\t1\tEUR\t3.00\t0\tUnshipped\n")
+    reader = report_parser.read_all_orders(text)
+    runs = [(oid, info["status"], {sku: item.item_price for sku, item in items.items()})
+            for oid, info, items in reader]
+    assert runs == [("9", "Unshipped", {"S": Decimal("10.00")}), ("8", "Shipped", {"T": Decimal("5.00")}),
+                    ("9", "Pending", {"S": Decimal("20.00")})]
+    assert reader.bad == {"7"} and [e[0] for e in reader.errors] == [5]
+    prices, info, _errs = report_parser.parse_all_orders(text)
+    assert prices[("9", "S")].item_price == Decimal("30.00") and prices[("9", "S")].quantity == 3
+    assert info["9"]["status"] == "Pending" and "7" not in info
