@@ -186,3 +186,28 @@ def test_price_report_read_order_by_order():
     prices, info, _errs = report_parser.parse_all_orders(text)
     assert prices[("9", "S")].item_price == Decimal("30.00") and prices[("9", "S")].quantity == 3
     assert info["9"]["status"] == "Pending" and "7" not in info
+
+
+def test_price_book_asks_its_loader_once_per_batch():
+    """A price book over a stored report holds one batch: ``load`` asks for the
+    batch's orders once; an order priced outside a batch is asked alone."""
+    from services.normalize import Order
+    from services.pricing import PriceBook
+    text = ("amazon-order-id\tsku\tquantity\tcurrency\titem-price\titem-tax\torder-status\n"
+            "1\tS\t1\tEUR\t10.00\t1.00\tUnshipped\n2\tT\t2\tEUR\t20.00\t2.00\tUnshipped\n"
+            "3\tU\t1\tEUR\t5.00\t0.00\tUnshipped\n")
+    prices, info, _errs = report_parser.parse_all_orders(text)
+    asked = []
+
+    def loader(order_ids):
+        asked.append(sorted(order_ids))
+        return ({k: v for k, v in prices.items() if k[0] in order_ids},
+                {k: v for k, v in info.items() if k in order_ids})
+
+    book = PriceBook(loader=loader)
+    book.load(["1", "2"])
+    orders = [book.price(Order(order_id=oid), {}, fetch=False) for oid in ("1", "2")]
+    assert asked == [["1", "2"]] and set(book.by_order) == {"1", "2"}
+    assert [o.total(price_includes_tax=False) for o in orders] == [Decimal("11.00"), Decimal("22.00")]
+    assert book.price(Order(order_id="3"), {}, fetch=False).priced
+    assert asked == [["1", "2"], ["3"]] and set(book.by_order) == {"3"}
