@@ -191,7 +191,6 @@ def test_price_report_read_order_by_order():
 def test_price_book_asks_its_loader_once_per_batch():
     """A price book over a stored report holds one batch: ``load`` asks for the
     batch's orders once; an order priced outside a batch is asked alone."""
-    from services.normalize import Order
     from services.pricing import PriceBook
     text = ("amazon-order-id\tsku\tquantity\tcurrency\titem-price\titem-tax\torder-status\n"
             "1\tS\t1\tEUR\t10.00\t1.00\tUnshipped\n2\tT\t2\tEUR\t20.00\t2.00\tUnshipped\n"
