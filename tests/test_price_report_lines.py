@@ -1,11 +1,13 @@
 """The price report is stored one line per Amazon order while its document is
 read, and a batch is priced from its own orders' lines only."""
+import gzip
 import json
 from datetime import timedelta
 
 from odoo.tests import new_test_user, tagged
 
-from ..services import normalize, report_parser
+from ..services import errors, normalize, report_parser
+from ..services.document_stream import DocumentLines
 from .common import US, AmazonCase
 
 A_COLS = ("amazon-order-id", "sku", "asin", "item-status", "quantity", "currency", "item-price",
@@ -110,3 +112,21 @@ class TestPriceReportLines(AmazonCase):
         Line = self.env["amazon.price.report.line"]
         self.assertEqual(len(Line.with_user(user_a).search([("price_report_id", "=", report.id)])), 2)
         self.assertFalse(Line.with_user(user_b).with_context(allowed_company_ids=company_b.ids).search([]))
+
+    def test_document_cut_short_while_stored_leaves_no_line(self):
+        """A document that turns out unreadable after some orders were stored (the
+        download check reads it whole first, so this is a last defence) leaves none."""
+        raw = gzip.compress(tsv([a_row("O-%04d" % n, price="%d.25" % n) for n in range(2500)]).encode())
+        report = self.env["amazon.price.report"].create({
+            "seller_id": self.seller.id, "marketplace_codes": US, "amazon_report_id": "stored-3"})
+        Line = self.env["amazon.price.report.line"]
+        try:     # not assertRaises: Odoo's rolls back to a savepoint, as _poll does not
+            report._store_prices(DocumentLines(raw[:-100], "GZIP", "utf-8"))
+        except errors.AmazonDocumentError:
+            pass
+        else:
+            self.fail("the cut document was read to its end")
+        self.assertGreaterEqual(Line.search_count([("price_report_id", "=", report.id)]), 1000,
+                                "orders were stored before the document broke off")
+        report._drop_orders()
+        self.assertFalse(Line.search_count([("price_report_id", "=", report.id)]))
