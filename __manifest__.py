@@ -17,6 +17,7 @@
         "data/product_data.xml",
         "data/ir_cron_data.xml",
         "data/ir_cron_buyer_retention.xml",
+        "data/ir_cron_listing_data.xml",
         "data/amazon_carrier_code_data.xml",
         "data/amazon_loop_cron_data.xml",
         "views/amazon_seller_views.xml",
@@ -33,6 +34,7 @@
         "views/sale_order_tax_views.xml",
         "wizards/amazon_operation_wizard_views.xml",
         "views/amazon_menus.xml",
+        "views/amazon_order_listing_views.xml",
         "views/amazon_loop_views.xml",
     ],
     "assets": {

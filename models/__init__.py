@@ -16,6 +16,7 @@ from . import amazon_report_request
 from . import amazon_report_request_display
 from . import amazon_order_queue
 from . import amazon_order_queue_display
+from . import amazon_order_listing
 from . import amazon_carrier_code
 from . import stock_picking
 from . import amazon_price_report

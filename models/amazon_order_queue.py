@@ -12,11 +12,10 @@ from ..services.const import (
     FLOW_SHIPPED,
     INCLUDED_DATA_IMPORT,
     INCLUDED_DATA_SHIPPED,
-    MFN,
     SHIPPED_STATUSES,
     UNSHIPPED_STATUSES,
 )
-from ..services.normalize import is_orders_2026, parse_datetime, payload_marketplace_id, payload_order_id
+from ..services.normalize import is_orders_2026, payload_marketplace_id, payload_order_id
 
 _logger = logging.getLogger(__name__)
 CLAIM_BATCH = 50
@@ -44,6 +43,8 @@ class AmazonOrderQueue(models.Model):
                              default="new", required=True, index=True, tracking=True)
     line_ids = fields.One2many("amazon.order.queue.line", "queue_id", readonly=True)
     price_report_id = fields.Many2one("amazon.price.report", readonly=True)
+    listing_id = fields.Many2one("amazon.order.listing", readonly=True, index=True, ondelete="set null",
+                                 help="The listing of Amazon's orders that queued these.")
     done_date = fields.Datetime(readonly=True)
     line_count = fields.Integer(compute="_compute_line_stats")
     failed_count = fields.Integer(compute="_compute_line_stats")
@@ -59,7 +60,7 @@ class AmazonOrderQueue(models.Model):
 
     # ============================================================ queue import
     @api.model
-    def _create_queues(self, seller, flow, headers, price_report=None):
+    def _create_queues(self, seller, flow, headers, price_report=None, listing=None):
         size = max(seller.queue_size or 50, 1)
         by_marketplace = {m.amazon_marketplace_id: m for m in seller.marketplace_ids}
         queues = self.browse()
@@ -71,14 +72,20 @@ class AmazonOrderQueue(models.Model):
                 "marketplace_id": by_marketplace.get(mps.pop()).id if len(mps) == 1 and
                 by_marketplace.get(next(iter(mps), None) or "") else False,
                 "price_report_id": price_report.id if price_report else False,
+                "listing_id": listing.id if listing else False,
                 "line_ids": [(0, 0, {"amazon_order_ref": payload_order_id(h),
                                      "payload": json.dumps(h)}) for h in chunk],
             })
         return queues
 
-    def _price_report_for(self, seller, client, codes, headers, date_from, date_to, by_update=False):
-        if len(headers) <= pricing.ITEMS_CALL_THRESHOLD or all(is_orders_2026(h) for h in headers):
-            return None  # few orders, or Orders API 2026-01-01 orders, which come priced
+    def _price_report_for(self, seller, client, codes, headers, date_from, date_to, by_update=False,
+                          more=False):
+        """One price report (v0) for the orders of a listing; ``more``: the listing
+        has more pages than ``headers``, so the report is asked for the whole window."""
+        if not headers or all(is_orders_2026(h) for h in headers):
+            return None  # Orders API 2026-01-01 orders come priced
+        if len(headers) <= pricing.ITEMS_CALL_THRESHOLD and not more:
+            return None  # few orders: getOrderItems
         return self.env["amazon.price.report"]._request(seller, codes, date_from, date_to, client=client,
                                                         by_update=by_update)
 
@@ -90,40 +97,27 @@ class AmazonOrderQueue(models.Model):
     def _import_missing_unshipped(self, seller, marketplaces, date_from, date_to):
         return self._import_orders(seller, marketplaces, date_from, date_to, FLOW_MISSING_UNSHIPPED)
 
-    def _import_orders(self, seller, marketplaces, date_from, date_to, flow):
-        """List the FBM orders created in the window and queue those still to handle."""
-        client = seller._get_client()
-        codes = marketplaces.mapped("amazon_marketplace_id")
-        headers = list(client.orders().list_orders(codes, created_after=date_from,
-                                                   created_before=date_to - timedelta(minutes=2),
-                                                   statuses=FLOW_STATUSES[flow], channels=[MFN],
-                                                   included_data=FLOW_INCLUDED_DATA[flow]))
-        return self._queue_new(seller, client, codes, flow, headers, date_from, date_to)
+    def _import_orders(self, seller, marketplaces, date_from, date_to, flow, stop_at=None):
+        """List the FBM orders created in the window and queue those still to handle:
+        the queues made, page by page, before Odoo's time limit (or ``stop_at``); the
+        listing (``amazon.order.listing``) continues in the background if longer."""
+        listing = self.env["amazon.order.listing"]._list_now(seller, marketplaces, flow, date_from,
+                                                              date_to, stop_at=stop_at)
+        return listing.queue_ids
 
-    @api.model
-    def _import_updated(self, seller, marketplaces, flow, since):
-        """Scheduled runs: queue the FBM orders Amazon updated since ``since``, whenever
-        they were created (an order that shipped after the previous run is seen again).
-        Returns ``(queues, end)``, ``end`` being the time Amazon's answer covers
-        (its ``LastUpdatedBefore``): the caller's cursor moves there once the
-        queues are committed."""
-        client = seller._get_client()
-        codes = marketplaces.mapped("amazon_marketplace_id")
-        adapter = client.orders()
-        started = fields.Datetime.now()
-        headers = list(adapter.list_orders(codes, last_updated_after=since,
-                                           statuses=FLOW_STATUSES[flow], channels=[MFN],
-                                           included_data=FLOW_INCLUDED_DATA[flow]))
-        # Amazon's LastUpdatedBefore / lastUpdatedBefore once the listing is read to its end
-        end = parse_datetime(adapter.window_end) if adapter.window_end else started - timedelta(minutes=2)
-        queues = self._queue_new(seller, client, codes, flow, headers, since, end, by_update=True)
-        return queues, end
-
-    def _queue_new(self, seller, client, codes, flow, headers, date_from, date_to, by_update=False):
+    def _queue_new(self, seller, client, codes, flow, headers, date_from, date_to, by_update=False,
+                   listing=None, more=False):
+        """Queue the orders of ``headers`` not handled yet (one page of ``listing``).
+        A v0 listing asks one price report for its window, used by all its pages."""
         handled = self._already_handled(seller, flow, [payload_order_id(h) for h in headers])
         headers = [h for h in headers if payload_order_id(h) not in handled]
-        report = self._price_report_for(seller, client, codes, headers, date_from, date_to, by_update)
-        return self._create_queues(seller, flow, headers, report)
+        report = listing.price_report_id if listing else None
+        if not report:
+            report = self._price_report_for(seller, client, codes, headers, date_from, date_to,
+                                            by_update, more=more)
+            if report and listing:
+                listing.price_report_id = report
+        return self._create_queues(seller, flow, headers, report, listing=listing)
 
     def _already_handled(self, seller, flow, refs):
         """Orders queued already; for missing-unshipped, also the orders Odoo has.

@@ -299,16 +299,22 @@ class AmazonSeller(models.Model):
         self._scheduled_queue_import(FLOW_MISSING_UNSHIPPED, "fbm_missing_cursor")
 
     def _scheduled_queue_import(self, flow, cursor_field):
-        """Queue the orders Amazon updated since the stored cursor (minus an overlap),
-        then advance the cursor to the end Amazon's answer covers, committed after
-        the queues it covers: a crash in between lists the same orders again, and
-        the queues skip those they hold already."""
-        cursor = self[cursor_field]
-        if cursor:
-            since = cursor - timedelta(minutes=CURSOR_OVERLAP_MINUTES)
-        else:
-            since = fields.Datetime.now() - timedelta(days=self.import_days or 30)
-        _queues, end = self.env["amazon.order.queue"]._import_updated(self, self.marketplace_ids, flow, since)
-        batching.commit(self.env)
-        if end and (not cursor or end > cursor):
-            self[cursor_field] = end
+        """Queue the orders Amazon updated since the stored cursor (minus an overlap).
+        The listing (``amazon.order.listing``) reads and commits one page at a time
+        and stops before Odoo's time limit; the listing cron, or the next scheduled
+        run, continues it. The cursor moves to the end Amazon's answer covers only
+        once the listing is complete: a crash in between lists the same orders
+        again, and the queues skip those they hold already."""
+        Listing = self.env["amazon.order.listing"]
+        listing = Listing.search([("seller_id", "=", self.id), ("flow", "=", flow),
+                                  ("origin", "=", "scheduled"), ("state", "=", "running")],
+                                 order="id", limit=1)
+        if not listing:
+            cursor = self[cursor_field]
+            if cursor:
+                since = cursor - timedelta(minutes=CURSOR_OVERLAP_MINUTES)
+            else:
+                since = fields.Datetime.now() - timedelta(days=self.import_days or 30)
+            listing = Listing._start(self, self.marketplace_ids, flow, since=since,
+                                     cursor_field=cursor_field)
+        listing._run(batching.deadline())

@@ -45,3 +45,14 @@ class AmazonRequestError(AmazonError):
 
 class AmazonDocumentError(AmazonError):
     """A report document could not be read (truncated gzip, charset...)."""
+
+
+class AmazonOutOfTime(AmazonError):
+    """The call would have to wait for quota past the caller's deadline
+    (``SpApiClient.deadline``): nothing was sent, the caller continues later."""
+
+    retryable = True
+
+    def __init__(self, message, *, operation=None, wait=None):
+        super().__init__(message, operation=operation)
+        self.wait = wait

@@ -52,6 +52,7 @@ class OrdersAdapter:
         self.client = client
         self.version = version
         self.window_end = None
+        self._v0_api = None
 
     @property
     def is_v0(self):
@@ -102,6 +103,17 @@ class OrdersAdapter:
         Exactly one of ``created_after`` / ``last_updated_after``. The
         ``paginationToken`` of the next page is sent with the same other
         parameters, as Amazon requires."""
+        params = self._search_params(
+            marketplace_ids, created_after=created_after, created_before=created_before,
+            last_updated_after=last_updated_after, last_updated_before=last_updated_before,
+            fulfillment_statuses=fulfillment_statuses, fulfilled_by=fulfilled_by,
+            included_data=included_data)
+        return self._all_pages(params)
+
+    def _search_params(self, marketplace_ids, *, created_after=None, created_before=None,
+                       last_updated_after=None, last_updated_before=None,
+                       fulfillment_statuses=None, fulfilled_by=("MERCHANT",),
+                       included_data=INCLUDED_DATA_IMPORT):
         if bool(created_after) == bool(last_updated_after):
             raise ValueError("searchOrders needs exactly one of created_after and last_updated_after")
         latest = datetime.now(timezone.utc).replace(tzinfo=None) - MIN_AGE
@@ -122,18 +134,56 @@ class OrdersAdapter:
             params["fulfilledBy"] = list(fulfilled_by)
         if included_data:
             params["includedData"] = list(included_data)
-        api = self.client.api(OrdersV20260101)
+        return params
+
+    def _all_pages(self, params):
         self.window_end = None
         token = None
         while True:
-            page = dict(params, paginationToken=token) if token else dict(params)
-            res = self.client.call("searchOrders", api.search_orders, **page)
-            payload = res.payload or {}
-            yield from payload.get("orders") or []
-            token = (res.pagination or payload.get("pagination") or {}).get("nextToken")
+            page = self.read_page(params, token)
+            yield from page.orders
+            token = page.next_token
             if not token:
-                self.window_end = payload.get("lastUpdatedBefore") or payload.get("createdBefore")
+                self.window_end = page.window_end
                 return
+
+    # ------------------------------------------------------------ page by page
+    def listing_params(self, marketplace_ids, *, created_after=None, created_before=None,
+                       last_updated_after=None, statuses=None, channels=("MFN",),
+                       included_data=INCLUDED_DATA_IMPORT):
+        """The exact parameters of a listing read page by page (``read_page``),
+        JSON-serialisable, so a listing stopped between pages can continue in
+        another run with the same parameters its next-page token requires."""
+        if self.is_v0:
+            return self._v0_params(marketplace_ids, created_after=created_after,
+                                   created_before=created_before,
+                                   last_updated_after=last_updated_after, statuses=statuses,
+                                   channels=channels)
+        return self._search_params(
+            marketplace_ids, created_after=created_after, created_before=created_before,
+            last_updated_after=last_updated_after,
+            fulfillment_statuses=[FULFILLMENT_STATUS_2026.get(s, s) for s in statuses or ()],
+            fulfilled_by=[FULFILLED_BY_2026.get(c, c) for c in channels or ()],
+            included_data=included_data)
+
+    def read_page(self, params, token=None):
+        """One page of a listing: ``params`` from ``listing_params``, ``token`` the
+        next-page token of the previous page (2026-01-01 ``paginationToken``,
+        valid 24 hours with the same parameters; v0 ``NextToken``)."""
+        if self.is_v0:
+            api = self._v0_listing_api()
+            page_params = {"NextToken": token, "MarketplaceIds": params["MarketplaceIds"]} \
+                if token else dict(params)
+            payload = self._v0_call("getOrders", api.get_orders, **page_params).payload or {}
+            return Page(payload.get("Orders") or [], payload.get("NextToken"),
+                        payload.get("LastUpdatedBefore") or payload.get("CreatedBefore"))
+        api = self.client.api(OrdersV20260101)
+        page = dict(params, paginationToken=token) if token else dict(params)
+        res = self.client.call("searchOrders", api.search_orders, **page)
+        payload = res.payload or {}
+        token = (res.pagination or payload.get("pagination") or {}).get("nextToken")
+        return Page(payload.get("orders") or [], token,
+                    payload.get("lastUpdatedBefore") or payload.get("createdBefore"))
 
     def get_order(self, order_id, included_data=INCLUDED_DATA_IMPORT):
         """One order as Amazon sends it (2026-01-01 ``Order`` or v0 header)."""
@@ -188,12 +238,17 @@ class OrdersAdapter:
                  channels=("MFN",), with_pii=True, order_ids=None):
         """Orders API v0 getOrders. Buyer and ship-to data come with one Restricted
         Data Token for the whole listing (it covers every page of ``/orders/v0/orders``)."""
-        token = None
-        if with_pii:
-            token = self.client.create_restricted_data_token([{
-                "method": "GET", "path": "/orders/v0/orders",
-                "dataElements": ORDERS_RESTRICTED_ELEMENTS}])
-        api = self.client.api(OrdersV0, restricted_data_token=token)
+        self._v0_api = None if with_pii else self.client.api(OrdersV0)
+        params = self._v0_params(marketplace_ids, created_after=created_after,
+                                 created_before=created_before,
+                                 last_updated_after=last_updated_after,
+                                 last_updated_before=last_updated_before, statuses=statuses,
+                                 channels=channels, order_ids=order_ids)
+        return self._all_pages(params)
+
+    def _v0_params(self, marketplace_ids, *, created_after=None, created_before=None,
+                   last_updated_after=None, last_updated_before=None, statuses=None,
+                   channels=("MFN",), order_ids=None):
         params = {"MarketplaceIds": list(marketplace_ids), "MaxResultsPerPage": PAGE_SIZE}
         if created_after and not order_ids:
             params["CreatedAfter"] = _iso(created_after)
@@ -209,17 +264,29 @@ class OrdersAdapter:
             params["FulfillmentChannels"] = list(channels)
         if order_ids:
             params["AmazonOrderIds"] = list(order_ids)
-        self.window_end = None
-        next_token = None
-        while True:
-            page_params = {"NextToken": next_token, "MarketplaceIds": params["MarketplaceIds"]} \
-                if next_token else dict(params)
-            payload = self._v0_call("getOrders", api.get_orders, **page_params).payload or {}
-            yield from payload.get("Orders", [])
-            next_token = payload.get("NextToken")
-            if not next_token:
-                self.window_end = payload.get("LastUpdatedBefore") or payload.get("CreatedBefore")
-                return
+        return params
+
+    def _v0_listing_api(self):
+        """getOrders with buyer and ship-to data: one Restricted Data Token per
+        adapter (valid an hour; a listing continued in another run gets its own)."""
+        if getattr(self, "_v0_api", None) is None:
+            token = self.client.create_restricted_data_token([{
+                "method": "GET", "path": "/orders/v0/orders",
+                "dataElements": ORDERS_RESTRICTED_ELEMENTS}])
+            self._v0_api = self.client.api(OrdersV0, restricted_data_token=token)
+        return self._v0_api
+
+
+class Page:
+    """One page of a listing: its orders, the token of the next page (None on
+    the last), and the end of the window Amazon says it covers."""
+
+    __slots__ = ("orders", "next_token", "window_end")
+
+    def __init__(self, orders, next_token, window_end):
+        self.orders = orders
+        self.next_token = next_token
+        self.window_end = window_end
 
 
 def _not_after(value, latest):

@@ -28,14 +28,16 @@ class TokenBucket:
         self._sleep = sleep
         self._stamp = clock()
         self._lock = threading.Lock()
+        self.refused_wait = None  # the wait an ``acquire(max_wait)`` refused
 
     def _refill(self):
         now = self._clock()
         self.tokens = min(self.burst, self.tokens + (now - self._stamp) * self.rate)
         self._stamp = now
 
-    def acquire(self):
-        """Take one token, sleeping until one is available. Returns the wait."""
+    def acquire(self, max_wait=None):
+        """Take one token, sleeping until one is available. Returns the wait,
+        or ``None`` (nothing taken, no sleep) when it would exceed ``max_wait``."""
         waited = 0.0
         while True:
             with self._lock:
@@ -44,6 +46,9 @@ class TokenBucket:
                     self.tokens -= 1.0
                     return waited
                 wait = (1.0 - self.tokens) / self.rate
+                if max_wait is not None and waited + wait > max_wait:
+                    self.refused_wait = wait
+                    return None
             self._sleep(wait)
             waited += wait
 
@@ -75,10 +80,17 @@ class SharedBucket:
         self.rate = float(rate)
         self.burst = float(burst)
         self._sleep = sleep
+        self.refused_wait = None  # the wait an ``acquire(max_wait)`` refused
 
-    def acquire(self):
-        wait, rate = self.store.take(self.key, self.rate, self.burst)
+    def acquire(self, max_wait=None):
+        """Reserve a token and sleep until it is due. With ``max_wait``, take it
+        only if it is due within that many seconds; else take nothing, sleep not,
+        and return ``None``."""
+        wait, rate = self.store.take(self.key, self.rate, self.burst, max_wait=max_wait)
         self.rate = rate
+        if max_wait is not None and wait > max_wait:
+            self.refused_wait = wait
+            return None
         if wait > 0:
             self._sleep(wait)
         return wait
@@ -127,8 +139,30 @@ class PostgresBucketStore:
                     rate DOUBLE PRECISION NOT NULL, burst DOUBLE PRECISION NOT NULL,
                     tokens DOUBLE PRECISION NOT NULL, stamp DOUBLE PRECISION NOT NULL)""")
 
-    def take(self, key, rate, burst):
-        """Reserve one token; returns (seconds to wait for it, the bucket's rate)."""
+    def take(self, key, rate, burst, max_wait=None):
+        """Reserve one token; returns (seconds to wait for it, the bucket's rate).
+
+        With ``max_wait``, the token is reserved only if it is due within that
+        many seconds; otherwise nothing changes (the wait returned, longer than
+        ``max_wait``, says when one would be)."""
+        if max_wait is not None:
+            with self._cursor() as cr:
+                cr.execute("""
+                    SELECT LEAST(burst, tokens + rate * GREATEST(
+                               0, extract(epoch from clock_timestamp()) - stamp)), rate
+                      FROM amazon_rate_bucket WHERE name = %s FOR UPDATE""", (key,))
+                row = cr.fetchone()
+                if row:
+                    tokens, current = map(float, row)
+                    wait = max(0.0, (1.0 - tokens) / current) if current > 0 else 0.0
+                    if wait > max_wait:
+                        return wait, current  # more than max_wait: refused
+                    cr.execute("""
+                        UPDATE amazon_rate_bucket
+                           SET tokens = %s - 1, stamp = GREATEST(stamp, extract(epoch from clock_timestamp()))
+                         WHERE name = %s""", (tokens, key))
+                    return wait, current
+            # no row yet: a full bucket, the token is there
         with self._cursor() as cr:
             # One statement: the upsert locks the row, refills it from the time
             # passed, and takes a token (the balance may go below zero).

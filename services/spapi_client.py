@@ -178,6 +178,10 @@ class SpApiClient:
         self.damaged_downloads = 0
         self._lwa_class = _lwa_client_class(self.lwa_endpoint, timeout)
         self._apis = {}
+        # ``time.time()`` after which no call waits for quota or for a retry:
+        # a call that would raises ``AmazonOutOfTime`` instead (resumable work
+        # bounded by Odoo's time limit sets it). None: wait as long as needed.
+        self.deadline = None
 
     # ------------------------------------------------------------------ plumbing
     def api(self, cls, restricted_data_token=None):
@@ -214,7 +218,14 @@ class SpApiClient:
         base = 1.0 / bucket.rate
         last = None
         for attempt in range(self.max_retries + 1):
-            self.quota_wait += bucket.acquire()
+            left = self._time_left()
+            waited = bucket.acquire(max_wait=left)
+            if waited is None:
+                raise errors.AmazonOutOfTime(
+                    "The quota of %s has no call left before this run's time limit; the "
+                    "next run continues." % operation, operation=operation,
+                    wait=bucket.refused_wait)
+            self.quota_wait += waited
             self.calls[operation] += 1
             try:
                 result = fn(*args, **kwargs)
@@ -270,8 +281,17 @@ class SpApiClient:
                     "and the server's network." % (self.api_endpoint, operation, type(exc).__name__),
                     operation=operation)
             if attempt < self.max_retries:
-                self._sleep(self._backoff(attempt, base))
+                delay = self._backoff(attempt, base)
+                left = self._time_left()
+                if left is not None and delay > left:
+                    raise errors.AmazonOutOfTime(
+                        "%s The next try would run past this run's time limit; the next run "
+                        "continues." % last, operation=operation, wait=delay)
+                self._sleep(delay)
         raise last
+
+    def _time_left(self):
+        return None if self.deadline is None else max(0.0, self.deadline - time.time())
 
     def _follow_rate(self, operation, headers):
         """Amazon says in ``x-amzn-RateLimit-Limit`` the rate it grants this seller."""

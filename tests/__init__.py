@@ -19,3 +19,4 @@ from . import test_tour
 from . import test_concurrent_creation
 from . import test_report_processing_lock
 from . import test_price_report_lines
+from . import test_order_listing

@@ -4,6 +4,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..services import errors
+from ..services.const import FLOW_MISSING_UNSHIPPED, FLOW_SHIPPED
 
 OPERATIONS = [
     ("fbm_import_unshipped", "Import Unshipped Orders"),
@@ -78,14 +79,22 @@ class AmazonOperationWizard(models.TransientModel):
                     self.seller_id, self.marketplace_ids, self.date_from, self.date_to, auto=False)
                 return {"type": "ir.actions.act_window", "res_model": "amazon.report.request",
                         "res_id": request.id, "view_mode": "form", "target": "current"}
-            Queue = self.env["amazon.order.queue"]
-            if self.operation == "fbm_import_shipped":
-                queues = Queue._import_shipped(self.seller_id, self.marketplace_ids, self.date_from, self.date_to)
-            else:
-                queues = Queue._import_missing_unshipped(self.seller_id, self.marketplace_ids,
-                                                         self.date_from, self.date_to)
+            flow = FLOW_SHIPPED if self.operation == "fbm_import_shipped" else FLOW_MISSING_UNSHIPPED
+            listing = self.env["amazon.order.listing"]._list_now(
+                self.seller_id, self.marketplace_ids, flow, self.date_from, self.date_to)
         except errors.AmazonError as exc:
             raise UserError(str(exc)) from None
+        queues = listing.queue_ids
+        if listing.state == "running":
+            # Longer than Odoo lets a click run: the listing cron lists the rest.
+            message = _("%(queued)s order(s) queued from %(pages)s page(s) so far. Amazon lists "
+                        "100 orders a page and limits how often it may be asked: the scheduler "
+                        "lists the rest in the background and queues it as it goes.",
+                        queued=listing.queued_count, pages=listing.page_count)
+            params = {"title": _("Amazon"), "type": "warning", "sticky": True, "message": message}
+            if queues:
+                params["next"] = queues._action_open_made(self.operation)
+            return {"type": "ir.actions.client", "tag": "display_notification", "params": params}
         if not queues:
             return {"type": "ir.actions.client", "tag": "display_notification",
                     "params": {"title": _("Amazon"), "type": "info",
