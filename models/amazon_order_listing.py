@@ -3,6 +3,8 @@ import logging
 import time
 from datetime import timedelta
 
+from psycopg2.errors import InFailedSqlTransaction
+
 from odoo import _, api, fields, models
 
 from ..services import batching, errors
@@ -13,6 +15,7 @@ from .amazon_order_queue import FLOW_INCLUDED_DATA, FLOW_STATUSES, FLOWS
 _logger = logging.getLogger(__name__)
 LISTING_LOCK_KEY = 0x414D4C  # advisory lock namespace of order listings ("AML")
 LISTING_CRON = "amazon_fbm_connector.ir_cron_amazon_order_listings"
+KEEP_DAYS = 30  # finished listings kept this long
 
 
 class AmazonOrderListing(models.Model):
@@ -113,7 +116,12 @@ class AmazonOrderListing(models.Model):
                 return self.state == "done"
             return self._read_pages(stop_at)
         finally:
-            self._unlock()
+            try:
+                self._unlock()
+            except InFailedSqlTransaction:
+                # a database error aborted the transaction: the session lock outlives it
+                self.env.cr.rollback()
+                self._unlock()
 
     def _read_pages(self, stop_at):
         client = self.seller_id._get_client()
@@ -229,4 +237,6 @@ class AmazonOrderListing(models.Model):
             except errors.AmazonError as exc:
                 _logger.info("amazon listing %s: %s", listing.id, type(exc).__name__)
             batching.commit(self.env)
+        old = fields.Datetime.now() - timedelta(days=KEEP_DAYS)
+        self.search([("state", "in", ("done", "failed")), ("write_date", "<", old)]).unlink()
         return True

@@ -90,12 +90,12 @@ class AmazonOrderQueue(models.Model):
                                                         by_update=by_update)
 
     @api.model
-    def _import_shipped(self, seller, marketplaces, date_from, date_to):
-        return self._import_orders(seller, marketplaces, date_from, date_to, FLOW_SHIPPED)
+    def _import_shipped(self, seller, marketplaces, date_from, date_to, stop_at=None):
+        return self._import_orders(seller, marketplaces, date_from, date_to, FLOW_SHIPPED, stop_at)
 
     @api.model
-    def _import_missing_unshipped(self, seller, marketplaces, date_from, date_to):
-        return self._import_orders(seller, marketplaces, date_from, date_to, FLOW_MISSING_UNSHIPPED)
+    def _import_missing_unshipped(self, seller, marketplaces, date_from, date_to, stop_at=None):
+        return self._import_orders(seller, marketplaces, date_from, date_to, FLOW_MISSING_UNSHIPPED, stop_at)
 
     def _import_orders(self, seller, marketplaces, date_from, date_to, flow, stop_at=None):
         """List the FBM orders created in the window and queue those still to handle:

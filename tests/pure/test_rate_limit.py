@@ -106,3 +106,14 @@ def test_client_slows_to_a_lower_plan_without_429_storm():
     # 429s at first, after which the learned rate keeps us under it.
     assert sum(emulator.throttled.values()) <= 12, emulator.throttled
     assert client.calls["getReport"] == 40 + sum(emulator.throttled.values())
+
+
+def test_acquire_with_max_wait_takes_nothing_and_sleeps_not_when_the_wait_is_longer():
+    clock = FakeClock()
+    bucket = TokenBucket(rate=0.1, burst=1, clock=clock, sleep=clock.sleep)
+    assert bucket.acquire(max_wait=0) == 0          # the burst token
+    assert bucket.acquire(max_wait=5.0) is None     # next one in 10 s
+    assert clock.now == 0 and abs(bucket.refused_wait - 10.0) < 1e-9
+    clock.now += 6.0
+    assert abs(bucket.acquire(max_wait=5.0) - 4.0) < 1e-9   # due within 5 s: taken, slept
+    assert abs(clock.now - 10.0) < 1e-9

@@ -184,3 +184,33 @@ def test_cp932_document_labelled_shift_jis(client, emulator):
 def test_calls_are_counted(client):
     client.create_report(REPORT_ALL_ORDERS, ["ATVPDKIKX0DER"])
     assert client.calls["createReport"] == 1
+
+
+def test_listing_page_by_page_and_deadline_raises_instead_of_waiting():
+    """A listing read page by page with stored parameters (what a resumable
+    listing keeps), and a client with a deadline: no wait for quota past it."""
+    import time
+
+    scenario = Scenario.generate(250, seed=6, shipped_ratio=1.0)
+    with Emulator(scenario, rate_scale=100) as emulator:
+        client = make_client(emulator, rate_scale=100)
+        adapter = client.orders()
+        after = datetime.now(timezone.utc) - timedelta(days=40)
+        params = adapter.listing_params(["ATVPDKIKX0DER"], created_after=after, statuses=["Shipped"])
+        first = adapter.read_page(params)
+        assert len(first.orders) == 100 and first.next_token
+        # another run, another client: the same parameters and the stored token
+        again = make_client(emulator, rate_scale=100).orders()
+        second = again.read_page(params, first.next_token)
+        third = again.read_page(params, second.next_token)
+        assert not third.next_token and third.window_end
+        ids = {o["orderId"] for page in (first, second, third) for o in page.orders}
+        assert len(ids) == 250
+        bucket = client.limiter.bucket("searchOrders")
+        bucket.drain()
+        bucket.set_rate(0.01)                       # next call in 100 s
+        client.deadline = time.time() + 5
+        started = time.time()
+        with pytest.raises(errors.AmazonOutOfTime) as caught:
+            adapter.read_page(params, first.next_token)
+        assert time.time() - started < 2 and caught.value.wait > 5
