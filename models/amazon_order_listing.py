@@ -6,6 +6,7 @@ from datetime import timedelta
 from psycopg2.errors import InFailedSqlTransaction
 
 from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 
 from ..services import batching, errors
 from ..services.const import MFN
@@ -236,6 +237,9 @@ class AmazonOrderListing(models.Model):
                 listing._run(stop_at)
             except errors.AmazonError as exc:
                 _logger.info("amazon listing %s: %s", listing.id, type(exc).__name__)
+            except UserError as exc:
+                # the seller cannot reach Amazon any more (credentials removed)
+                listing.write({"state": "failed", "message": str(exc)})
             batching.commit(self.env)
         old = fields.Datetime.now() - timedelta(days=KEEP_DAYS)
         self.search([("state", "in", ("done", "failed")), ("write_date", "<", old)]).unlink()

@@ -182,6 +182,15 @@ class TestOrderListingToken(TestOrderListing):
         self.assertIn("started again from its first page", listing.message or "")
         self.assertQueuedOnce()
 
+    def test_listing_of_a_seller_without_credentials_fails_with_a_message(self):
+        self.first_page_then_deadline()
+        listing = self.listing()
+        self.seller.refresh_token = False
+        self.continue_listings()
+        self.assertEqual(listing.state, "failed")
+        self.assertIn("refresh token", listing.message)
+        self.assertEqual(len(self.queued_refs()), 100, "what was queued stays")
+
     # the inherited tests run once, in TestOrderListing
     test_long_listing_continues_in_the_next_run = None
     test_small_listing_finishes_in_the_click = None
