@@ -309,6 +309,8 @@ def unshipped_calls(env, n, seed=11, scale=1000.0):
             text = ReportsAdapter.decode(raw, "GZIP" if raw[:2] == b"\x1f\x8b" else None)
             orders = list(report_parser.parse_unshipped(text, US).orders.values())
             book = request.price_report_id._price_book()  # pylint: disable=protected-access
+            if hasattr(book, "load"):   # a stored price report is read batch by batch
+                book.load([order.order_id for order in orders])
             for order in orders:
                 book.price(order, fetch=False)
             assert len(orders) == n and all(o.priced for o in orders), "every order priced by the report"
