@@ -1,12 +1,13 @@
 import json
 import logging
+import time
 from datetime import timedelta
 
 from psycopg2.errors import LockNotAvailable, SerializationFailure, UniqueViolation
 
 from odoo import api, fields, models
 
-from ..services import batching, errors, pipeline, pricing
+from ..services import batching, delivery, errors, pipeline, pricing
 from ..services.const import (
     FLOW_MISSING_UNSHIPPED,
     FLOW_SHIPPED,
@@ -19,6 +20,11 @@ from ..services.normalize import is_orders_2026, payload_marketplace_id, payload
 
 _logger = logging.getLogger(__name__)
 CLAIM_BATCH = 50
+# The cron jobs that process queues (data/ir_cron_data.xml): Odoo runs each job in
+# one cron thread at a time, so several jobs are how the cron threads of one or more
+# servers share the queues.
+QUEUE_WORKER_CRONS = ["amazon_fbm_connector.ir_cron_amazon_order_queues"] + [
+    "amazon_fbm_connector.ir_cron_amazon_order_queues_%d" % n for n in (2, 3, 4)]
 FLOW_STATUSES = {FLOW_SHIPPED: list(SHIPPED_STATUSES), FLOW_MISSING_UNSHIPPED: list(UNSHIPPED_STATUSES)}
 # What each flow asks Orders API 2026-01-01 to include (v0 ignores it).
 FLOW_INCLUDED_DATA = {FLOW_SHIPPED: INCLUDED_DATA_SHIPPED, FLOW_MISSING_UNSHIPPED: INCLUDED_DATA_IMPORT}
@@ -76,6 +82,8 @@ class AmazonOrderQueue(models.Model):
                 "line_ids": [(0, 0, {"amazon_order_ref": payload_order_id(h),
                                      "payload": json.dumps(h)}) for h in chunk],
             })
+        if queues:
+            self._trigger_workers()
         return queues
 
     def _price_report_for(self, seller, client, codes, headers, date_from, date_to, by_update=False,
@@ -183,11 +191,32 @@ class AmazonOrderQueue(models.Model):
             batching.commit(self.env)
 
     @api.model
+    def _trigger_workers(self):
+        """Wake every queue cron job now (on commit), instead of at its next interval."""
+        crons = self.env["ir.cron"].sudo().browse()
+        for xmlid in QUEUE_WORKER_CRONS:
+            crons |= self.env.ref(xmlid, raise_if_not_found=False) or crons.browse()
+        for cron in crons.filtered("active"):
+            cron._trigger()
+
+    @api.model
     def _cron_process_queues(self, max_batches=40):
-        """The only way queues are processed: claim, build, commit, repeat."""
+        """The only way queues are processed: claim, build, commit, repeat.
+
+        Several cron jobs run this at once (QUEUE_WORKER_CRONS), in the cron threads
+        of one or more servers; each batch is claimed with SKIP LOCKED and committed
+        alone, so a killed server loses only the batch it had not committed. A run
+        stops before Odoo's cron time limit (``batching.deadline``) and triggers the
+        workers again when lines remain."""
+        stop_at = batching.deadline()
         self._poll_price_reports()
-        conflicts = 0
+        delivery.dispatch_pending(self.env)  # what a killed worker left flagged
+        conflicts = processed = batches = 0
         for _batch in range(max_batches):
+            if time.time() > stop_at:
+                # Odoo's time limit is near: continue in the next cron pass.
+                self._trigger_workers()
+                break
             # Claim on a fresh snapshot: under REPEATABLE READ, locking a queue that
             # another worker committed after our snapshot is a serialization failure.
             batching.commit(self.env)
@@ -197,6 +226,9 @@ class AmazonOrderQueue(models.Model):
                     break
                 self._process_lines(lines)
                 batching.commit(self.env)
+                delivery.dispatch_pending(self.env)
+                processed += len(lines)
+                batches += 1
             except (SerializationFailure, LockNotAvailable, UniqueViolation):
                 if batching.in_test_thread():
                     raise
@@ -208,6 +240,12 @@ class AmazonOrderQueue(models.Model):
                 conflicts += 1
                 if conflicts > 5:
                     break
+        else:
+            # Out of batches with work left: run again now rather than in an interval.
+            self._trigger_workers()
+        if processed:
+            _logger.info("amazon queues: %d order lines processed in %d batches (%d rolled back)",
+                         processed, batches, conflicts)
         return True
 
     @api.model
@@ -228,7 +266,8 @@ class AmazonOrderQueue(models.Model):
                    for line in lines]
         results = pipeline.run(seller, entries, flow=self.flow,
                                prices=self.price_report_id._price_book(adapter),
-                               marketplaces=self.marketplace_id or None, adapter=adapter)
+                               marketplaces=self.marketplace_id or None, adapter=adapter,
+                               defer_delivery=True)
         by_ref = {line.amazon_order_ref: line for line in lines}
         for res in results:
             line = by_ref[res.ref]

@@ -1,5 +1,6 @@
 import itertools
 import logging
+import time
 from datetime import timedelta
 
 from odoo import _, api, fields, models
@@ -211,6 +212,7 @@ class AmazonReportRequest(models.Model):
         adapter = client.orders()
         prices = self.price_report_id._price_book(adapter)
         todo, failed_vals = [], []
+        stop_at, processed = batching.deadline(), 0
         for got in itertools.chain(stream, [None]):
             if isinstance(got, report_parser.RowError):
                 failed_vals.append({
@@ -223,7 +225,16 @@ class AmazonReportRequest(models.Model):
             if failed_vals:
                 Line.create(failed_vals)
                 failed_vals = []
+            if todo and time.time() > stop_at:
+                # Odoo's time limit is near: the scheduler goes on from here (the
+                # orders imported so far are skipped then).
+                self.write({"auto_process": True, "message": _(
+                    "%(d)s orders processed so far; the scheduler processes the rest in a moment.",
+                    d=processed)})
+                self._trigger_cron()
+                return False
             if todo:
+                processed += len(todo)
                 results = pipeline.run(self.seller_id, todo, flow=FLOW_UNSHIPPED, prices=prices,
                                        marketplaces=self.marketplace_ids, adapter=adapter,
                                        date_from=self.date_from)
@@ -237,6 +248,12 @@ class AmazonReportRequest(models.Model):
             "%(c)s created, %(e)s already present, %(s)s skipped, %(f)s failed.",
             c=self.count_created, e=self.count_existing, s=self.count_skipped, f=self.count_failed)})
         self.sudo().message_post(subtype_xmlid="mail.mt_note", body=self.message)
+        return True
+
+    def _trigger_cron(self):
+        cron = self.env.ref("amazon_fbm_connector.ir_cron_amazon_report_requests", raise_if_not_found=False)
+        if cron:
+            cron.sudo()._trigger()
 
     def action_view_orders(self):
         return {"type": "ir.actions.act_window", "res_model": "sale.order", "name": _("Orders"),
@@ -248,7 +265,10 @@ class AmazonReportRequest(models.Model):
         for req in self.search([("state", "in", ("submitted", "in_progress")), ("auto_process", "=", True)]):
             req.action_check_status()
             batching.commit(self.env)
-        for req in self.search([("state", "=", "done"), ("auto_process", "=", True)]):
+        # Done reports to process: those set to process alone, and those a run began
+        # (a Process File click that stopped before Odoo's time limit).
+        for req in self.search([("state", "=", "done"), "|", ("auto_process", "=", True),
+                                ("line_ids", "!=", False)]):
             if not req._lock_processing():
                 continue  # another server is processing it
             try:
@@ -261,8 +281,10 @@ class AmazonReportRequest(models.Model):
             batching.commit(self.env)
 
     def _process_locked(self):
+        """Process the report; False when it stopped before Odoo's time limit (the
+        cron, triggered, goes on from there: orders already imported are skipped)."""
         try:
-            self._process()
+            return self._process()
         except errors.AmazonError as exc:
             self.message = str(exc)
             self.sudo().message_post(subtype_xmlid="mail.mt_note", body=str(exc))

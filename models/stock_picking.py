@@ -16,6 +16,10 @@ class StockPicking(models.Model):
         copy=False, index=True,
         help="Amazon already shipped this order; the delivery waits for tracked stock and is "
              "validated by a scheduled action once stock arrives.")
+    amazon_dispatch_pending = fields.Boolean(
+        copy=False, index=True, readonly=True,
+        help="Amazon already shipped this order; its delivery is validated by the order queue "
+             "workers right after the import batch that created it.")
     amazon_order_ref = fields.Char(related="sale_id.amazon_order_ref", string="Amazon Order ID")
     amazon_seller_id = fields.Many2one(related="sale_id.amazon_seller_id", string="Amazon Seller")
     amazon_confirm_state = fields.Selection(
@@ -96,6 +100,7 @@ class StockPicking(models.Model):
 
     @api.model
     def _cron_amazon_dispatch_waiting(self, limit=200):
+        delivery.dispatch_pending(self.env, limit=limit)
         pickings = self.search([("amazon_waiting_stock", "=", True),
                                 ("state", "not in", ("done", "cancel"))], limit=limit)
         orders = pickings.sale_id
@@ -120,9 +125,9 @@ class StockPicking(models.Model):
     def _cron_amazon_confirm_shipments(self, max_seconds=90):
         """Confirm validated deliveries to Amazon, CONFIRM_BATCH at a time (committed per
         batch; the client's bucket keeps within confirmShipment's 2/s, burst 10). A run
-        stops after about ``max_seconds`` (well inside Odoo's cron time limit) and, when
-        deliveries remain, triggers the next run at once."""
-        start = time.monotonic()
+        stops after about ``max_seconds``, or earlier when Odoo's cron time limit is near
+        (``batching.deadline``), and, when deliveries remain, triggers the next run at once."""
+        stop_at = min(batching.deadline(), time.time() + max_seconds)
         sent = 0
         while True:
             batching.commit(self.env)
@@ -134,7 +139,7 @@ class StockPicking(models.Model):
             batching.commit(self.env)
             if counts.get("stop"):
                 return sent
-            if time.monotonic() - start > max_seconds:
+            if time.time() > stop_at:
                 cron = self.env.ref("amazon_fbm_connector.ir_cron_amazon_confirm_shipments",
                                     raise_if_not_found=False)
                 if cron:

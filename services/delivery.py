@@ -5,7 +5,19 @@ away from the marketplace's FBM warehouse. An untracked product without
 stock is delivered anyway (its stock goes negative). A lot/serial-tracked
 product needs real lots: its delivery waits for stock and is dispatched by a
 cron once a receipt brings some.
+
+The queue workers defer these deliveries: a batch commits its orders with
+their deliveries flagged ``amazon_dispatch_pending``, then ``dispatch_pending``
+validates the flagged ones, one worker at a time. Validating deliveries updates
+the same stock quants whatever the order; under Odoo's repeatable read, two
+workers doing it inside their batches would make each other's batches fail
+(a quant another worker updated since the batch began cannot be locked). The
+dispatch runs on a snapshot taken after it holds the lock, so it sees every
+quant update before its own. A worker killed between the two steps leaves
+flagged deliveries that the next run validates.
 """
+from . import batching
+from .const import DISPATCH_LOCK_KEY
 
 
 def open_outgoing(orders):
@@ -69,3 +81,34 @@ def deliver_quantities(orders, shipped):
         ready.with_context(skip_sms=True, skip_expired=True, cancel_backorder=False,
                            skip_immediate=True)._action_done()
     return ready
+
+
+def defer(orders):
+    """Flag the open deliveries of shipped ``orders`` for ``dispatch_pending``."""
+    pickings = open_outgoing(orders)
+    if pickings:
+        pickings.amazon_dispatch_pending = True
+    return pickings
+
+
+def dispatch_pending(env, limit=500):
+    """Validate up to ``limit`` flagged deliveries, one worker at a time across servers;
+    returns how many were handled. Commits (outside tests)."""
+    batching.commit(env)
+    cr = env.cr
+    cr.execute("SELECT pg_advisory_lock(%s, 0)", (DISPATCH_LOCK_KEY,))
+    try:
+        # A new transaction: its snapshot is taken now that the lock is held.
+        batching.commit(env)
+        pickings = env["stock.picking"].sudo().search(
+            [("amazon_dispatch_pending", "=", True)], order="id", limit=limit)
+        if pickings:
+            deliver(pickings.sale_id)
+            pickings.amazon_dispatch_pending = False
+            batching.commit(env)
+        return len(pickings)
+    except Exception:
+        cr.rollback()
+        raise
+    finally:
+        cr.execute("SELECT pg_advisory_unlock(%s, 0)", (DISPATCH_LOCK_KEY,))

@@ -53,12 +53,15 @@ def classify_unshipped(order, date_from=None):
 
 
 # ======================================================================== run
-def run(seller, entries, *, flow, prices=None, marketplaces=None, adapter=None, date_from=None):
+def run(seller, entries, *, flow, prices=None, marketplaces=None, adapter=None, date_from=None,
+        defer_delivery=False):
     """Import one batch of ``entries`` for ``flow``; returns one ``Result`` per entry.
 
     ``prices``: a ``PriceBook``; ``marketplaces``: the marketplaces the source
     was asked for; ``adapter``: the Orders adapter (prices and marketplaces of
-    stragglers); ``date_from``: the unshipped flow's window start."""
+    stragglers); ``date_from``: the unshipped flow's window start; ``defer_delivery``:
+    flag the deliveries of shipped orders for ``delivery.dispatch_pending`` (run by the
+    caller after its commit) instead of validating them in this batch."""
     prices = prices or PriceBook(adapter=adapter)
     results, normalised = {}, []
     # source -> normalised orders
@@ -105,7 +108,7 @@ def run(seller, entries, *, flow, prices=None, marketplaces=None, adapter=None, 
     SaleOrder = seller.env["sale.order"]
     created = SaleOrder.browse([r.sale_order.id for r in built if r.status == "created"])
     existing = SaleOrder.browse([r.sale_order.id for r in built if r.status == "existing" and r.sale_order])
-    _workflow_and_delivery(seller, flow, to_build, created, existing)
+    _workflow_and_delivery(seller, flow, to_build, created, existing, defer_delivery)
     # -> results
     for order, res in zip(to_build, built):
         ref = ref_of[order.order_id]
@@ -130,13 +133,16 @@ def _sync_status(seller, known, orders):
         seller.env["sale.order"].sudo().browse(list(statuses))._amazon_apply_status(statuses)
 
 
-def _workflow_and_delivery(seller, flow, orders, created, existing):
+def _workflow_and_delivery(seller, flow, orders, created, existing, defer_delivery=False):
     shipped = flow == FLOW_SHIPPED
     AutoWorkflow(seller.workflow_id, force_confirm=shipped).run(created)
     if shipped:
         # An order imported while unshipped and shipped since: one order, delivered.
         AutoWorkflow(None, force_confirm=True).run(existing.filtered(lambda o: o.state in ("draft", "sent")))
-        delivery.deliver(created | existing)
+        if defer_delivery:
+            delivery.defer(created | existing)
+        else:
+            delivery.deliver(created | existing)
         return
     # A partially shipped order: what Amazon shipped already is delivered.
     partial = {o.order_id: o for o in orders if any(i.quantity_shipped for i in o.items)}

@@ -2,7 +2,10 @@
 # The test command: linters, the pure-Python suite, then the Odoo suite.
 #   bash tools/test.sh            everything
 #   ODOO_TEST_TAGS=/amazon_fbm_connector:TestX bash tools/test.sh   one Odoo class
-#   SKIP_PURE=1 / SKIP_LINT=1 / SKIP_ODOO=1                         leave a part out
+#   SKIP_PURE=1 / SKIP_LINT=1 / SKIP_ODOO=1 / SKIP_SERVERS=1         leave a part out
+# The servers suite (tests/servers: several odoo-bin processes with cron threads on one
+# database, and one killed with kill -9) runs after the Odoo suite, unless
+# ODOO_TEST_TAGS picks one Odoo class; its tests count in the last line too.
 # Odoo is found as tools/common.sh says (ODOO_PATH, else the archive beside the
 # checkout); under CI=true, an Odoo suite that did not run is a failure.
 set -uo pipefail
@@ -11,11 +14,13 @@ cd "$ROOT"
 ensure_python_deps
 
 pure_passed=0; pure_failed=0; odoo_passed=0; odoo_failed=0; lint_rc=0; odoo_rc=0
+srv_passed=0; srv_failed=0
 
 summary() {
-  local passed=$((pure_passed + odoo_passed)) failed=$((pure_failed + odoo_failed))
+  local passed=$((pure_passed + odoo_passed + srv_passed)) failed=$((pure_failed + odoo_failed + srv_failed))
   echo
   echo "pure: $pure_passed passed, $pure_failed failed; odoo: $odoo_passed passed, $odoo_failed failed;" \
+       "servers: $srv_passed passed, $srv_failed failed;" \
        "lint: $([ $lint_rc -eq 0 ] && echo clean || echo FAILED)"
   echo "$passed passed, $failed failed"
 }
@@ -84,7 +89,6 @@ fi
   grep -E "(ERROR|FAIL|Ran [0-9]+ tests|tests? when loading|Starting |: [0-9]+ failed|Traceback)" || true
 odoo_rc=${PIPESTATUS[0]}
 dropdb --if-exists "$DB" >/dev/null 2>&1
-rm -rf "$ADDONS_TMP" "$DATA_DIR/filestore"
 
 errors=$(grep -cE " (ERROR|CRITICAL) " "$LOG" || true)
 odoo_summary=$(grep -E "[0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests" "$LOG" | tail -1)
@@ -105,5 +109,39 @@ if [ "$odoo_rc" -ne 0 ] || [ "$errors" -ne 0 ] || [ "$odoo_failed" -ne 0 ] || [ 
   [ "$odoo_failed" -eq 0 ] && odoo_failed=1
   ok=0
 fi
+
+if [ "${SKIP_SERVERS:-0}" != 1 ] && [ -z "${ODOO_TEST_TAGS:-}" ]; then
+  echo "=== servers suite (pytest): odoo-bin servers with cron threads on one database"
+  SRV_DB="amazon_fbm_srv_$$"
+  dropdb --if-exists "$SRV_DB" >/dev/null 2>&1
+  createdb -T "$base_db" "$SRV_DB"
+  if [ -d "$CACHE_DIR/basedb-data/filestore/$base_db" ]; then
+    mkdir -p "$DATA_DIR/filestore"
+    cp -r "$CACHE_DIR/basedb-data/filestore/$base_db" "$DATA_DIR/filestore/$SRV_DB"
+  fi
+  SRV_LOG="$DATA_DIR/servers.log"
+  if "$PY" "$ODOO_PATH/odoo-bin" -c "$CONF" -d "$SRV_DB" -i amazon_fbm_connector --without-demo=all \
+      --stop-after-init --log-level=warn --http-port=0 --max-cron-threads=0 > "$DATA_DIR/servers-install.log" 2>&1; then
+    AMAZON_FBM_SERVERS_DB="$SRV_DB" AMAZON_FBM_ODOO_CONF="$CONF" AMAZON_FBM_ODOO_BIN="$ODOO_PATH/odoo-bin" \
+      AMAZON_FBM_DATA_DIR="$DATA_DIR" \
+      "$PY" -m pytest -q -s -rs -p no:cacheprovider --rootdir=tests/servers tests/servers 2>&1 | tee "$SRV_LOG"
+    srv_rc=${PIPESTATUS[0]}
+    last=$(grep -E "[0-9]+ (passed|failed|skipped)" "$SRV_LOG" | tail -1)
+    srv_passed=$(echo "$last" | grep -oE "[0-9]+ passed" | grep -oE "[0-9]+"); srv_passed=${srv_passed:-0}
+    srv_failed=$(echo "$last" | grep -oE "[0-9]+ failed" | grep -oE "[0-9]+")
+    errs=$(echo "$last" | grep -oE "[0-9]+ errors?" | grep -oE "[0-9]+")
+    skipped=$(echo "$last" | grep -oE "[0-9]+ skipped" | grep -oE "[0-9]+")
+    # A skipped server test did not prove anything: it counts as failed.
+    srv_failed=$(( ${srv_failed:-0} + ${errs:-0} + ${skipped:-0} ))
+    if [ "$srv_rc" -ne 0 ] && [ "$srv_failed" -eq 0 ]; then srv_failed=1; fi
+  else
+    echo "servers suite: installing the addon failed"; tail -30 "$DATA_DIR/servers-install.log"
+    srv_failed=1
+  fi
+  for db in $(psql -Atqc "SELECT datname FROM pg_database WHERE datname LIKE '${SRV_DB}%'" postgres); do
+    dropdb --if-exists --force "$db" >/dev/null 2>&1
+  done
+fi
+rm -rf "$ADDONS_TMP" "$DATA_DIR/filestore"
 summary
-[ $ok -eq 1 ] && [ $lint_rc -eq 0 ] && [ $pure_failed -eq 0 ]; exit $?
+[ $ok -eq 1 ] && [ $lint_rc -eq 0 ] && [ $pure_failed -eq 0 ] && [ $srv_failed -eq 0 ]; exit $?
