@@ -45,7 +45,9 @@ class AmazonReportRequest(models.Model):
         ("done", "Done"), ("fatal", "Fatal"), ("cancelled", "Cancelled"),
         ("processed", "Processed")], default="draft", required=True, tracking=True, index=True)
     requested_at = fields.Datetime(readonly=True, copy=False)
-    auto_process = fields.Boolean(help="Created by the scheduler: processed with no click.")
+    auto_process = fields.Boolean(help="Processed by the scheduler with no click: set on the reports "
+                                  "it requests, and on a report whose processing stopped before "
+                                  "Odoo's time limit (the scheduler finishes it).")
     message = fields.Text(readonly=True, copy=False)
     attachment_id = fields.Many2one("ir.attachment", readonly=True, copy=False)
     document_compression = fields.Char(readonly=True, copy=False)
@@ -265,10 +267,7 @@ class AmazonReportRequest(models.Model):
         for req in self.search([("state", "in", ("submitted", "in_progress")), ("auto_process", "=", True)]):
             req.action_check_status()
             batching.commit(self.env)
-        # Done reports to process: those set to process alone, and those a run began
-        # (a Process File click that stopped before Odoo's time limit).
-        for req in self.search([("state", "=", "done"), "|", ("auto_process", "=", True),
-                                ("line_ids", "!=", False)]):
+        for req in self.search([("state", "=", "done"), ("auto_process", "=", True)]):
             if not req._lock_processing():
                 continue  # another server is processing it
             try:
