@@ -1,7 +1,7 @@
-"""Two workers must not create the same new buyer or product at the same instant.
+"""Two workers must not create the same new buyer, product or tax at the same instant.
 
-Before the order builder creates buyers (by e-mail) or products (by SKU) it
-did not find, it takes a transaction-level advisory lock per key, so a second
+Before the order builder creates buyers (by e-mail), products (by SKU) or
+taxes at a new Amazon rate (by name) it did not find, it takes a transaction-level advisory lock per key, so a second
 worker about to create the same key waits until the first one's batch ends.
 A key committed by another worker after this transaction's snapshot began is
 invisible to it (Odoo runs in repeatable read): a check on a fresh
@@ -50,3 +50,14 @@ def guard_products(env, company, skus):
 def guard_buyers(env, emails):
     guard(env, "buyer", emails, """
         SELECT email FROM res_partner WHERE email = ANY(%(keys)s) AND parent_id IS NULL""")
+
+
+def guard_taxes(env, company, country, names):
+    """Taxes are named per company and country (tax_resolver); Odoo checks the
+    name's uniqueness in Python only, which two workers would both pass."""
+    guard(env, "tax", ["%s|%s|%s" % (company.id, country.id or 0, name) for name in names], """
+        SELECT company_id || '|' || COALESCE(country_id, 0) || '|' || (name->>'en_US')
+          FROM account_tax
+         WHERE company_id = %(company)s
+           AND company_id || '|' || COALESCE(country_id, 0) || '|' || (name->>'en_US') = ANY(%(keys)s)""",
+          {"company": company.id})

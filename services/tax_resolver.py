@@ -20,6 +20,7 @@ from decimal import Decimal
 
 from odoo import Command, _
 
+from . import creation_lock
 from .tax_rates import plan_order
 
 XMLID_MODULE = "amazon_fbm_connector"
@@ -160,8 +161,10 @@ class TaxResolver:
         if tax:
             return tax
         account = self.env["account.account"].browse(inv)
+        name = self._unique_name(name, country, account)
+        creation_lock.guard_taxes(self.env, self.company, country, [name])
         tax = self.env["account.tax"].create({
-            "name": self._unique_name(name, country, account),
+            "name": name,
             "description": description,
             "amount_type": amount_type, "amount": float(amount),
             "type_tax_use": "sale", "price_include": included, "include_base_amount": False,

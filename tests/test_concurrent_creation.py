@@ -1,6 +1,7 @@
 """Same-instant creation: two workers (real cursors and commits, like two Odoo
 servers' cron threads) import two orders of one new buyer with one new
-product at the same instant: the buyer and the product are created once."""
+product at the same instant: the buyer and the product are created once; two
+orders of other buyers at one new Amazon tax rate: the tax is created once."""
 import threading
 from unittest.mock import patch
 
@@ -20,12 +21,12 @@ SKU = "TWIN-NEW-SKU"
 class TestConcurrentCreation(AmazonCase):
     """Committed rows stay in the throw-away test database (see TestQueueConcurrency)."""
 
-    def _committed_queues(self):
+    def _committed_queues(self, twins=None):
         primer = self.add_us_order(buyer_email="primer@marketplace.amazon.com",
                                    items=[{"sku": "PRIMER-SKU", "qty": 1, "price": "10.00", "tax": "0.83"}])
-        refs = [self.add_us_order(buyer_email=EMAIL, buyer_name="Twin Buyer",
-                                  items=[{"sku": SKU, "qty": 1, "price": "10.00", "tax": "0.83"}])
-                for _n in range(2)]
+        refs = [self.add_us_order(**kw) for kw in twins or [
+            {"buyer_email": EMAIL, "buyer_name": "Twin Buyer",
+             "items": [{"sku": SKU, "qty": 1, "price": "10.00", "tax": "0.83"}]}] * 2]
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
             seller = env["amazon.seller"].create({
@@ -63,8 +64,8 @@ class TestConcurrentCreation(AmazonCase):
         except Exception as exc:  # noqa: BLE001
             errors.append(exc)
 
-    def test_one_new_buyer_and_product_created_once(self):
-        seller_id, refs = self._committed_queues()
+    def _together(self):
+        """Both workers run the queue cron, and build at the same instant."""
         RateLimiter.reset()
         barrier = threading.Barrier(2, timeout=30)
         first_build = set()
@@ -87,6 +88,10 @@ class TestConcurrentCreation(AmazonCase):
                 thread.join(120)
         self.assertFalse(errors, errors)
         self.assertEqual(len(first_build), 2, "both workers built at once")
+
+    def test_one_new_buyer_and_product_created_once(self):
+        seller_id, refs = self._committed_queues()
+        self._together()
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             orders = env["sale.order"].search([("amazon_seller_id", "=", seller_id),
@@ -100,3 +105,19 @@ class TestConcurrentCreation(AmazonCase):
             self.assertEqual(len(products), 1, "one product")
             self.assertEqual(orders.partner_id, partners)
             self.assertEqual(orders.order_line.product_id.filtered(lambda p: p.default_code == SKU), products)
+
+    def test_one_new_rate_tax_created_once(self):
+        # 6.5 % is a rate this company has no tax for: each worker's order needs it.
+        seller_id, refs = self._committed_queues([
+            {"buyer_email": "rate.%d@marketplace.amazon.com" % n, "buyer_name": "Rate Buyer %d" % n,
+             "items": [{"sku": "PRIMER-SKU", "qty": 1, "price": "10.00", "tax": "0.65"}]} for n in range(2)])
+        self._together()
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            orders = env["sale.order"].search([("amazon_seller_id", "=", seller_id),
+                                               ("amazon_order_ref", "in", refs)])
+            self.assertEqual(sorted(orders.mapped("amazon_order_ref")), sorted(refs), "both orders, once each")
+            taxes = env["account.tax"].with_context(active_test=False).search(
+                [("company_id", "=", self.company.id), ("amount", "=", 6.5)])
+            self.assertEqual(len(taxes), 1, "one 6.5 %% tax, not %s" % taxes.mapped("name"))
+            self.assertEqual(orders.order_line.tax_id.filtered(lambda t: t.amount == 6.5), taxes)
