@@ -75,6 +75,11 @@ def run(seller, entries, *, flow, prices=None, marketplaces=None, adapter=None, 
             results[entry.ref] = Result(entry.ref, "failed", str(exc))
             continue
         normalised.append((entry, order))
+    # One Amazon order is built once per batch: a listing can return an order that
+    # changed while it was paged on two pages (the later copy is the newer); its
+    # entries share the one result.
+    last = {order.order_id: n for n, (_entry, order) in enumerate(normalised)}
+    normalised = [pair for n, pair in enumerate(normalised) if last[pair[1].order_id] == n]
     known = _known_orders(seller, [order.order_id for _entry, order in normalised])
     prices.load([order.order_id for _entry, order in normalised])   # the batch's report prices: one search
     # -> prices (Amazon is asked only for orders Odoo does not have yet)
@@ -113,7 +118,8 @@ def run(seller, entries, *, flow, prices=None, marketplaces=None, adapter=None, 
     for order, res in zip(to_build, built):
         ref = ref_of[order.order_id]
         results[ref] = Result(ref, res.status, res.message or "", res.sale_order)
-    return [results[entry.ref] for entry in entries]
+    return [results.get(entry.ref) or Result(entry.ref, "skipped", _(
+        "Amazon order %s appears twice in this batch: imported once.", entry.ref)) for entry in entries]
 
 
 def _known_orders(seller, refs):

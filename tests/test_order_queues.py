@@ -46,6 +46,20 @@ class TestOrderQueues(AmazonCase):
         return self.add_us_order(**kw)
 
     # ------------------------------------------------------------------ shipped
+    def test_an_order_listed_twice_is_built_once(self):
+        """A listing can return an order that changed while it was paged on two pages."""
+        self.seller.workflow_id = self.invoice_workflow
+        ref = self.shipped(buyer_email="twice@marketplace.amazon.com")
+        header = self.scenario.orders[ref]["order"]
+        queue = self.env["amazon.order.queue"]._create_queues(self.seller, "shipped", [header, header])
+        self.assertEqual(len(queue.line_ids), 2)
+        self.run_cron()
+        order = self.orders_of([ref])
+        self.assertEqual(len(order), 1, "one sale order")
+        self.assertEqual(set(queue.line_ids.mapped("state")), {"done"})
+        self.assertEqual(queue.line_ids.sale_order_id, order)
+        self.assertEqual(len(order.invoice_ids), 1)
+
     def test_shipped_end_to_end(self):
         self.seller.workflow_id = self.invoice_workflow
         refs = [self.shipped(buyer_email="s%d@marketplace.amazon.com" % n) for n in range(3)]
