@@ -5,7 +5,8 @@ the batch, as Odoo's own bulk calls would do). When that fails, the steps
 run again each inside its own savepoint; a step that fails for the batch
 runs order by order, so that one bad order gets its message
 (``amazon_workflow_message``) and the others go on. A failed step never
-undoes the order itself.
+undoes the order itself. An order with a tax problem (its taxes could not
+reproduce Amazon's) keeps its invoice in draft for a person to check.
 """
 import logging
 
@@ -49,7 +50,14 @@ class AutoWorkflow:
         to_invoice = orders.filtered(lambda o: o.invoice_status == "to invoice")
         step(to_invoice, self._invoice, _("Invoicing failed"))
         if wf.validate_invoice:
-            moves = orders.invoice_ids.filtered(lambda m: m.state == "draft")
+            # An order whose taxes could not reproduce Amazon's keeps its invoice in
+            # draft: the books only take what equals Amazon's, or what a person checked.
+            held = orders.filtered("amazon_tax_problem")
+            for order in held.filtered(lambda o: o.invoice_ids.filtered(lambda m: m.state == "draft")):
+                order.amazon_workflow_message = _(
+                    "Invoice left in draft: its taxes differ from Amazon's (see Amazon Tax Problem). "
+                    "Fix the tax setup or the invoice, then post it.")
+            moves = (orders - held).invoice_ids.filtered(lambda m: m.state == "draft")
             step(moves, self._post, _("Posting the invoice failed"))
             if wf.register_payment:
                 moves = orders.invoice_ids.filtered(

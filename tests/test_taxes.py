@@ -319,6 +319,10 @@ class TestTaxes(AmazonCase):
         so = res.sale_order
         self.assertAlmostEqual(so.amount_total, 10.50, places=2)
         self.assertIn("differs from Amazon's", so.amazon_tax_problem)
+        # The workflow posts invoices, but not one whose taxes differ from Amazon's.
+        self.assertTrue(self.seller.workflow_id.validate_invoice)
+        self.assertEqual(so.invoice_ids.mapped("state"), ["draft"])
+        self.assertIn("Invoice left in draft", so.amazon_workflow_message)
 
     def test_product_tax_with_amazon_rate_is_used(self):
         """Where the product's tax already has Amazon's rate, it is used as is
