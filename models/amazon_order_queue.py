@@ -184,10 +184,23 @@ class AmazonOrderQueue(models.Model):
         reports = self.search([("state", "in", ("new", "in_progress")),
                                ("price_report_id.state", "=", "requested")]).price_report_id
         for report in reports:
+            # Several queue workers run this at once: one of them polls (and stores) a
+            # report, the others skip it, on a fresh snapshot.
+            batching.commit(self.env)
             try:
+                report.flush_recordset(["state"])
+                self.env.cr.execute("SELECT id FROM amazon_price_report WHERE id = %s AND state = 'requested' "
+                                    "FOR UPDATE SKIP LOCKED", (report.id,))
+                if not self.env.cr.fetchone():
+                    continue
                 report._poll(timeout_hours=report.seller_id.report_timeout_hours or 4)
             except errors.AmazonError as exc:
                 report.message = str(exc)
+            except SerializationFailure:
+                if batching.in_test_thread():
+                    raise
+                self.env.cr.rollback()   # another worker polled it since our snapshot
+                continue
             batching.commit(self.env)
 
     @api.model
