@@ -35,7 +35,8 @@ crons = env["ir.cron"].browse([env.ref(x).id for x in QUEUE_WORKER_CRONS] +
 env["ir.cron"].search([("id", "not in", crons.ids)]).write({"active": False})
 
 now = fields.Datetime.now()
-queues = env["amazon.order.queue"]._import_shipped(seller, seller.marketplace_ids, now - timedelta(days=30), now)
+queues = env["amazon.order.queue"]._import_shipped(seller, seller.marketplace_ids, now - timedelta(days=30), now,
+                                                   stop_at=float("inf"))
 request = env["amazon.report.request"]._request_unshipped(seller, seller.marketplace_ids, auto=True)
 for _poll in range(10):
     if request.state not in ("submitted", "in_progress"):
