@@ -1,9 +1,14 @@
 """Shared set-up of the Odoo suite: a real SP-API emulator on loopback and a
 seller wired to it, with US / DE / UK marketplaces and products."""
+import threading
+import time
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from unittest.mock import patch
 
 from odoo.tests.common import TransactionCase
+from odoo.tools import config
 
 from ..services.rate_limit import RateLimiter
 from ..services.spapi_client import _token_cache
@@ -117,3 +122,21 @@ class AmazonCase(TransactionCase):
         if workflow:
             AutoWorkflow(self.seller.workflow_id, force_confirm=shipped).run(created)
         return results
+
+
+@contextmanager
+def cron_pass_began(seconds_ago, limit=120):
+    """The current thread as Odoo marks a cron thread whose pass began ``seconds_ago``
+    (``limit_time_real`` = ``limit``): what ``batching.deadline`` reads."""
+    thread = threading.current_thread()
+    saved = {name: getattr(thread, name, None) for name in ("type", "start_time")}
+    thread.type, thread.start_time = "cron", time.time() - seconds_ago
+    try:
+        with patch.dict(config.options, {"limit_time_real": limit, "limit_time_real_cron": -1}):
+            yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                delattr(thread, name)
+            else:
+                setattr(thread, name, value)

@@ -89,14 +89,18 @@ class TestConcurrentCreation(AmazonCase):
         self.assertFalse(errors, errors)
         self.assertEqual(len(first_build), 2, "both workers built at once")
 
+    def _orders_once_each(self, env, seller_id, refs):
+        orders = env["sale.order"].search([("amazon_seller_id", "=", seller_id),
+                                           ("amazon_order_ref", "in", refs)])
+        self.assertEqual(sorted(orders.mapped("amazon_order_ref")), sorted(refs), "both orders, once each")
+        return orders
+
     def test_one_new_buyer_and_product_created_once(self):
         seller_id, refs = self._committed_queues()
         self._together()
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
-            orders = env["sale.order"].search([("amazon_seller_id", "=", seller_id),
-                                               ("amazon_order_ref", "in", refs)])
-            self.assertEqual(sorted(orders.mapped("amazon_order_ref")), sorted(refs), "both orders, once each")
+            orders = self._orders_once_each(env, seller_id, refs)
             partners = env["res.partner"].with_context(active_test=False).search(
                 [("email", "=", EMAIL), ("parent_id", "=", False)])
             self.assertEqual(len(partners), 1, "one buyer")
@@ -114,9 +118,7 @@ class TestConcurrentCreation(AmazonCase):
         self._together()
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
-            orders = env["sale.order"].search([("amazon_seller_id", "=", seller_id),
-                                               ("amazon_order_ref", "in", refs)])
-            self.assertEqual(sorted(orders.mapped("amazon_order_ref")), sorted(refs), "both orders, once each")
+            orders = self._orders_once_each(env, seller_id, refs)
             taxes = env["account.tax"].with_context(active_test=False).search(
                 [("company_id", "=", self.company.id), ("amount", "=", 6.5)])
             self.assertEqual(len(taxes), 1, "one 6.5 %% tax, not %s" % taxes.mapped("name"))

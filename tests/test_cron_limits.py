@@ -3,34 +3,13 @@
 Odoo's threaded server reloads itself when a cron thread's pass (or a request)
 runs longer than ``limit_time_real``. These tests make the current thread look
 like a cron thread whose pass began long ago, the way Odoo marks it."""
-import threading
-import time
-from contextlib import contextmanager
 from datetime import timedelta
-from unittest.mock import patch
 
 from odoo import fields
 from odoo.tests import tagged
-from odoo.tools import config
 
 from ..models.amazon_order_queue import QUEUE_WORKER_CRONS
-from .common import AmazonCase
-
-
-@contextmanager
-def cron_pass_began(seconds_ago, limit=120):
-    thread = threading.current_thread()
-    saved = {name: getattr(thread, name, None) for name in ("type", "start_time")}
-    thread.type, thread.start_time = "cron", time.time() - seconds_ago
-    try:
-        with patch.dict(config.options, {"limit_time_real": limit, "limit_time_real_cron": -1}):
-            yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                delattr(thread, name)
-            else:
-                setattr(thread, name, value)
+from .common import AmazonCase, cron_pass_began
 
 
 @tagged("post_install", "-at_install")

@@ -5,36 +5,17 @@ call every few minutes; Odoo's threaded server reloads itself when a request or
 a cron pass runs longer than ``limit_time_real``. These tests make the current
 thread look like a cron thread whose pass began long ago (the way Odoo marks
 it), so a run reaches its deadline after a page or two."""
-import threading
 import time
-from contextlib import contextmanager
 from datetime import timedelta
-from unittest.mock import patch
 
 from odoo import fields
 from odoo.tests import tagged
-from odoo.tools import config, mute_logger
+from odoo.tools import mute_logger
 
 from ..models.amazon_order_listing import LISTING_CRON
-from .common import AmazonCase
+from .common import AmazonCase, cron_pass_began
 
 ORDERS = 250  # three pages of searchOrders / getOrders
-
-
-@contextmanager
-def cron_pass_began(seconds_ago, limit=120):
-    thread = threading.current_thread()
-    saved = {name: getattr(thread, name, None) for name in ("type", "start_time")}
-    thread.type, thread.start_time = "cron", time.time() - seconds_ago
-    try:
-        with patch.dict(config.options, {"limit_time_real": limit, "limit_time_real_cron": -1}):
-            yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                delattr(thread, name)
-            else:
-                setattr(thread, name, value)
 
 
 @tagged("post_install", "-at_install")
