@@ -3,6 +3,9 @@ import logging
 import time
 from datetime import timedelta
 
+from psycopg2.errors import LockNotAvailable, SerializationFailure, UniqueViolation
+from psycopg2.extensions import TRANSACTION_STATUS_INERROR
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.translate import _lt
@@ -14,6 +17,11 @@ _logger = logging.getLogger(__name__)
 BATCH = 50
 FAILED_BATCH = 1000  # unreadable rows recorded at a time
 PROCESS_LOCK_KEY = 0x414D5A  # advisory lock namespace of report processing ("AMZ")
+# Another worker (a queue cron, another server) committed a row this batch touched,
+# or created the same new record at the same instant: the batch is rolled back and
+# run again on a fresh snapshot, up to BATCH_RETRIES times.
+CONCURRENCY_ERRORS = (SerializationFailure, LockNotAvailable, UniqueViolation)
+BATCH_RETRIES = 4
 
 FATAL_PLAIN = _lt("Amazon aborted the report (FATAL) without an explanation. This happens when "
                 "the same report is requested many times in a row, or when Amazon has no data "
@@ -195,7 +203,13 @@ class AmazonReportRequest(models.Model):
         return self.env.cr.fetchone()[0]
 
     def _unlock_processing(self):
-        self.env.cr.execute("SELECT pg_advisory_unlock(%s, %s)", (PROCESS_LOCK_KEY, self.id))
+        cr = self.env.cr
+        if cr._cnx.get_transaction_status() == TRANSACTION_STATUS_INERROR:
+            # A failed batch aborted the transaction (the error goes on up and Odoo
+            # rolls it back): roll back now, so the session lock is released and
+            # does not stay with the pooled connection, blocking other servers.
+            cr.rollback()
+        cr.execute("SELECT pg_advisory_unlock(%s, %s)", (PROCESS_LOCK_KEY, self.id))
 
     def _process(self):
         """Import the report's orders, ``BATCH`` at a time, one commit per batch.
@@ -227,6 +241,7 @@ class AmazonReportRequest(models.Model):
             if failed_vals:
                 Line.create(failed_vals)
                 failed_vals = []
+                batching.commit(self.env)   # a batch retried below must not lose them
             if todo and time.time() > stop_at:
                 # Odoo's time limit is near: the scheduler goes on from here (the
                 # orders imported so far are skipped then).
@@ -237,13 +252,7 @@ class AmazonReportRequest(models.Model):
                 return False
             if todo:
                 processed += len(todo)
-                results = pipeline.run(self.seller_id, todo, flow=FLOW_UNSHIPPED, prices=prices,
-                                       marketplaces=self.marketplace_ids, adapter=adapter,
-                                       date_from=self.date_from)
-                Line.create([{"request_id": self.id, "amazon_order_ref": res.ref, "state": res.state,
-                              "message": res.message or False,
-                              "sale_order_id": res.sale_order.id if res.sale_order else False}
-                             for res in results])
+                self._import_batch(todo, prices, adapter)
                 todo = []
             batching.commit(self.env)
         self.write({"state": "processed", "message": _(
@@ -251,6 +260,30 @@ class AmazonReportRequest(models.Model):
             c=self.count_created, e=self.count_existing, s=self.count_skipped, f=self.count_failed)})
         self.sudo().message_post(subtype_xmlid="mail.mt_note", body=self.message)
         return True
+
+    def _import_batch(self, todo, prices, adapter):
+        """Import one batch and record its lines, then commit. A concurrency error
+        (see ``CONCURRENCY_ERRORS``) rolls back this batch only -- the earlier ones
+        are committed -- and runs it again on a fresh snapshot."""
+        for attempt in range(BATCH_RETRIES + 1):
+            try:
+                results = pipeline.run(self.seller_id, todo, flow=FLOW_UNSHIPPED, prices=prices,
+                                       marketplaces=self.marketplace_ids, adapter=adapter,
+                                       date_from=self.date_from)
+                self.env["amazon.report.request.line"].create([
+                    {"request_id": self.id, "amazon_order_ref": res.ref, "state": res.state,
+                     "message": res.message or False,
+                     "sale_order_id": res.sale_order.id if res.sale_order else False}
+                    for res in results])
+                batching.commit(self.env)
+                return
+            except CONCURRENCY_ERRORS:
+                if batching.in_test_thread() or attempt == BATCH_RETRIES:
+                    raise
+                _logger.info("%s: concurrent update, batch of %d orders rolled back and run again",
+                             self.name, len(todo))
+                self.env.cr.rollback()
+                time.sleep(0.1 * (attempt + 1))
 
     def _trigger_cron(self):
         cron = self.env.ref("amazon_fbm_connector.ir_cron_amazon_report_requests", raise_if_not_found=False)

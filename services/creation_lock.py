@@ -1,7 +1,8 @@
 """Two workers must not create the same new buyer, product or tax at the same instant.
 
-Before the order builder creates buyers (by e-mail), products (by SKU) or
-taxes at a new Amazon rate (by name) it did not find, it takes a transaction-level advisory lock per key, so a second
+Before the order builder creates buyers (by e-mail), products (by SKU),
+taxes at a new Amazon rate (by name) or the company's "Tax collected by Amazon"
+account (by XML id) it did not find, it takes a transaction-level advisory lock per key, so a second
 worker about to create the same key waits until the first one's batch ends.
 A key committed by another worker after this transaction's snapshot began is
 invisible to it (Odoo runs in repeatable read): a check on a fresh
@@ -61,3 +62,12 @@ def guard_taxes(env, company, country, names):
          WHERE company_id = %(company)s
            AND company_id || '|' || COALESCE(country_id, 0) || '|' || (name->>'en_US') = ANY(%(keys)s)""",
           {"company": company.id})
+
+
+def guard_xmlids(env, module, names):
+    """Records the connector creates once and finds again by XML id (the "Tax
+    collected by Amazon" account): ir.model.data's unique index would fail the
+    second worker's whole batch at the very end instead."""
+    guard(env, "xmlid", ["%s.%s" % (module, name) for name in names], """
+        SELECT module || '.' || name FROM ir_model_data
+         WHERE module || '.' || name = ANY(%(keys)s)""")

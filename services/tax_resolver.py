@@ -86,6 +86,9 @@ class TaxResolver:
             name = CLEARING_XMLID % self.company.id
             account = self.env.ref("%s.%s" % (XMLID_MODULE, name), raise_if_not_found=False)
             if not account:
+                # Two workers meeting the company's first Amazon-collected tax at once
+                # create the account once: the second waits, then runs its batch again.
+                creation_lock.guard_xmlids(self.env, XMLID_MODULE, [name])
                 Account = self.env["account.account"]
                 ref = self._default_sale_accounts()[0]
                 ref = Account.browse(ref[:1]) if ref else Account

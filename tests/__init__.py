@@ -21,3 +21,4 @@ from . import test_report_processing_lock
 from . import test_price_report_lines
 from . import test_order_listing
 from . import test_cron_limits
+from . import test_report_concurrency

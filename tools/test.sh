@@ -3,6 +3,7 @@
 #   bash tools/test.sh            everything
 #   ODOO_TEST_TAGS=/amazon_fbm_connector:TestX bash tools/test.sh   one Odoo class
 #   SKIP_PURE=1 / SKIP_LINT=1 / SKIP_ODOO=1 / SKIP_SERVERS=1         leave a part out
+#   ODOO_TEST_LOG_LEVEL=info                                       more of the Odoo log (default: test)
 # The servers suite (tests/servers: several odoo-bin processes with cron threads on one
 # database, and one killed with kill -9) runs after the Odoo suite, unless
 # ODOO_TEST_TAGS picks one Odoo class; its tests count in the last line too.
@@ -84,7 +85,7 @@ if [ -d "$CACHE_DIR/basedb-data/filestore/$base_db" ]; then
 fi
 "$PY" "$ODOO_PATH/odoo-bin" -c "$CONF" -d "$DB" -i amazon_fbm_connector --without-demo=all \
   --test-enable --test-tags "${ODOO_TEST_TAGS:-/amazon_fbm_connector}" --stop-after-init \
-  --log-level=test --http-port="${ODOO_TEST_HTTP_PORT:-$((20000 + $$ % 20000))}" --max-cron-threads=0 \
+  --log-level=${ODOO_TEST_LOG_LEVEL:-test} --http-port="${ODOO_TEST_HTTP_PORT:-$((20000 + $$ % 20000))}" --max-cron-threads=0 \
   2>&1 | tee "$LOG" | \
   grep -E "(ERROR|FAIL|Ran [0-9]+ tests|tests? when loading|Starting |: [0-9]+ failed|Traceback)" || true
 odoo_rc=${PIPESTATUS[0]}
