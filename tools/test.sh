@@ -3,6 +3,7 @@
 #   bash tools/test.sh            everything
 #   ODOO_TEST_TAGS=/amazon_fbm_connector:TestX bash tools/test.sh   one Odoo class
 #   SKIP_PURE=1 / SKIP_LINT=1 / SKIP_ODOO=1 / SKIP_SERVERS=1         leave a part out
+#   SERVERS_ONLY=1                                                 the servers suite alone
 #   ODOO_TEST_LOG_LEVEL=info                                       more of the Odoo log (default: test)
 # The servers suite (tests/servers: several odoo-bin processes with cron threads on one
 # database, and one killed with kill -9) runs after the Odoo suite, unless
@@ -83,33 +84,36 @@ if [ -d "$CACHE_DIR/basedb-data/filestore/$base_db" ]; then
   mkdir -p "$DATA_DIR/filestore"
   cp -r "$CACHE_DIR/basedb-data/filestore/$base_db" "$DATA_DIR/filestore/$DB"
 fi
-"$PY" "$ODOO_PATH/odoo-bin" -c "$CONF" -d "$DB" -i amazon_fbm_connector --without-demo=all \
-  --test-enable --test-tags "${ODOO_TEST_TAGS:-/amazon_fbm_connector}" --stop-after-init \
-  --log-level=${ODOO_TEST_LOG_LEVEL:-test} --http-port="${ODOO_TEST_HTTP_PORT:-$((20000 + $$ % 20000))}" --max-cron-threads=0 \
-  2>&1 | tee "$LOG" | \
-  grep -E "(ERROR|FAIL|Ran [0-9]+ tests|tests? when loading|Starting |: [0-9]+ failed|Traceback)" || true
-odoo_rc=${PIPESTATUS[0]}
-dropdb --if-exists "$DB" >/dev/null 2>&1
-
-errors=$(grep -cE " (ERROR|CRITICAL) " "$LOG" || true)
-odoo_summary=$(grep -E "[0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests" "$LOG" | tail -1)
-ran=$(echo "$odoo_summary" | sed -nE 's/.* ([0-9]+) failed, ([0-9]+) error\(s\) of ([0-9]+) tests.*/\3/p')
-failed=$(echo "$odoo_summary" | sed -nE 's/.* ([0-9]+) failed, ([0-9]+) error\(s\) of ([0-9]+) tests.*/\1+\2/p')
-if [ -z "$odoo_summary" ]; then
-  ran=$(grep -cE "Starting .*\.test_" "$LOG" || true)
-  failed=0
-fi
-odoo_failed=$(( ${failed:-0} ))
-odoo_passed=$(( ${ran:-0} - odoo_failed ))
-[ "$odoo_passed" -lt 0 ] && odoo_passed=0
-echo "Odoo suite log: $LOG"
 ok=1
-if [ "$odoo_rc" -ne 0 ] || [ "$errors" -ne 0 ] || [ "$odoo_failed" -ne 0 ] || [ "${ran:-0}" -eq 0 ]; then
-  echo "Odoo suite FAILED (rc=$odoo_rc, error lines=$errors, failed=$odoo_failed, ran=${ran:-0})"
-  grep -E " (ERROR|CRITICAL) " -A25 "$LOG" | head -150
-  [ "$odoo_failed" -eq 0 ] && odoo_failed=1
-  ok=0
+if [ "${SERVERS_ONLY:-0}" != 1 ]; then
+  "$PY" "$ODOO_PATH/odoo-bin" -c "$CONF" -d "$DB" -i amazon_fbm_connector --without-demo=all \
+    --test-enable --test-tags "${ODOO_TEST_TAGS:-/amazon_fbm_connector}" --stop-after-init \
+    --log-level=${ODOO_TEST_LOG_LEVEL:-test} --http-port="${ODOO_TEST_HTTP_PORT:-$((20000 + $$ % 20000))}" --max-cron-threads=0 \
+    2>&1 | tee "$LOG" | \
+    grep -E "(ERROR|FAIL|Ran [0-9]+ tests|tests? when loading|Starting |: [0-9]+ failed|Traceback)" || true
+  odoo_rc=${PIPESTATUS[0]}
+  dropdb --if-exists "$DB" >/dev/null 2>&1
+
+  errors=$(grep -cE " (ERROR|CRITICAL) " "$LOG" || true)
+  odoo_summary=$(grep -E "[0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests" "$LOG" | tail -1)
+  ran=$(echo "$odoo_summary" | sed -nE 's/.* ([0-9]+) failed, ([0-9]+) error\(s\) of ([0-9]+) tests.*/\3/p')
+  failed=$(echo "$odoo_summary" | sed -nE 's/.* ([0-9]+) failed, ([0-9]+) error\(s\) of ([0-9]+) tests.*/\1+\2/p')
+  if [ -z "$odoo_summary" ]; then
+    ran=$(grep -cE "Starting .*\.test_" "$LOG" || true)
+    failed=0
+  fi
+  odoo_failed=$(( ${failed:-0} ))
+  odoo_passed=$(( ${ran:-0} - odoo_failed ))
+  [ "$odoo_passed" -lt 0 ] && odoo_passed=0
+  echo "Odoo suite log: $LOG"
+  if [ "$odoo_rc" -ne 0 ] || [ "$errors" -ne 0 ] || [ "$odoo_failed" -ne 0 ] || [ "${ran:-0}" -eq 0 ]; then
+    echo "Odoo suite FAILED (rc=$odoo_rc, error lines=$errors, failed=$odoo_failed, ran=${ran:-0})"
+    grep -E " (ERROR|CRITICAL) " -A25 "$LOG" | head -150
+    [ "$odoo_failed" -eq 0 ] && odoo_failed=1
+    ok=0
+  fi
 fi
+dropdb --if-exists "$DB" >/dev/null 2>&1
 
 if [ "${SKIP_SERVERS:-0}" != 1 ] && [ -z "${ODOO_TEST_TAGS:-}" ]; then
   echo "=== servers suite (pytest): odoo-bin servers with cron threads on one database"

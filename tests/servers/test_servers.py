@@ -125,6 +125,13 @@ def lines_done_by_log(server):
     return sum(int(n) for n in re.findall(r"amazon queues: (\d+) order lines processed", server.text()))
 
 
+def failed_cron_jobs(servers):
+    """Odoo's own line for a cron job that raised (its transaction rolled back; the job
+    waits for its next interval, minutes away): none may fail, whatever the race."""
+    return [line[:300] for server in servers for line in server.text().splitlines()
+            if re.search(r"Call from cron .* failed in Job", line)]
+
+
 def holds_a_claimed_batch(db, server):
     """The server's connection holds row locks on queue lines it has not committed."""
     return db.value("""
@@ -135,7 +142,7 @@ def holds_a_claimed_batch(db, server):
                     ("odoo-%d" % server.pid, db.name)) > 0
 
 
-def test_two_servers_import_each_order_once(seed, scenario, log_dir):
+def test_two_servers_import_each_order_once_and_faster_than_one(seed, scenario, log_dir):
     shipped, unshipped = expected_refs(scenario)
     assert seed["queue_lines"] == len(shipped) >= 2000
     one, two = (Database.copy_of(seed["db"].name, seed["db"].name + suffix) for suffix in ("_one", "_two"))
@@ -145,6 +152,7 @@ def test_two_servers_import_each_order_once(seed, scenario, log_dir):
         servers[0].wait_ready()
         alone = run_until_done(one, seed, servers)
         servers[0].stop()
+        first = servers[0]
         servers = [Server(two, "a", log_dir), Server(two, "b", log_dir)]
         for server in servers:
             server.wait_ready()
@@ -158,8 +166,11 @@ def test_two_servers_import_each_order_once(seed, scenario, log_dir):
         shares = [lines_done_by_log(server) for server in servers]
         assert sum(shares) == len(shipped), shares
         assert min(shares) > 0, "one of the two servers processed no queue: %s" % shares
-        # The wall times are a measurement, printed above, not a pass/fail: on a 2-core machine
-        # they depend on the load (README, "Several Odoo servers").
+        failed = failed_cron_jobs([first] + servers)
+        assert not failed, "cron jobs failed:\n%s" % "\n".join(failed)
+        # Odoo's multi-process engine is how the connector scales: two servers finish first.
+        # (1.56x on this project's quiet 2-core machine; README, "Several Odoo servers".)
+        assert together < alone, "two servers (%.1fs) not faster than one (%.1fs)" % (together, alone)
     finally:
         for server in servers:
             server.stop()
