@@ -41,9 +41,10 @@ class TestReportConcurrency(AmazonCase):
                           items=[{"sku": "RACE-REPORT", "qty": 1, "price": "10.00", "tax": "0.83"}])
         # the queue's order is older than the report's dates: each worker has its own
         # order (an unshipped one: validating a delivery here would wait for the test's
-        # own transaction, which holds account_analytic_line since it added a plan)
+        # own transaction, which holds account_analytic_line since it added a plan).
+        # Both stay within their ship-by dates: later tests count late orders.
         queued = self.add_us_order(buyer_email="queue.race@marketplace.amazon.com", buyer_name="Queue Race",
-                                   purchase_date=self.now - timedelta(days=5),
+                                   purchase_date=self.now - timedelta(hours=30),
                                    items=[{"sku": "RACE-QUEUE", "qty": 1, "price": "10.00", "tax": "0.83"}])
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
@@ -61,7 +62,7 @@ class TestReportConcurrency(AmazonCase):
                 env["ir.model.data"].search([("module", "=", XMLID_MODULE),
                                              ("name", "=", CLEARING_XMLID % self.company.id)]).unlink()
             request = env["amazon.report.request"]._request_unshipped(
-                seller, marketplace, date_from=fields.Datetime.now() - timedelta(days=2), auto=True)
+                seller, marketplace, date_from=fields.Datetime.now() - timedelta(hours=26), auto=True)
             request.action_check_status()
             request.action_check_status()
             self.assertEqual(request.state, "done", request.message)
