@@ -1,4 +1,5 @@
 from odoo.tests import tagged
+from odoo.tools import SQL
 
 from ..services.normalize import from_orders_api
 from ..services.order_builder import OrderBuilder
@@ -106,6 +107,25 @@ class TestOrderBuilder(AmazonCase):
         self.assertEqual(res.sale_order.partner_id, orders.partner_id)
         self.assertEqual(res.sale_order.partner_shipping_id.parent_id, orders.partner_id)
         self.assertEqual(res.sale_order.partner_shipping_id.type, "delivery")
+
+    def test_buyers_found_by_email_through_an_index(self):
+        """The builder's buyer lookup (and the creation lock's) can use an index, not a
+        scan of every partner in the database."""
+        from ..models.res_partner import BUYER_EMAIL_INDEX
+        Partner = self.env["res.partner"].with_context(active_test=False)
+        query = Partner._search([("email", "in", ["a@marketplace.amazon.com", "b@marketplace.amazon.com"]),
+                                 ("parent_id", "=", False)])
+        cr = self.env.cr
+        cr.execute("SET LOCAL enable_seqscan = off")   # what a large partner table makes the planner do
+        try:
+            for statement in (query.select(), SQL(
+                    "SELECT email FROM res_partner WHERE email = ANY(%s) AND parent_id IS NULL",
+                    ["a@marketplace.amazon.com"])):
+                cr.execute(SQL("EXPLAIN %s", statement))
+                plan = "\n".join(row[0] for row in cr.fetchall())
+                self.assertIn(BUYER_EMAIL_INDEX, plan, plan)
+        finally:
+            cr.execute("SET LOCAL enable_seqscan = on")
 
     def test_new_buyers_of_one_batch(self):
         """New buyers are created together: one contact per e-mail within the batch,
