@@ -16,5 +16,6 @@ class ResPartner(models.Model):
     amazon_anonymised_date = fields.Datetime(readonly=True, copy=False)
 
     def init(self):
-        super().init()
+        res = super().init()
         sql.create_index(self.env.cr, BUYER_EMAIL_INDEX, self._table, ["email"], where="parent_id IS NULL")
+        return res
