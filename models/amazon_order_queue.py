@@ -3,7 +3,7 @@ import logging
 import time
 from datetime import timedelta
 
-from psycopg2.errors import LockNotAvailable, SerializationFailure, UniqueViolation
+from psycopg2.errors import SerializationFailure
 
 from odoo import api, fields, models
 
@@ -242,7 +242,7 @@ class AmazonOrderQueue(models.Model):
                 delivery.dispatch_pending(self.env)
                 processed += len(lines)
                 batches += 1
-            except (SerializationFailure, LockNotAvailable, UniqueViolation):
+            except batching.CONCURRENCY_ERRORS:
                 if batching.in_test_thread():
                     raise
                 # Another worker changed a row we touched, or created a record

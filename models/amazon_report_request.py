@@ -3,7 +3,6 @@ import logging
 import time
 from datetime import timedelta
 
-from psycopg2.errors import LockNotAvailable, SerializationFailure, UniqueViolation
 from psycopg2.extensions import TRANSACTION_STATUS_INERROR
 
 from odoo import _, api, fields, models
@@ -20,7 +19,6 @@ PROCESS_LOCK_KEY = 0x414D5A  # advisory lock namespace of report processing ("AM
 # Another worker (a queue cron, another server) committed a row this batch touched,
 # or created the same new record at the same instant: the batch is rolled back and
 # run again on a fresh snapshot, up to BATCH_RETRIES times.
-CONCURRENCY_ERRORS = (SerializationFailure, LockNotAvailable, UniqueViolation)
 BATCH_RETRIES = 4
 
 FATAL_PLAIN = _lt("Amazon aborted the report (FATAL) without an explanation. This happens when "
@@ -263,7 +261,7 @@ class AmazonReportRequest(models.Model):
 
     def _import_batch(self, todo, prices, adapter):
         """Import one batch and record its lines, then commit. A concurrency error
-        (see ``CONCURRENCY_ERRORS``) rolls back this batch only -- the earlier ones
+        (``batching.CONCURRENCY_ERRORS``) rolls back this batch only -- the earlier ones
         are committed -- and runs it again on a fresh snapshot."""
         for attempt in range(BATCH_RETRIES + 1):
             try:
@@ -277,7 +275,7 @@ class AmazonReportRequest(models.Model):
                     for res in results])
                 batching.commit(self.env)
                 return
-            except CONCURRENCY_ERRORS:
+            except batching.CONCURRENCY_ERRORS:
                 if batching.in_test_thread() or attempt == BATCH_RETRIES:
                     raise
                 _logger.info("%s: concurrent update, batch of %d orders rolled back and run again",

@@ -2,12 +2,20 @@
 import threading
 import time
 
+from psycopg2.errors import LockNotAvailable, SerializationFailure, UniqueViolation
+
 from odoo.tools import config
 
 # Share of Odoo's real-time limit a cron job's batches may use, counted from the
 # start of the cron thread's pass (one pass may run several jobs back to back).
 CRON_TIME_SHARE = 0.5
 DEFAULT_SECONDS = 90
+
+# What another worker at the same instant makes a batch fail with: a row it
+# changed since our snapshot, a row it holds locked (NOWAIT), or a record with
+# the same unique key it created. The batch is rolled back and run again on a
+# fresh snapshot; nothing of it was committed.
+CONCURRENCY_ERRORS = (SerializationFailure, LockNotAvailable, UniqueViolation)
 
 
 def commit(env):

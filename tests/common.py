@@ -140,3 +140,35 @@ def cron_pass_began(seconds_ago, limit=120):
                 delattr(thread, name)
             else:
                 setattr(thread, name, value)
+
+
+@contextmanager
+def first_builds_at_once(parties=2, delays=None):
+    """Two (``parties``) workers' threads build their first batch at the same
+    instant: ``OrderBuilder.build`` waits at a barrier on each thread's first
+    call, then sleeps ``delays[thread name]`` seconds if given (to let one
+    worker create first). Yields the names of the threads that built."""
+    from ..services.order_builder import OrderBuilder
+    barrier = threading.Barrier(parties, timeout=30)
+    built = set()
+    original = OrderBuilder.build
+
+    def build_together(builder, orders):
+        name = threading.current_thread().name
+        if name not in built:
+            built.add(name)
+            barrier.wait()   # the workers look for buyers, SKUs and taxes at the same instant
+            time.sleep((delays or {}).get(name, 0))
+        return original(builder, orders)
+
+    with patch.object(OrderBuilder, "build", build_together):
+        yield built
+
+
+def run_in_threads(targets, timeout=120):
+    """``{thread name: callable}``: each in its own thread, all started, all joined."""
+    threads = [threading.Thread(target=target, name=name) for name, target in targets.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)

@@ -2,16 +2,14 @@
 servers' cron threads) import two orders of one new buyer with one new
 product at the same instant: the buyer and the product are created once; two
 orders of other buyers at one new Amazon tax rate: the tax is created once."""
-import threading
-from unittest.mock import patch
+from functools import partial
 
 from odoo import SUPERUSER_ID, api
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from ..services.order_builder import OrderBuilder
 from ..services.rate_limit import RateLimiter
-from .common import AmazonCase
+from .common import AmazonCase, first_builds_at_once, run_in_threads
 
 EMAIL = "twin.buyer@marketplace.amazon.com"
 SKU = "TWIN-NEW-SKU"
@@ -67,27 +65,11 @@ class TestConcurrentCreation(AmazonCase):
     def _together(self):
         """Both workers run the queue cron, and build at the same instant."""
         RateLimiter.reset()
-        barrier = threading.Barrier(2, timeout=30)
-        first_build = set()
-        original = OrderBuilder.build
-
-        def build_together(builder, orders):
-            name = threading.current_thread().name
-            if name not in first_build:
-                first_build.add(name)
-                barrier.wait()     # both workers look for the buyer and SKU at the same instant
-            return original(builder, orders)
-
         errors = []
-        with patch.object(OrderBuilder, "build", build_together):
-            threads = [threading.Thread(target=self._worker, args=(errors,), name="twin-%d" % n)
-                       for n in range(2)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(120)
+        with first_builds_at_once() as built:
+            run_in_threads({"twin-%d" % n: partial(self._worker, errors) for n in range(2)})
         self.assertFalse(errors, errors)
-        self.assertEqual(len(first_build), 2, "both workers built at once")
+        self.assertEqual(len(built), 2, "both workers built at once")
 
     def _orders_once_each(self, env, seller_id, refs):
         orders = env["sale.order"].search([("amazon_seller_id", "=", seller_id),

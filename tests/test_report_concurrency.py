@@ -8,9 +8,8 @@ job, another server) imports at the same instant -- real cursors and commits:
 * a batch that breaks the transaction still releases the report's processing
   lock: a session lock left on a pooled connection would keep every other
   server away from the report."""
-import threading
-import time
 from datetime import timedelta
+from functools import partial
 from unittest.mock import patch
 
 import psycopg2
@@ -22,10 +21,9 @@ from odoo.tools import mute_logger
 
 from ..models.amazon_report_request import PROCESS_LOCK_KEY
 from ..services import pipeline
-from ..services.order_builder import OrderBuilder
 from ..services.rate_limit import RateLimiter
 from ..services.tax_resolver import CLEARING_XMLID, XMLID_MODULE
-from .common import AmazonCase
+from .common import AmazonCase, first_builds_at_once, run_in_threads
 
 
 @tagged("post_install", "-at_install")
@@ -85,33 +83,15 @@ class TestReportConcurrency(AmazonCase):
             cr.execute("SELECT count(*) FROM account_account WHERE company_id = %s", (self.company.id,))
             accounts_before = cr.fetchone()[0]
         RateLimiter.reset()
-        barrier = threading.Barrier(2, timeout=30)
-        first_build = set()
-        original = OrderBuilder.build
-
-        def build_together(builder, orders):
-            name = threading.current_thread().name
-            if name not in first_build:
-                first_build.add(name)
-                barrier.wait()
-                if name == "report":
-                    # the queue worker creates the account first; the report meets it
-                    # uncommitted, waits, and is the one whose batch runs again
-                    time.sleep(1.0)
-            return original(builder, orders)
-
         errors = []
         runs = {"report": ("amazon.report.request", "_cron_process_reports"),
                 "queue": ("amazon.order.queue", "_cron_process_queues")}
-        with patch.object(OrderBuilder, "build", build_together):
-            threads = [threading.Thread(target=self._run, args=(method, errors), name=name)
-                       for name, method in runs.items()]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(120)
+        # the queue worker creates the account first; the report meets it
+        # uncommitted, waits, and is the one whose batch runs again
+        with first_builds_at_once(delays={"report": 1.0}) as built:
+            run_in_threads({name: partial(self._run, method, errors) for name, method in runs.items()})
         self.assertFalse(errors, errors)
-        self.assertEqual(first_build, {"report", "queue"}, "both workers built at once")
+        self.assertEqual(built, {"report", "queue"}, "both workers built at once")
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             request = env["amazon.report.request"].browse(request_id)
