@@ -215,12 +215,37 @@ def check_floor(sale_orders, ours_orders):
 
 # ================================================================ the runs
 def repeats_for(n):
-    """How many times each of ours and the floor runs at ``n`` orders (best run
-    kept): small sizes are short enough for noise on a shared machine to decide
-    the ratio. ``BENCH_REPEATS`` overrides it for every size."""
+    """How many pairs of runs (ours and the floor) at ``n`` orders: a run of 100
+    orders lasts seconds, where the machine's noise (+-5 % from one run to the
+    next) is as large as the difference to measure, so small sizes get more
+    pairs. ``BENCH_REPEATS`` overrides it for every size."""
     if os.environ.get("BENCH_REPEATS"):
         return max(1, int(os.environ["BENCH_REPEATS"]))
-    return 3 if n <= 100 else 2 if n <= 1000 else 1
+    return 10 if n <= 100 else 3 if n <= 1000 else 2
+
+
+# Student's t, two-sided 95 %, by degrees of freedom (pairs - 1)
+T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262,
+       10: 2.228, 11: 2.201, 12: 2.179, 13: 2.160, 14: 2.145, 15: 2.131, 19: 2.093, 24: 2.064, 29: 2.045}
+
+
+def compare(runs_ours, runs_floor):
+    """ours against the floor, as ``floor seconds / ours seconds`` (above 1: ours
+    is faster): the ratio of the mean times, and the 95 % confidence interval of
+    the mean of the pairs' ratios (Student's t; pair i: the i-th run of each,
+    next to each other in time), ``None`` with one pair. An interval that holds
+    1.0 means the difference is not measurable on this machine with these runs."""
+    import statistics
+    mean_ours = statistics.mean(r.seconds for r in runs_ours)
+    mean_floor = statistics.mean(r.seconds for r in runs_floor)
+    ratios = [f.seconds / o.seconds for o, f in zip(runs_ours, runs_floor)]
+    interval = None
+    if len(ratios) > 1:
+        dof = len(ratios) - 1
+        t = T95.get(dof) or T95[max(k for k in T95 if k <= dof)]
+        half = t * statistics.stdev(ratios) / len(ratios) ** 0.5
+        interval = (statistics.mean(ratios) - half, statistics.mean(ratios) + half)
+    return mean_ours, mean_floor, mean_floor / mean_ours, interval
 
 
 class OursRun:
@@ -259,9 +284,10 @@ def warm_up(env, n=20):
 
 
 def ours_vs_floor(env, n, repeats):
-    """``repeats`` runs each of ours and the floor, alternated O F F O O F ...
-    so that drift on the machine falls on both; returns both lists of runs.
-    A floor run before its ours run uses the previous ours run's orders."""
+    """``repeats`` pairs of runs of ours and the floor, alternated O F, F O, O F ...
+    so that drift on the machine, and which of the two runs first, fall on both;
+    returns both lists of runs (the i-th of each: one pair). A floor run before
+    its ours run uses the previous ours run's orders."""
     runs_ours, runs_floor, source = [], [], None
     for rep in range(repeats):
         if rep % 2 == 0:
