@@ -3,7 +3,8 @@
 # flows' SP-API calls per 1,000 orders. Needs Odoo at ODOO_PATH.
 #   BENCH_SIZES=100,1000,5000 BENCH_FLOW_N=1000 bash tools/bench.sh [builder|flows|confirm|report|all]
 #   BENCH_SIZES=100,1000 bash tools/bench.sh report   (issue 13's performance report: ours vs
-#     naive vs Odoo's floor, confirm+invoice+post; memory of a 100,000-line report parse)
+#     naive vs Odoo's floor, confirm+invoice+post; memory of a 100,000-line report parse;
+#     BENCH_REPEATS=N pairs of ours and floor runs per size, BENCH_REPORT_LINES=0 skips memory)
 #   BENCH_PROFILE_N=100 bash tools/bench.sh profile   (cProfile of ours: where the time goes)
 #   BENCH_CONFIRM_N=1000 BENCH_CONFIRM_SCALE=10 bash tools/bench.sh confirm   (shipment confirmations)
 set -euo pipefail
