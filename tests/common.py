@@ -7,9 +7,11 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from unittest.mock import patch
 
+from odoo import SUPERUSER_ID, api
 from odoo.tests.common import TransactionCase
-from odoo.tools import config
+from odoo.tools import config, mute_logger
 
+from ..services.order_builder import OrderBuilder
 from ..services.rate_limit import RateLimiter
 from ..services.spapi_client import _token_cache
 from ..tools.spapi_emulator import Emulator, Scenario
@@ -148,7 +150,6 @@ def first_builds_at_once(parties=2, delays=None):
     instant: ``OrderBuilder.build`` waits at a barrier on each thread's first
     call, then sleeps ``delays[thread name]`` seconds if given (to let one
     worker create first). Yields the names of the threads that built."""
-    from ..services.order_builder import OrderBuilder
     barrier = threading.Barrier(parties, timeout=30)
     built = set()
     original = OrderBuilder.build
@@ -172,3 +173,17 @@ def run_in_threads(targets, timeout=120):
         thread.start()
     for thread in threads:
         thread.join(timeout)
+
+
+def cron_worker(registry, model, method, errors):
+    """What one cron thread of a server does: ``env[model].method()`` on a cursor
+    of its own, committed; an exception is appended to ``errors``. A worker that
+    meets another's commit gets a serialization failure, which odoo.sql_db logs
+    (muted here); the cron job handles it."""
+    try:
+        with mute_logger("odoo.sql_db"), registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+            getattr(env[model], method)()
+            cr.commit()  # pylint: disable=invalid-commit
+    except Exception as exc:  # noqa: BLE001
+        errors.append(exc)

@@ -6,10 +6,9 @@ from functools import partial
 
 from odoo import SUPERUSER_ID, api
 from odoo.tests import tagged
-from odoo.tools import mute_logger
 
 from ..services.rate_limit import RateLimiter
-from .common import AmazonCase, first_builds_at_once, run_in_threads
+from .common import AmazonCase, cron_worker, first_builds_at_once, run_in_threads
 
 EMAIL = "twin.buyer@marketplace.amazon.com"
 SKU = "TWIN-NEW-SKU"
@@ -54,13 +53,7 @@ class TestConcurrentCreation(AmazonCase):
         return seller_id, refs
 
     def _worker(self, errors):
-        try:
-            with mute_logger("odoo.sql_db"), self.registry.cursor() as cr:
-                env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
-                env["amazon.order.queue"]._cron_process_queues()
-                cr.commit()  # pylint: disable=invalid-commit
-        except Exception as exc:  # noqa: BLE001
-            errors.append(exc)
+        cron_worker(self.registry, "amazon.order.queue", "_cron_process_queues", errors)
 
     def _together(self):
         """Both workers run the queue cron, and build at the same instant."""

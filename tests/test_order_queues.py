@@ -1,16 +1,16 @@
 import threading
 from datetime import timedelta
+from functools import partial
 from unittest.mock import patch
 
 from lxml import etree
 
 from odoo import SUPERUSER_ID, api, fields
 from odoo.tests import tagged
-from odoo.tools import mute_logger
 
 from ..services.order_builder import OrderBuilder
 from ..services.rate_limit import RateLimiter
-from .common import AmazonCase
+from .common import AmazonCase, cron_worker, run_in_threads
 
 
 @tagged("post_install", "-at_install")
@@ -271,15 +271,7 @@ class TestQueueConcurrency(AmazonCase):
         return seller_id, refs
 
     def _worker(self, errors):
-        # A worker that meets another's commit gets a serialization failure, which
-        # odoo.sql_db logs; the cron rolls that batch back and claims again.
-        try:
-            with mute_logger("odoo.sql_db"), self.registry.cursor() as cr:
-                env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
-                env["amazon.order.queue"]._cron_process_queues()
-                cr.commit()  # pylint: disable=invalid-commit
-        except Exception as exc:  # noqa: BLE001
-            errors.append(exc)
+        cron_worker(self.registry, "amazon.order.queue", "_cron_process_queues", errors)
 
     def _result(self, seller_id):
         with self.registry.cursor() as cr:
@@ -309,12 +301,7 @@ class TestQueueConcurrency(AmazonCase):
 
         errors = []
         with patch.object(Queue, "_claim", spy_claim):
-            threads = [threading.Thread(target=self._worker, args=(errors,), name="worker-%d" % n)
-                       for n in range(2)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(120)
+            run_in_threads({"worker-%d" % n: partial(self._worker, errors) for n in range(2)})
         self.assertFalse(errors, errors)
         a, b = claimed.values()
         self.assertTrue(a and b, "both workers got lines")
@@ -338,17 +325,13 @@ class TestQueueConcurrency(AmazonCase):
 
         errors = []
         with patch.object(OrderBuilder, "build", crashing_build):
-            thread = threading.Thread(target=self._worker, args=(errors,))
-            thread.start()
-            thread.join(120)
+            run_in_threads({"worker": partial(self._worker, errors)})
         self.assertEqual(len(errors), 1)
         lines, orders = self._result(seller_id)
         self.assertEqual(len(orders), 20, "two batches were committed, the crashed one rolled back")
         self.assertEqual(sum(1 for s, _so, _a in lines.values() if s == "pending"), 10)
         errors = []
-        thread = threading.Thread(target=self._worker, args=(errors,))
-        thread.start()
-        thread.join(120)
+        run_in_threads({"worker": partial(self._worker, errors)})
         self.assertFalse(errors, errors)
         lines, orders = self._result(seller_id)
         self.assertEqual(sorted(orders), sorted(refs), "finished, no duplicates")

@@ -23,7 +23,7 @@ from ..models.amazon_report_request import PROCESS_LOCK_KEY
 from ..services import pipeline
 from ..services.rate_limit import RateLimiter
 from ..services.tax_resolver import CLEARING_XMLID, XMLID_MODULE
-from .common import AmazonCase, first_builds_at_once, run_in_threads
+from .common import AmazonCase, cron_worker, first_builds_at_once, run_in_threads
 
 
 @tagged("post_install", "-at_install")
@@ -68,15 +68,6 @@ class TestReportConcurrency(AmazonCase):
             cr.commit()  # pylint: disable=invalid-commit
             return seller.id, request.id, queued
 
-    def _run(self, method, errors):
-        try:
-            with mute_logger("odoo.sql_db"), self.registry.cursor() as cr:
-                env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
-                getattr(env[method[0]], method[1])()
-                cr.commit()  # pylint: disable=invalid-commit
-        except Exception as exc:  # noqa: BLE001
-            errors.append(exc)
-
     def test_report_and_queue_create_the_clearing_account_once(self):
         seller_id, request_id, queued = self._committed_report_and_queue()
         with self.registry.cursor() as cr:
@@ -89,7 +80,8 @@ class TestReportConcurrency(AmazonCase):
         # the queue worker creates the account first; the report meets it
         # uncommitted, waits, and is the one whose batch runs again
         with first_builds_at_once(delays={"report": 1.0}) as built:
-            run_in_threads({name: partial(self._run, method, errors) for name, method in runs.items()})
+            run_in_threads({name: partial(cron_worker, self.registry, *method, errors)
+                            for name, method in runs.items()})
         self.assertFalse(errors, errors)
         self.assertEqual(built, {"report", "queue"}, "both workers built at once")
         with self.registry.cursor() as cr:
