@@ -241,10 +241,10 @@ def compare(runs_ours, runs_floor):
     ratios = [f.seconds / o.seconds for o, f in zip(runs_ours, runs_floor)]
     interval = None
     if len(ratios) > 1:
-        dof = len(ratios) - 1
-        t = T95.get(dof) or T95[max(k for k in T95 if k <= dof)]
-        half = t * statistics.stdev(ratios) / len(ratios) ** 0.5
-        interval = (statistics.mean(ratios) - half, statistics.mean(ratios) + half)
+        # the table's nearest degrees of freedom at or below: a wider, safe interval
+        t = T95[max(k for k in T95 if k <= len(ratios) - 1)]
+        mean, half = statistics.mean(ratios), t * statistics.stdev(ratios) / len(ratios) ** 0.5
+        interval = (mean - half, mean + half)
     return mean_ours, mean_floor, mean_floor / mean_ours, interval
 
 
