@@ -103,7 +103,10 @@ class AmazonReportRequest(models.Model):
                 req.state_hint = _("Done: %s See the orders in the Orders tab.", req.message or "")
             elif req.state == "cancelled":
                 req.state_hint = req.message or _("Cancelled: nothing was imported.")
-            elif req.auto_process and req.state in ("submitted", "in_progress", "done"):
+            elif req.auto_process and req.state == "done":
+                req.state_hint = _("The scheduler is importing this report's orders in the background: "
+                                   "they appear here within a minute or two.")
+            elif req.auto_process and req.state in ("submitted", "in_progress"):
                 req.state_hint = auto
             else:
                 req.state_hint = manual.get(req.state, "")
@@ -308,9 +311,7 @@ class AmazonReportRequest(models.Model):
         for req in self.search([("state", "in", ("submitted", "in_progress")), ("auto_process", "=", True)]):
             runner.run_batch(req.action_check_status)
         for req in self.search([("state", "=", "done"), ("auto_process", "=", True)]):
-            if runner.out_of_time():
-                runner.trigger()
-                break
+            # (``_process`` stops before Odoo's limit itself, saying how far it got)
             with runner.lock("report_processing", req.id) as held:
                 if not held:
                     continue  # another server is processing it
