@@ -148,7 +148,3 @@ COLUMN_ALIASES = {
     "shipping_discount": ("ship-promotion-discount",),
     "gift_message": ("gift-message-text",),
 }
-
-# Advisory lock (namespace key) held while the queue workers validate the deliveries
-# of shipped orders (services/delivery.dispatch_pending): one worker at a time.
-DISPATCH_LOCK_KEY = 0x414D5B
