@@ -35,6 +35,7 @@ class TestDamagedPriceDocument(AmazonCase):
             "marketplace_ids": [(6, 0, self.mp_us.ids)],
             "date_from": fields.Datetime.now() - timedelta(days=10),
             "date_to": fields.Datetime.now()}).action_execute()
+        self.run_listings()
         queues = self.env["amazon.order.queue"].search([("seller_id", "=", self.seller.id)])
         self.assertTrue(queues.price_report_id, "a price report prices the queues")
         return queues
