@@ -15,8 +15,7 @@ from decimal import Decimal
 
 from . import document_stream
 from .const import COLUMN_ALIASES, MFN, REPORT_MONEY_FIELDS, STATUS_UNSHIPPED
-from .normalize import (Address, Buyer, Item, NormalizeError, Order, money, parse_bool, parse_datetime,
-                        parse_quantity, stated)
+from .normalize import Address, Buyer, Item, NormalizeError, Order, money, parse_bool, parse_datetime, parse_quantity, stated
 
 
 @dataclass
