@@ -19,6 +19,7 @@ REPORT_TYPE_NAMES = {
     REPORT_ALL_ORDERS_BY_UPDATE: _lt("All Orders report (by last update)"),
 }
 REPORT_CRON = "amazon_fbm_connector.ir_cron_amazon_report_requests"
+PRICE_WAIT_SECONDS = 120   # a report waiting for its price report is looked at again after this
 
 FATAL_PLAIN = _lt("Amazon aborted the report (FATAL) without an explanation. This happens when "
                 "the same report is requested many times in a row, or when Amazon has no data "
@@ -246,8 +247,19 @@ class AmazonReportRequest(models.Model):
         done_refs = set(self.line_ids.filtered(lambda l: l.state in ("created", "existing", "skipped"))
                         .mapped("amazon_order_ref"))
         self.line_ids.filtered(lambda l: l.state == "failed").unlink()
-        if self.price_report_id and self.price_report_id.state == "requested":
-            self.price_report_id._poll(timeout_hours=0)
+        price_report = self.price_report_id
+        if price_report and price_report.state == "requested":
+            price_report._poll(client, timeout_hours=self.seller_id.report_timeout_hours or 4)
+            if price_report.state == "requested":
+                # Prices are missing (Amazon is still building the price report, or it is
+                # being requested again after a damaged document): the orders wait for it,
+                # they are not priced one call per order. The scheduler comes back.
+                self.write({"auto_process": True, "message": _(
+                    "Waiting for Amazon's price report (All Orders report) before importing: the "
+                    "scheduler imports the orders as soon as it is ready.")})
+                runner.commit()
+                runner.trigger(wait=PRICE_WAIT_SECONDS)
+                return False
         adapter = client.orders()
         prices = self.price_report_id._price_book(adapter)
         runner.commit()
