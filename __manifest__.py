@@ -36,6 +36,8 @@
         "views/amazon_menus.xml",
         "views/amazon_order_listing_views.xml",
         "views/amazon_loop_views.xml",
+        "wizards/amazon_shipping_check_wizard_views.xml",
+        "views/amazon_first_week_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

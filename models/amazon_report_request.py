@@ -162,7 +162,7 @@ class AmazonReportRequest(models.Model):
         self.ensure_one()
         self._fetch_document()
         return {"type": "ir.actions.act_url", "target": "self",
-                "url": "/web/content/%s?download=true" % self.attachment_id.id}
+                "url": self._download_url()}
 
     def _fetch_document(self):
         if self.attachment_id:

@@ -1,3 +1,6 @@
+import re
+from urllib.parse import quote
+
 from odoo import _, api, fields, models
 from odoo.tools.translate import _lt
 
@@ -62,3 +65,19 @@ class AmazonReportRequestLine(models.Model):
             created = lines.filtered(lambda l, r=request: l.request_id == r and l.state == "created")
             created.sale_order_id._amazon_log_origin(request)
         return lines
+
+    # === BUSINESS METHODS ===
+    def _download_filename(self):
+        """The file a seller downloads, named in words: "Amazon Unshipped Orders report
+        2026-12-07 (Amazon.com) 12345.tsv.gz", not Amazon's report type."""
+        self.ensure_one()
+        when = fields.Datetime.context_timestamp(self, self.create_date or fields.Datetime.now())
+        where = ", ".join(self.marketplace_ids.mapped("name"))
+        ext = ".tsv.gz" if self.document_compression == "GZIP" else ".tsv"
+        name = "Amazon %s %s%s %s" % (self.report_type_name, when.strftime("%Y-%m-%d"),
+                                      " (%s)" % where if where else "", self.amazon_report_id or "")
+        return re.sub(r'[\\/:*?"<>|]+', "-", name.strip()) + ext
+
+    def _download_url(self):
+        return "/web/content/%s?download=true&filename=%s" % (
+            self.attachment_id.id, quote(self._download_filename()))
