@@ -13,7 +13,10 @@ class AmazonMarketplace(models.Model):
         string="Seller Sells Here", default="unknown", required=True, copy=False, readonly=True,
         help="Whether Amazon lists the seller on this marketplace, as the last Test Connection "
              "of the seller found.")
-    config_warning = fields.Text("Configuration Problem", compute="_compute_config_warning")
+    config_warning = fields.Text(
+        "Configuration Problem", compute="_compute_config_warning",
+        help="What in this marketplace's configuration keeps orders from importing or "
+             "shipping as they should, and how to fix it.")
 
     # === COMPUTE METHODS ===
     @api.depends("warehouse_id", "amazon_participation", "name", "seller_id.name", "company_id")

@@ -52,20 +52,6 @@ class AmazonReportRequest(models.Model):
             else:
                 req.state_hint = manual.get(req.state, "")
 
-
-class AmazonReportRequestLine(models.Model):
-    """The chatter of an order created from a report says where it came from."""
-
-    _inherit = "amazon.report.request.line"
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        lines = super().create(vals_list)
-        for request in lines.request_id:
-            created = lines.filtered(lambda l, r=request: l.request_id == r and l.state == "created")
-            created.sale_order_id._amazon_log_origin(request)
-        return lines
-
     # === BUSINESS METHODS ===
     def _download_filename(self):
         """The file a seller downloads, named in words: "Amazon Unshipped Orders report
@@ -81,3 +67,17 @@ class AmazonReportRequestLine(models.Model):
     def _download_url(self):
         return "/web/content/%s?download=true&filename=%s" % (
             self.attachment_id.id, quote(self._download_filename()))
+
+
+class AmazonReportRequestLine(models.Model):
+    """The chatter of an order created from a report says where it came from."""
+
+    _inherit = "amazon.report.request.line"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        lines = super().create(vals_list)
+        for request in lines.request_id:
+            created = lines.filtered(lambda l, r=request: l.request_id == r and l.state == "created")
+            created.sale_order_id._amazon_log_origin(request)
+        return lines

@@ -30,7 +30,6 @@ class SaleOrder(models.Model):
 
     # === COMPUTE METHODS ===
     @api.depends("amazon_ship_by_date", "amazon_status", "state", "delivery_status")
-    @api.depends_context("uid")
     def _compute_amazon_time_to_ship(self):
         now = fields.Datetime.now()
         for order in self:

@@ -1,4 +1,4 @@
-from odoo import _, fields, models
+from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 # The context key that validates without the check (the wizard's "Validate Anyway").
@@ -14,7 +14,16 @@ class StockPicking(models.Model):
 
     # === FIELDS ===
     amazon_ship_by_date = fields.Datetime(related="sale_id.amazon_ship_by_date", string="Ship By")
-    amazon_time_to_ship = fields.Char(related="sale_id.amazon_time_to_ship", string="Time to Ship")
+    amazon_time_to_ship = fields.Char("Time to Ship", compute="_compute_amazon_time_to_ship",
+                                      help="Time left until Amazon's ship-by date of the order.")
+
+    # === COMPUTE METHODS ===
+    @api.depends("sale_id.amazon_ship_by_date", "sale_id.amazon_status", "state")
+    def _compute_amazon_time_to_ship(self):
+        now = fields.Datetime.now()
+        for picking in self:
+            order = picking.sale_id
+            picking.amazon_time_to_ship = order._amazon_time_to_ship(now) if order else False
 
     # === ACTION METHODS ===
     def button_validate(self):
@@ -64,5 +73,8 @@ class StockPicking(models.Model):
             "name": _("Before Amazon is told: carrier and tracking number"),
             "type": "ir.actions.act_window", "res_model": "amazon.shipping.check.wizard",
             "res_id": wizard.id, "view_mode": "form", "target": "new",
-            "context": dict(self.env.context),
+            # validation flags go on (skip_backorder...); not the view flags of where the
+            # seller came from (create=False of the FBM orders would open the wizard read-only)
+            "context": {k: v for k, v in self.env.context.items()
+                        if k not in ("create", "edit", "delete") and not k.startswith("default_")},
         }

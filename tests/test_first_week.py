@@ -78,6 +78,10 @@ class TestShipByDates(FirstWeekCase):
         now = fields.Datetime.now()
         order.amazon_ship_by_date = now + timedelta(days=1, hours=3, minutes=5)
         self.assertEqual(order.amazon_time_to_ship, "1 d 3 h left")
+        self.env.invalidate_all()
+        [values] = order.picking_ids.web_read({"amazon_time_to_ship": {}, "amazon_ship_by_date": {},
+                                               "state": {}, "carrier_id": {}})
+        self.assertEqual(values["amazon_time_to_ship"], "1 d 3 h left", "shown on the delivery too")
         order.amazon_ship_by_date = now - timedelta(hours=5, minutes=1)
         order.invalidate_recordset(["amazon_time_to_ship"])
         self.assertEqual(order.amazon_time_to_ship, "late by 5 h")
@@ -324,3 +328,33 @@ class TestConfigurationProblems(FirstWeekCase):
         arch = self.env["sale.order"].get_views([(action.search_view_id.id, "search")])[
             "views"]["search"]["arch"]
         self.assertIn('name="amazon_tax_problem"', arch)
+
+
+@tagged("post_install", "-at_install")
+class TestFirstWeekWords(FirstWeekCase):
+
+    def test_download_is_named_in_words(self):
+        self.add_us_order()
+        wizard = self.env["amazon.operation.wizard"].create({
+            "seller_id": self.seller.id, "operation": "fbm_import_unshipped",
+            "marketplace_ids": [(6, 0, self.mp_us.ids)]})
+        request = self.env["amazon.report.request"].browse(wizard.action_execute()["res_id"])
+        request.action_check_status()
+        request.action_check_status()
+        url = request.action_download_report()["url"]
+        self.assertIn("filename=Amazon%20Unshipped%20Orders%20report%20", url)
+        self.assertIn("%28Amazon.com%29", url)
+        self.assertTrue(url.endswith(".tsv.gz"), url)
+        self.assertNotIn("GET_FLAT_FILE", url)
+
+    def test_one_delivery_sent_in_words(self):
+        _ref, order = self.import_order()
+        picking = order.picking_ids
+        picking.write({"carrier_tracking_ref": "1Z1", "carrier_id": self.env.ref(
+            "amazon_fbm_connector.carrier_code_ups")._amazon_carrier().id})
+        self.fill(picking)
+        picking.with_context(skip_backorder=True).button_validate()
+        action = picking.action_amazon_send_confirmation()
+        self.assertEqual(action["params"]["message"], "Amazon accepted the shipment.")
+        help_text = self.env["amazon.seller"]._fields["fbm_status_sync_cursor"].help
+        self.assertNotIn("lastUpdatedAfter", help_text)

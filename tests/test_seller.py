@@ -77,6 +77,9 @@ class TestSeller(AmazonCase):
         self.assertNotIn(other_seller, visible)
 
     def test_connection_success(self):
+        # Amazon lists the seller on the three marketplaces configured
+        self.scenario.participations = self.seller.marketplace_ids.mapped("amazon_marketplace_id")
+        self.addCleanup(setattr, self.scenario, "participations", None)
         action = self.seller.action_test_connection()
         self.assertEqual(action["params"]["type"], "success")
         self.assertEqual(self.emulator.calls["getMarketplaceParticipations"], 1)
