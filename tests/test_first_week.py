@@ -195,7 +195,7 @@ class TestCheckBeforeValidating(FirstWeekCase):
         self.assertEqual(action["res_model"], "amazon.shipping.check.wizard")
         self.assertNotEqual(picking.state, "done", "not validated before Amazon's fields are there")
         wizard = self.env["amazon.shipping.check.wizard"].browse(action["res_id"]).with_context(
-            action["context"])
+            **action["context"])
         with self.assertRaisesRegex(UserError, "the carrier and the tracking number"):
             wizard.action_validate()
         # one click: Amazon's DHL code makes the Odoo carrier
@@ -226,7 +226,7 @@ class TestCheckBeforeValidating(FirstWeekCase):
         self.fill(picking)
         action = picking.with_context(skip_backorder=True).button_validate()
         wizard = self.env["amazon.shipping.check.wizard"].browse(action["res_id"]).with_context(
-            action["context"])
+            **action["context"])
         wizard.action_validate_anyway()
         self.assertEqual(picking.state, "done")
         self.assertEqual(picking.amazon_confirm_state, "to_send")
