@@ -43,7 +43,7 @@ class TestShipByDates(FirstWeekCase):
         request = self.env["amazon.report.request"].browse(wizard.action_execute()["res_id"])
         request.action_check_status()
         request.action_check_status()
-        request.action_process_file()
+        self.process_file(request)
         self.assertEqual(request.state, "processed", request.message)
         return request
 
