@@ -1,6 +1,8 @@
 import itertools
 import logging
+import re
 from datetime import timedelta
+from urllib.parse import quote
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
@@ -199,7 +201,22 @@ class AmazonReportRequest(models.Model):
         self.ensure_one()
         self._fetch_document()
         return {"type": "ir.actions.act_url", "target": "self",
-                "url": "/web/content/%s?download=true" % self.attachment_id.id}
+                "url": self._download_url()}
+
+    def _download_url(self):
+        return "/web/content/%s?download=true&filename=%s" % (
+            self.attachment_id.id, quote(self._download_filename()))
+
+    def _download_filename(self):
+        """The file a seller downloads, named in words: "Amazon Unshipped Orders report
+        2026-12-07 (Amazon.com) 12345.tsv.gz", not Amazon's report type."""
+        self.ensure_one()
+        when = fields.Datetime.context_timestamp(self, self.create_date or fields.Datetime.now())
+        where = ", ".join(self.marketplace_ids.mapped("name"))
+        ext = ".tsv.gz" if self.document_compression == "GZIP" else ".tsv"
+        name = "Amazon %s %s%s %s" % (self.report_type_name, when.strftime("%Y-%m-%d"),
+                                      " (%s)" % where if where else "", self.amazon_report_id or "")
+        return re.sub(r'[\\/:*?"<>|]+', "-", name.strip()) + ext
 
     def _fetch_document(self):
         if self.attachment_id:

@@ -241,6 +241,7 @@ class UnshippedStream:
                     zip=row.get("ship_postal_code", ""),
                     country_code=row.get("ship_country", "").upper(),
                     phone=row.get("ship_phone", "") or row.get("buyer_phone", "")),
+                ship_by_date=parse_ship_by(row.get("ship_by")),
             )
         shipped = parse_quantity(row.get("quantity_shipped") or "0", "quantity-shipped")
         order.items.append(Item(sku=sku, quantity=qty, quantity_shipped=min(shipped, qty),
@@ -248,6 +249,21 @@ class UnshippedStream:
                                 title=row.get("title", ""),
                                 gift_message=row.get("gift_message", "")))
         state.order = order
+
+
+def parse_ship_by(value):
+    """The report's promise date -> naive UTC datetime, or None when empty or
+    unreadable (the order still imports; only its deadline is unknown). A range
+    ("<earliest> to <latest>", as Seller Central shows it) gives its end."""
+    text = (value or "").strip()
+    if " to " in text:
+        text = text.rsplit(" to ", 1)[1].strip()
+    if not text:
+        return None
+    try:
+        return parse_datetime(text)
+    except NormalizeError:
+        return None
 
 
 def read_unshipped(source, marketplace_id=""):

@@ -25,3 +25,4 @@ from . import test_report_concurrency
 from . import test_runner
 from . import test_vat_absent
 from . import test_damaged_document
+from . import test_first_week

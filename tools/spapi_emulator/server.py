@@ -468,7 +468,8 @@ class _Handler(Orders2026Mixin, BaseHTTPRequestHandler):
 
     def h_participations(self):
         emu = self.emulator
-        ids = sorted({e["order"]["MarketplaceId"] for e in emu.scenario.orders.values()}) or ["ATVPDKIKX0DER"]
+        ids = getattr(emu.scenario, "participations", None) or \
+            sorted({e["order"]["MarketplaceId"] for e in emu.scenario.orders.values()}) or ["ATVPDKIKX0DER"]
         self._send(200, {"payload": [{
             "marketplace": {"id": mid, "name": "Amazon", "countryCode": "US",
                             "defaultCurrencyCode": "USD", "defaultLanguageCode": "en_US",
