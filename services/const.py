@@ -161,6 +161,7 @@ DISPATCH_LOCK_KEY = 0x414D5B
 RATE_LIMITS.update({
     "getListingsItem": (5.0, 10),
     "patchListingsItem": (5.0, 5),
+    "searchListingsItems": (5.0, 5),
     "createFeedDocument": (0.5, 15),
     "uploadFeedDocument": (50.0, 50),   # presigned URL, not an SP-API quota
     "createFeed": (0.0083, 15),

@@ -6,6 +6,8 @@ Two operations serve the FBM stock export:
   ``includedData=summaries``, read once per SKU (the caller stores it), because
   ``patchListingsItem`` needs the listing's Amazon product type. A SKU Amazon
   does not list in that marketplace raises ``ListingNotFound``.
+  ``product_types(skus, ...)`` reads them 20 at a time (``searchListingsItems``
+  by SKU) for a feed of many SKUs.
 - ``set_quantity(...)``: ``patchListingsItem`` with one JSON Patch ``merge`` on
   ``/attributes/fulfillment_availability`` (``fulfillment_channel_code``
   ``DEFAULT``, ``quantity``): ``merge`` keeps the offer's other
@@ -20,6 +22,8 @@ from sp_api.api import ListingsItemsV20210801
 
 from . import errors
 from .const import FULFILLMENT_AVAILABILITY_PATH, FULFILLMENT_CHANNEL_DEFAULT
+
+SEARCH_PAGE = 20    # searchListingsItems: at most 20 identifiers and 20 results a page
 
 
 class ListingNotFound(errors.AmazonRequestError):
@@ -105,6 +109,25 @@ class ListingsAdapter:
         raise ListingNotFound(
             "Amazon lists SKU %s but gives no product type for marketplace %s." % (
                 sku, marketplace_id), operation="getListingsItem", status=404)
+
+    def product_types(self, skus, marketplace_id):
+        """The product types of many SKUs, 20 a call (searchListingsItems by SKU,
+        summaries): ``{sku: product type}``; a SKU Amazon does not list is absent.
+        A first export of 10,000 SKUs reads them in 500 calls instead of 10,000."""
+        found = {}
+        skus = list(dict.fromkeys(skus))
+        for start in range(0, len(skus), SEARCH_PAGE):
+            chunk = skus[start:start + SEARCH_PAGE]
+            res = self.client.call("searchListingsItems", self._api.search_listings_items,
+                                   self.seller_id, marketplaceIds=marketplace_id,
+                                   identifiers=",".join(chunk), identifiersType="SKU",
+                                   includedData="summaries", pageSize=SEARCH_PAGE)
+            for item in (res.payload or {}).get("items") or ():
+                types = [s.get("productType") for s in item.get("summaries") or ()
+                         if s.get("productType") and s.get("marketplaceId") in (marketplace_id, None)]
+                if item.get("sku") in chunk and types:
+                    found[item["sku"]] = types[0]
+        return found
 
     def set_quantity(self, sku, marketplace_id, product_type, quantity):
         """patchListingsItem: the FBM quantity of one SKU -> ``Submission``."""

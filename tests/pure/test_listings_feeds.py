@@ -71,6 +71,10 @@ def test_listings_answers_match_the_model(emulator, token):
         answer = httpx.patch(url, params={"marketplaceIds": US}, json=body, headers=headers).json()
         assert answer["status"] == "INVALID" and answer["issues"][0]["severity"] == "ERROR"
     assert emulator.listing_quantity("SKU-1", US) == 7
+    search = httpx.get(emulator.url + "/listings/2021-08-01/items/%s" % SELLER, headers=headers, params={
+        "marketplaceIds": US, "identifiers": "SKU-1,NOPE", "identifiersType": "SKU", "pageSize": 20})
+    jsonschema.Draft4Validator(_model("listingsItems_2021-08-01.json", "ItemSearchResults")).validate(search.json())
+    assert [i["sku"] for i in search.json()["items"]] == ["SKU-1"]
     missing = httpx.get(emulator.url + "/listings/2021-08-01/items/%s/NOPE" % SELLER,
                         params={"marketplaceIds": US}, headers=headers)
     assert missing.status_code == 404
@@ -91,6 +95,12 @@ def test_listings_adapter(client, emulator):
     assert not wrong_type.accepted and emulator.listing_quantity("SKU-1", US) == 12
     with pytest.raises(ValueError):
         listings.set_quantity("SKU-1", US, "SHOES", -1)
+    for n in range(30):
+        emulator.add_listing("MANY-%02d" % n, US, product_type="T%d" % (n % 3))
+    calls = client.calls["searchListingsItems"]
+    types = listings.product_types(["MANY-%02d" % n for n in range(30)] + ["NOPE"], US)
+    assert client.calls["searchListingsItems"] - calls == 2, "20 SKUs a call"
+    assert len(types) == 30 and types["MANY-04"] == "T1" and "NOPE" not in types
 
 
 def test_feed_life_cycle_and_processing_report(client, emulator):

@@ -28,12 +28,15 @@ from datetime import datetime, timezone
 from urllib.parse import unquote
 
 USAGE_PLANS = {
-    "getListingsItem": (5.0, 10), "patchListingsItem": (5.0, 5),
+    "getListingsItem": (5.0, 10), "patchListingsItem": (5.0, 5), "searchListingsItems": (5.0, 5),
     "createFeedDocument": (0.5, 15), "createFeed": (0.0083, 15), "getFeed": (2.0, 15),
     "getFeedDocument": (0.0222, 10),
 }
-ROLES = {"getListingsItem": "listings", "patchListingsItem": "listings"}
+ROLES = {"getListingsItem": "listings", "patchListingsItem": "listings",
+         "searchListingsItems": "listings"}
 ROUTES = [
+    ("GET", r"/listings/2021-08-01/items/(?P<seller>[^/]+)", "search_listings_items",
+     "searchListingsItems"),
     ("GET", r"/listings/2021-08-01/items/(?P<seller>[^/]+)/(?P<sku>[^/]+)", "get_listings_item",
      "getListingsItem"),
     ("PATCH", r"/listings/2021-08-01/items/(?P<seller>[^/]+)/(?P<sku>[^/]+)", "patch_listings_item",
@@ -341,11 +344,7 @@ class ListingsHandlerMixin:
                                % (sku, ",".join(marketplaces)))
         body = {"sku": sku}
         if "summaries" in included:
-            body["summaries"] = [{
-                "marketplaceId": m, "asin": listing["asin"], "productType": listing["productType"],
-                "conditionType": "new_new", "status": ["BUYABLE", "DISCOVERABLE"],
-                "itemName": "Emulated item %s" % sku, "createdDate": listing["created"],
-                "lastUpdatedDate": listing["updated"]} for m, listing in found]
+            body["summaries"] = [self._summary(m, sku, listing) for m, listing in found]
         if "attributes" in included:
             body["attributes"] = found[0][1]["attributes"]
         if "fulfillmentAvailability" in included:
@@ -355,6 +354,44 @@ class ListingsHandlerMixin:
                 for e in found[0][1]["attributes"].get("fulfillment_availability") or ()]
         if "issues" in included:
             body["issues"] = []
+        self._send(200, body)
+
+    def _summary(self, marketplace_id, sku, listing):
+        return {"marketplaceId": marketplace_id, "asin": listing["asin"],
+                "productType": listing["productType"], "conditionType": "new_new",
+                "status": ["BUYABLE", "DISCOVERABLE"], "itemName": "Emulated item %s" % sku,
+                "createdDate": listing["created"], "lastUpdatedDate": listing["updated"]}
+
+    def h_search_listings_items(self, seller):
+        emu = self.emulator
+        marketplaces = self._marketplaces()
+        if len(marketplaces) != 1:
+            return self._error(400, "InvalidInput", "marketplaceIds: exactly one marketplace id.")
+        q = {k: v[0] for k, v in self.query.items()}
+        identifiers = [i for i in ",".join(self.query.get("identifiers") or []).split(",") if i]
+        if identifiers and q.get("identifiersType") != "SKU":
+            return self._error(400, "InvalidInput", "identifiersType is required with identifiers "
+                               "(this emulator knows SKU).")
+        if len(identifiers) > 20:
+            return self._error(400, "InvalidInput", "identifiers: at most 20 values.")
+        try:
+            size = int(q.get("pageSize") or 10)
+            offset = int(q.get("pageToken") or 0)
+        except ValueError:
+            return self._error(400, "InvalidInput", "pageSize and pageToken must be numbers.")
+        if not 1 <= size <= 20:
+            return self._error(400, "InvalidInput", "pageSize: 1 to 20.")
+        marketplace_id = marketplaces[0]
+        if identifiers:
+            skus = [s for s in identifiers if emu.find_listing(seller, marketplace_id, s)]
+        else:
+            skus = sorted({k[2] for k in emu.listings if k[1] == marketplace_id and k[0] in ("*", seller)})
+        page = skus[offset:offset + size]
+        body = {"numberOfResults": len(skus), "items": [
+            {"sku": s, "summaries": [self._summary(marketplace_id, s, emu.find_listing(
+                seller, marketplace_id, s))]} for s in page]}
+        if offset + size < len(skus):
+            body["pagination"] = {"nextToken": str(offset + size)}
         self._send(200, body)
 
     def h_patch_listings_item(self, seller, sku):
