@@ -36,6 +36,9 @@
         "views/amazon_menus.xml",
         "views/amazon_order_listing_views.xml",
         "views/amazon_loop_views.xml",
+        # Stock export (issue 20)
+        "data/ir_cron_stock_data.xml",
+        "views/amazon_stock_offer_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

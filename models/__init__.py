@@ -24,3 +24,13 @@ from . import amazon_price_report_line
 from . import amazon_rate_bucket
 from . import res_partner
 from . import amazon_buyer_retention
+# Stock export (issue 20)
+from . import amazon_stock_mark
+from . import amazon_stock_feed
+from . import amazon_stock_offer
+from . import amazon_marketplace_stock
+from . import amazon_seller_stock
+from . import stock_move
+from . import mrp_bom
+from . import product_product
+from . import product_template
