@@ -149,10 +149,6 @@ COLUMN_ALIASES = {
     "gift_message": ("gift-message-text",),
 }
 
-# Advisory lock (namespace key) held while the queue workers validate the deliveries
-# of shipped orders (services/delivery.dispatch_pending): one worker at a time.
-DISPATCH_LOCK_KEY = 0x414D5B
-
 # === Stock export: FBM quantities to Amazon (issue 20) ===
 # Listings Items API 2021-08-01 and Feeds API 2021-06-30 usage plans (the models'
 # "Usage Plan" tables). The XML / flat-file inventory feeds
