@@ -48,8 +48,7 @@ class AmazonStockFeed(models.Model):
                 return
             seller = feed.marketplace_id.seller_id
             if seller not in clients:
-                clients[seller] = seller._get_client()
-                clients[seller].deadline = runner.stop_at
+                clients[seller] = runner.client(seller)
 
             def failed(exc, feed=feed):
                 feed.sudo().write({"result": str(exc)})

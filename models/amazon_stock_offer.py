@@ -200,14 +200,16 @@ class AmazonStockOffer(models.Model):
         return kits
 
     # --- quantities -----------------------------------------------------------
-    def _claim(self, marketplace, limit, extra="", params=()):
-        """Offers of the marketplace to send that no other worker holds."""
+    def _claim(self, marketplace, limit, after_id=0, typed=None):
+        """Offers of the marketplace to send that no other worker holds (ids above
+        ``after_id``; ``typed``: only those whose product type is known, or unknown)."""
         self.env.flush_all()
         self.env.cr.execute("""
             SELECT id FROM amazon_stock_offer
-             WHERE marketplace_id = %s AND to_send AND state != 'pending' {extra}
+             WHERE marketplace_id = %s AND to_send AND state != 'pending' AND id > %s
+               AND (%s::boolean IS NULL OR (product_type IS NOT NULL) = %s::boolean)
           ORDER BY id LIMIT %s
-        FOR UPDATE SKIP LOCKED""".format(extra=extra), (marketplace.id, *params, limit))
+        FOR UPDATE SKIP LOCKED""", (marketplace.id, after_id, typed, typed, limit))
         return self.sudo().browse([r[0] for r in self.env.cr.fetchall()])
 
     def _quantities(self, marketplace):
@@ -253,7 +255,7 @@ class AmazonStockOffer(models.Model):
     def _compare_batch(self, marketplace, after_id=0):
         """Take unchanged offers off the list (no call to Amazon); returns the last id
         seen (0: done), so that a marketplace's big list is compared unit by unit."""
-        offers = self._claim(marketplace, COMPARE_BATCH, "AND id > %s", (after_id,))
+        offers = self._claim(marketplace, COMPARE_BATCH, after_id=after_id)
         if not offers:
             return 0
         offers._changes(marketplace)
@@ -297,7 +299,7 @@ class AmazonStockOffer(models.Model):
     def _resolve_types(self, marketplace, client):
         """One unit: read the product types of up to TYPES_BATCH offers to send,
         20 a call. Returns the number of offers looked up (0: none left)."""
-        offers = self._claim(marketplace, TYPES_BATCH, "AND product_type IS NULL")
+        offers = self._claim(marketplace, TYPES_BATCH, typed=False)
         if not offers:
             return 0
         listings = client.listings(marketplace.seller_id.merchant_id)
@@ -316,7 +318,7 @@ class AmazonStockOffer(models.Model):
     def _send_feed(self, marketplace, client):
         """One unit: one JSON_LISTINGS_FEED of up to STOCK_FEED_MAX_MESSAGES offers.
         Returns the number of offers sent (0: none left), or None to stop."""
-        offers = self._claim(marketplace, STOCK_FEED_MAX_MESSAGES, "AND product_type IS NOT NULL")
+        offers = self._claim(marketplace, STOCK_FEED_MAX_MESSAGES, typed=True)
         if not offers:
             return 0
         changes = offers._changes(marketplace)
@@ -401,11 +403,10 @@ class AmazonStockOffer(models.Model):
             marketplace.sudo().write({"stock_export_message": str(exc),
                                       "stock_export_date": fields.Datetime.now()})
         try:
-            client = marketplace.seller_id._get_client()
+            client = runner.client(marketplace.seller_id)
         except UserError as exc:
             failed(exc)
             return
-        client.deadline = runner.stop_at
         after = -1
         while after and not runner.out_of_time():
             after = _run(runner, self._compare_batch, marketplace, max(after, 0))
@@ -420,7 +421,9 @@ class AmazonStockOffer(models.Model):
                     return
                 done = _run(runner, unit, marketplace, client, on_error=failed)
                 if done is None:
-                    runner.trigger(at=fields.Datetime.add(fields.Datetime.now(), minutes=1))
+                    # Out of time or quota, Amazon busy, or a failure recorded on the
+                    # marketplace: the next pass goes on, in a minute.
+                    runner.trigger(wait=60)
                     return
                 if not done:
                     break
@@ -430,13 +433,5 @@ class AmazonStockOffer(models.Model):
 
 
 def _run(runner, fn, *args, on_error=None):
-    """``runner.run_batch`` that hands back ``fn``'s result (False when it failed)."""
-    box = {}
-
-    def unit():
-        box["result"] = fn(*args)
-    if on_error:
-        runner.run_batch(unit, on_error=on_error)
-    else:
-        runner.run_batch(unit)
-    return box.get("result", False)
+    """``runner.run_batch``: ``fn``'s result (None when ``on_error`` recorded a failure)."""
+    return runner.run_batch(fn, *args, on_error=on_error)
