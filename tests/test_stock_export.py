@@ -250,3 +250,52 @@ class TestStockExport(AmazonCase):
         self.assertEqual(action["tag"], "display_notification")
         self.assertEqual(Trigger.search_count([("cron_id", "=", cron.id)]), before + 2)
         self.assertFalse(self.emulator.calls["patchListingsItem"], "a click never sends in the request")
+
+
+@tagged("post_install", "-at_install")
+class TestStockExportServers(AmazonCase):
+    """Two Odoo servers' cron threads export at the same instant: each change once."""
+    real_cursors = True  # its workers open committed cursors of their own
+
+    def test_two_servers_send_each_change_once(self):
+        from odoo import SUPERUSER_ID, api
+
+        from .common import cron_worker, run_in_threads
+        skus = ["RACE-STOCK-%02d" % n for n in range(24)]
+        for sku in skus:
+            self.emulator.add_listing(sku, US, product_type="HOME", quantity=99)
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+            seller = env["amazon.seller"].create({
+                "name": "Stock race seller", "merchant_id": "A2RACESTOCK",
+                "lwa_client_id": self.seller.lwa_client_id,
+                "lwa_client_secret": self.seller.lwa_client_secret,
+                "refresh_token": self.seller.refresh_token, "api_endpoint": self.emulator.url,
+                "lwa_endpoint": self.emulator.url})
+            # the database's own warehouse: a new one would install multi-warehouse groups,
+            # which waits for the test's transaction
+            marketplace = env["amazon.marketplace"].create({
+                "seller_id": seller.id, "reference_id": env.ref("amazon_fbm_connector.marketplace_us").id,
+                "warehouse_id": self.warehouse.id, "export_stock": True})
+            env["product.product"].create([{"name": sku, "default_code": sku, "detailed_type": "product"}
+                                           for sku in skus])
+            cr.commit()  # pylint: disable=invalid-commit
+        errors = []
+        try:
+            run_in_threads({name: (lambda: cron_worker(self.registry, "amazon.stock.offer",
+                                                       "_cron_export_stock", errors))
+                            for name in ("server-1", "server-2")})
+            self.assertFalse(errors, errors)
+            sent = [sku for sku, mp, _qty in self.emulator.patch_log if sku in skus]
+            self.assertEqual(sorted(sent), sorted(skus), "each SKU sent once, by one server")
+            with self.registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                offers = env["amazon.stock.offer"].search([("marketplace_id", "=", marketplace.id)])
+                self.assertEqual(set(offers.mapped("state")), {"accepted"})
+                self.assertEqual(len(offers), len(skus), "one offer per SKU")
+        finally:
+            with self.registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                env["amazon.marketplace"].browse(marketplace.id).export_stock = False
+                env["amazon.seller"].browse(seller.id).active = False
+                cr.commit()  # pylint: disable=invalid-commit
