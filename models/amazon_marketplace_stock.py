@@ -64,3 +64,8 @@ class AmazonMarketplace(models.Model):
             "amazon_fbm_connector.action_amazon_stock_offer")
         action["domain"] = [("marketplace_id", "in", self.ids)]
         return action
+
+    def action_open_stock_errors(self):
+        action = self.action_open_stock_offers()
+        action["context"] = {"search_default_rejected": 1}
+        return action

@@ -149,6 +149,11 @@ class TestStockExport(AmazonCase):
         self.assertEqual(offer.state, "error")
         self.assertIn("no listing for SKU SKU-D", offer.message)
         self.assertIn("Resend", offer.message)
+        self.mp_us.invalidate_recordset(["stock_error_count"])
+        self.assertGreaterEqual(self.mp_us.stock_error_count, 1, "the dashboard counts it")
+        self.assertEqual(self.mp_us.action_open_stock_errors()["context"], {"search_default_rejected": 1})
+        self.assertIn(offer, self.products["SKU-D"].product_tmpl_id.amazon_stock_offer_ids,
+                      "the product form shows it")
         self.assertEqual(self.offer("SKU-A").state, "accepted", "the rest goes on")
         self.emulator.reset_quota()
         self.export()
