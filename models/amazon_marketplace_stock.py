@@ -18,8 +18,10 @@ class AmazonMarketplace(models.Model):
         help="Units of each product held back from Amazon (for other channels, or as a "
              "safety margin): Amazon is offered the free quantity less this, never below 0.")
     stock_offer_ids = fields.One2many("amazon.stock.offer", "marketplace_id", string="Stock Offers",
-                                      readonly=True)
-    stock_offer_count = fields.Integer(compute="_compute_stock_counts")
+                                      readonly=True,
+                                      help="The quantity Amazon holds for each SKU of this marketplace.")
+    stock_offer_count = fields.Integer("Offers on Amazon", compute="_compute_stock_counts",
+                                       help="The SKUs whose quantity this marketplace exports.")
     stock_error_count = fields.Integer("Stock Errors", compute="_compute_stock_counts",
                                        help="SKUs whose quantity Amazon rejected.")
     stock_export_message = fields.Text(
