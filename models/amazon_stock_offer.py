@@ -282,7 +282,7 @@ class AmazonStockOffer(models.Model):
             except errors.AmazonOutOfTime:
                 return None
             except (errors.AmazonThrottled, errors.AmazonServerError, errors.AmazonUnreachable) as exc:
-                offer._transient_failure(exc)
+                offer._transient_failure(exc, qty)
                 return None   # Amazon is busy or away: the next pass goes on
             except errors.AmazonRequestError as exc:
                 offer._rejected(qty, [str(exc)])
@@ -367,11 +367,12 @@ class AmazonStockOffer(models.Model):
                          "(seller > SKU Mappings). %(hint)s", sku=self.sku,
                          marketplace=self.marketplace_id.name, hint=RETRY_HINT)})
 
-    def _transient_failure(self, exc):
+    def _transient_failure(self, exc, qty):
         attempts = self.transient_attempts + 1
         vals = {"transient_attempts": attempts}
         if attempts >= MAX_TRANSIENT_ATTEMPTS:
-            vals.update(state="error", to_send=False, force_send=False, message=_(
+            vals.update(state="error", to_send=False, force_send=False, sent_quantity=qty,
+                        sent_date=fields.Datetime.now(), message=_(
                 "%(error)s Odoo tried %(n)s times and stopped. %(hint)s",
                 error=str(exc), n=attempts, hint=RETRY_HINT))
         else:
@@ -399,7 +400,10 @@ class AmazonStockOffer(models.Model):
 
     @api.model
     def _export_marketplace(self, runner, marketplace):
+        failures = []
+
         def failed(exc):
+            failures.append(exc)
             marketplace.sudo().write({"stock_export_message": str(exc),
                                       "stock_export_date": fields.Datetime.now()})
         try:
@@ -420,9 +424,10 @@ class AmazonStockOffer(models.Model):
                     runner.trigger()
                     return
                 done = _run(runner, unit, marketplace, client, on_error=failed)
+                if failures:
+                    return   # recorded on the marketplace; the next run tries again
                 if done is None:
-                    # Out of time or quota, Amazon busy, or a failure recorded on the
-                    # marketplace: the next pass goes on, in a minute.
+                    # Out of time or quota, or Amazon busy: the next pass goes on in a minute.
                     runner.trigger(wait=60)
                     return
                 if not done:

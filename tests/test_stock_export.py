@@ -243,6 +243,20 @@ class TestStockExport(AmazonCase):
         self.assertEqual(self.amazon("BULK-001"), 0)
         self.assertEqual(self.offer("BULK-001").state, "accepted")
 
+    def test_seller_wide_failure_is_recorded_on_the_marketplace(self):
+        token = next(iter(self.emulator.refresh_tokens))
+        self.emulator.refresh_tokens[token]["revoked"] = True
+        try:
+            self.env["amazon.stock.offer"]._cron_export_stock()
+        finally:
+            self.emulator.refresh_tokens[token]["revoked"] = False
+        self.assertIn("refresh token", self.mp_us.stock_export_message)
+        self.assertEqual(self.offer("SKU-A").state, "new", "nothing is lost: it is sent later")
+        self.assertTrue(self.offer("SKU-A").to_send)
+        self.export()
+        self.assertFalse(self.mp_us.stock_export_message, "cleared once the export goes through")
+        self.assertEqual(self.amazon("SKU-A"), 0)
+
     def test_buttons_and_operations_wake_the_cron(self):
         cron = self.env.ref("amazon_fbm_connector.ir_cron_amazon_stock_export")
         Trigger = self.env["ir.cron.trigger"]
