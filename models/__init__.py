@@ -13,9 +13,9 @@ from . import sale_order_tax
 from . import sale_order_workspace
 from . import sale_order_cancellation
 from . import amazon_report_request
-from . import amazon_report_request_display
+from . import amazon_report_request_line
 from . import amazon_order_queue
-from . import amazon_order_queue_display
+from . import amazon_order_queue_line
 from . import amazon_order_listing
 from . import amazon_carrier_code
 from . import stock_picking
@@ -24,6 +24,12 @@ from . import amazon_price_report_line
 from . import amazon_rate_bucket
 from . import res_partner
 from . import amazon_buyer_retention
+from . import sale_order_ship_by
+from . import amazon_marketplace_guard
+from . import amazon_buyer_contact
+from . import stock_picking_amazon_check
+from . import amazon_marketplace_checks
+from . import amazon_seller_checks
 # Stock export (issue 20)
 from . import amazon_stock_mark
 from . import amazon_stock_feed
