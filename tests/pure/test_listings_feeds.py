@@ -185,3 +185,21 @@ def test_listings_rate_limits(client, emulator):
         except errors.AmazonThrottled:
             answers.append("429")
     assert answers.count("ACCEPTED") == 5 and answers.count("429") == 2
+
+
+def test_processing_report_reader():
+    text = json.dumps({"header": {"sellerId": SELLER, "version": "2.0", "feedId": "1"},
+                       "issues": [{"messageId": 2, "sku": "B", "code": "90220", "severity": "ERROR",
+                                   "message": "bad"},
+                                  {"messageId": 2, "sku": "B", "severity": "WARNING", "message": "meh"},
+                                  {"severity": "ERROR", "message": "whole feed"}],
+                       "summary": {"errors": 2, "warnings": 1, "messagesProcessed": 2,
+                                   "messagesAccepted": 1, "messagesInvalid": 1}})
+    report = parse_report(text)
+    assert [str(i) for i in report.errors_of(2)] == ["[90220] bad"], "warnings are not rejections"
+    assert not report.errors_of(1)
+    assert [i.message for i in report.general_errors] == ["whole feed"]
+    with pytest.raises(errors.AmazonDocumentError):
+        parse_report("<xml/>")
+    with pytest.raises(errors.AmazonDocumentError):
+        parse_report("{}")
