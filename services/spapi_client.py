@@ -316,6 +316,16 @@ class SpApiClient:
         """The Reports API adapter."""
         return ReportsAdapter(self)
 
+    def listings(self, seller_id):
+        """The Listings Items API adapter (2021-08-01) for the seller's merchant id."""
+        from .listings_adapter import ListingsAdapter
+        return ListingsAdapter(self, seller_id)
+
+    def feeds(self):
+        """The Feeds API adapter (2021-06-30), for any feed type."""
+        from .feeds_adapter import FeedsAdapter
+        return FeedsAdapter(self)
+
 
 def quota_key(api_endpoint, client_id, refresh_token):
     """Who Amazon counts calls for: one selling partner (refresh token) and

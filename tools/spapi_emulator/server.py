@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from . import shipments
+from . import listings, shipments
 from .orders_2026 import Orders2026Mixin
 from .scenario import Scenario, iso
 
@@ -29,6 +29,9 @@ ALL_ORDERS = ("GET_FLAT_FILE_ALL_ORDERS_DATA_BY_ORDER_DATE_GENERAL",
               "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL")
 RESTRICTED = {UNSHIPPED}
 ALL_ROLES = {"orders", "reports", "buyer_pii", "sellers"}
+# Listings Items and Feeds (stock export): tools/spapi_emulator/listings.py.
+USAGE_PLANS.update(listings.USAGE_PLANS)
+ALL_ROLES.add("listings")
 
 
 class _Bucket:
@@ -45,7 +48,7 @@ class _Bucket:
         return False
 
 
-class Emulator:
+class Emulator(listings.ListingsEmulatorMixin):
     """Run with ``start()`` / ``stop()`` (or as a context manager).
 
     ``rate_scale`` multiplies Amazon's rates (bursts unchanged), so a test
@@ -97,6 +100,7 @@ class Emulator:
             self.call_times = collections.defaultdict(list)
             self.throttle_times = collections.defaultdict(list)
             self._next_id = 50000
+            self._reset_listings()
 
     def reset_quota(self):
         """Full buckets and zero counters, keeping reports and documents."""
@@ -294,7 +298,7 @@ class _Server(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
-class _Handler(Orders2026Mixin, BaseHTTPRequestHandler):
+class _Handler(listings.ListingsHandlerMixin, Orders2026Mixin, BaseHTTPRequestHandler):
     emulator = None
     protocol_version = "HTTP/1.1"
 
@@ -349,7 +353,7 @@ class _Handler(Orders2026Mixin, BaseHTTPRequestHandler):
         ("GET", r"/orders/v0/orders/(?P<id>[^/]+)", "get_order", "getOrder"),
         ("POST", r"/orders/v0/orders/(?P<id>[^/]+)/shipmentConfirmation", "confirm_shipment", "confirmShipment"),
         ("GET", r"/_emulator/stats", "stats", None),
-    ]
+    ] + listings.ROUTES
 
     def _dispatch(self, method):
         emu = self.emulator
@@ -433,7 +437,8 @@ class _Handler(Orders2026Mixin, BaseHTTPRequestHandler):
                 return None
             info = emu.refresh_tokens[refresh]
         role = {"getMarketplaceParticipations": "sellers", "createReport": "reports",
-                "getReport": "reports", "getReportDocument": "reports"}.get(operation, "orders")
+                "getReport": "reports", "getReportDocument": "reports",
+                **listings.ROLES}.get(operation, "orders")
         if role not in info["roles"]:
             self._error(403, "Unauthorized", "Access to requested resource is denied.",
                         "The application does not have the role required for %s." % operation)
