@@ -35,7 +35,6 @@
         "wizards/amazon_shipping_check_wizard_views.xml",
         "views/amazon_first_week_views.xml",
         # Stock export (issue 20)
-        "data/ir_cron_stock_data.xml",
         "views/amazon_stock_offer_views.xml",
     ],
     "assets": {

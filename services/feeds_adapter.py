@@ -18,6 +18,7 @@ from sp_api.base import fill_query_params, sp_endpoint
 
 from . import errors
 from .const import FEED_STATUS, REMOVED_FEED_TYPES
+from .reports_adapter import download_document
 
 
 class _FeedsApi(FeedsV20210630):
@@ -91,4 +92,4 @@ class FeedsAdapter:
         """getFeedDocument + download -> the processing report's text."""
         document = self.client.call("getFeedDocument", self._api.get_feed_document_info,
                                     document_id).payload
-        return self.client.download_document(document).text
+        return download_document(self.client, document).text

@@ -25,6 +25,8 @@ from sp_api.base.exceptions import SellingApiException
 
 from . import errors
 from .const import LWA_ENDPOINT, LWA_TOKEN_PATH
+from .feeds_adapter import FeedsAdapter
+from .listings_adapter import ListingsAdapter
 from .orders_adapter import OrdersAdapter
 from .rate_limit import RateLimiter
 from .reports_adapter import ReportsAdapter
@@ -318,12 +320,10 @@ class SpApiClient:
 
     def listings(self, seller_id):
         """The Listings Items API adapter (2021-08-01) for the seller's merchant id."""
-        from .listings_adapter import ListingsAdapter
         return ListingsAdapter(self, seller_id)
 
     def feeds(self):
         """The Feeds API adapter (2021-06-30), for any feed type."""
-        from .feeds_adapter import FeedsAdapter
         return FeedsAdapter(self)
 
 
