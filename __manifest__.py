@@ -19,12 +19,10 @@
         "data/amazon_carrier_code_data.xml",
         "views/amazon_seller_views.xml",
         "views/amazon_marketplace_views.xml",
-        "views/amazon_marketplace_tax_views.xml",
         "views/amazon_sale_workflow_views.xml",
         "views/amazon_report_request_views.xml",
         "views/amazon_order_queue_views.xml",
         "views/sale_order_views.xml",
-        "views/amazon_dashboard_views.xml",
         "report/sale_report_views.xml",
         "report/amazon_import_failure_views.xml",
         "wizards/amazon_operation_wizard_views.xml",
@@ -33,9 +31,9 @@
         "views/amazon_carrier_code_views.xml",
         "views/stock_picking_views.xml",
         "wizards/amazon_shipping_check_wizard_views.xml",
-        "views/amazon_first_week_views.xml",
-        # Stock export (issue 20)
         "views/amazon_stock_offer_views.xml",
+        "views/amazon_stock_feed_views.xml",
+        "views/product_template_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -3,21 +3,25 @@ import time
 from datetime import timedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import config
 
-from ..services import errors
+from ..services import errors, order_status_sync
 from ..services import runner as runner_mod
 from ..services.const import (
     CURSOR_OVERLAP_MINUTES,
     FBM_FLOWS,
+    FLOW_MISSING_UNSHIPPED,
+    FLOW_SHIPPED,
     FLOW_UNSHIPPED,
     LWA_ENDPOINT,
     ORDERS_API_2026,
     ORDERS_API_DEFAULT,
     ORDERS_API_V0,
     REGION_API_ENDPOINTS,
+    STOCK_FEED_THRESHOLD,
 )
+from ..services.normalize import parse_datetime
 from ..services.secret_box import SecretBox, key_from_config
 from ..services.spapi_client import SpApiClient
 
@@ -37,11 +41,24 @@ def _secret_box():
     return SecretBox(key_from_config(config.get("amazon_fbm_secret_key"), config["data_dir"]))
 
 
+OPEN_PICKING = ("draft", "waiting", "confirmed", "assigned")
+
+# The model and domain of each flow's records
+FLOW_SOURCES = {
+    FLOW_UNSHIPPED: ("amazon.report.request", []),
+    FLOW_SHIPPED: ("amazon.order.queue", [("flow", "=", FLOW_SHIPPED)]),
+    FLOW_MISSING_UNSHIPPED: ("amazon.order.queue", [("flow", "=", FLOW_MISSING_UNSHIPPED)]),
+}
+
+STATUS_SYNC_CRON = "amazon_fbm_connector.ir_cron_amazon_status_sync"
+
+
 class AmazonSeller(models.Model):
     _name = "amazon.seller"
     _description = "Amazon Seller Account"
     _inherit = ["mail.thread"]
 
+    # === FIELDS ===
     name = fields.Char(required=True, tracking=True,
                        help="Your name for this Amazon seller account, e.g. 'My US store'.")
     active = fields.Boolean(default=True)
@@ -133,7 +150,6 @@ class AmazonSeller(models.Model):
     max_line_attempts = fields.Integer("Retries per Order", default=3,
                                        help="How many times the scheduler tries again an order "
                                             "that failed to import before it waits for you.")
-
     # FBM scheduler
     fbm_unshipped_auto = fields.Boolean(
         "Import Unshipped Orders Automatically",
@@ -178,7 +194,6 @@ class AmazonSeller(models.Model):
     fbm_missing_cursor = fields.Datetime(
         "Unshipped Orders Synced Until", copy=False, readonly=True,
         help="The same for the scheduled missing-unshipped import.")
-
     realtime_valuation_warning = fields.Boolean(compute="_compute_realtime_valuation_warning")
     connection_state = fields.Selection(
         [("unknown", "Not Tested"), ("ok", "Connected"), ("failed", "Failed")],
@@ -186,7 +201,42 @@ class AmazonSeller(models.Model):
         help="The result of the last Test Connection.")
     connection_checked_at = fields.Datetime("Connection Tested On", copy=False, readonly=True,
                                             help="When the connection to Amazon was last tested.")
+    buyer_data_retention = fields.Boolean(
+        "Anonymise Buyer Data", default=True,
+        help="Amazon's Data Protection Policy: once an order is delivered and the retention "
+             "period is over, the buyer's name, address, phone and e-mail are removed from "
+             "the contact (the country stays, for the invoices' taxes). Buyers who have "
+             "another order still open, a non-Amazon order, or are companies are kept.")
+    buyer_data_retention_days = fields.Integer(
+        "Keep Buyer Data (days)", default=30,
+        help="Days after the last delivery of a buyer's orders before the buyer's personal "
+             "data is anonymised.")
+    sale_order_count = fields.Integer("Orders", compute="_compute_overview_counts",
+                                      help="Orders imported from this seller account.")
+    report_request_count = fields.Integer("Reports", compute="_compute_overview_counts",
+                                          help="Sale Order Reports asked of Amazon.")
+    queue_count = fields.Integer("Queues", compute="_compute_overview_counts",
+                                 help="Order data queues of shipped and missing orders.")
+    failed_item_count = fields.Integer("Failed Items", compute="_compute_overview_counts",
+                                       help="Orders of reports and queues that could not be "
+                                            "imported and wait for you.")
+    fbm_unshipped_last_run = fields.Datetime("Last Unshipped Import", compute="_compute_last_runs",
+                                             help="When unshipped orders were last asked of Amazon.")
+    fbm_shipped_last_run = fields.Datetime("Last Shipped Import", compute="_compute_last_runs",
+                                           help="When shipped orders were last listed on Amazon.")
+    fbm_missing_last_run = fields.Datetime("Last Missing Orders Check", compute="_compute_last_runs",
+                                           help="When missing unshipped orders were last looked for.")
+    fbm_status_sync_auto = fields.Boolean(
+        "Follow Amazon Order Changes", default=True,
+        help="Every few minutes, look at the orders Amazon changed since the last look: "
+             "cancellations (whole or one item), buyers' cancellation requests, and orders "
+             "shipped outside Odoo.")
+    fbm_status_sync_cursor = fields.Datetime(
+        "Order Changes Followed Until", copy=False,
+        help="The next look at Amazon's order changes covers the orders changed since this "
+             "time; empty: since the start of the import window (Look Back (Days)).")
 
+    # === COMPUTE METHODS ===
     @api.depends("region")
     def _compute_endpoints(self):
         for seller in self:
@@ -210,11 +260,6 @@ class AmazonSeller(models.Model):
             seller.lwa_client_secret = box.decrypt(enc[0]) if enc[0] else False
             seller.refresh_token = box.decrypt(enc[1]) if enc[1] else False
 
-    def export_data(self, fields_to_export):
-        """Exports go through the same field rights as read()."""
-        self.check_field_access_rights("read", [f.split("/")[0].split(".")[0] for f in fields_to_export])
-        return super().export_data(fields_to_export)
-
     def _inverse_lwa_client_secret(self):
         box = _secret_box()
         for seller in self:
@@ -232,37 +277,39 @@ class AmazonSeller(models.Model):
         for seller in self:
             seller.realtime_valuation_warning = realtime
 
-    # ------------------------------------------------------------------ client
-    def _get_client(self, interactive=False):
-        """The seller's SP-API client (secrets read with sudo, never logged).
-        ``interactive``: for a click that waits for the answer (Test Connection): a
-        short timeout and a few quick retries, all within ``INTERACTIVE_SECONDS``,
-        instead of the backoff sized for cron work."""
-        self.ensure_one()
-        seller = self.sudo()
-        secret, token = seller.lwa_client_secret, seller.refresh_token
-        if not (seller.lwa_client_id and secret and token):
-            raise UserError(_("Seller %s lacks its LWA client id, client secret or refresh token.",
-                              seller.name))
-        params = self.env["ir.config_parameter"].sudo()
-        scale = float(params.get_param("amazon_fbm_connector.rate_scale", "1") or 1)
-        timeout = float(params.get_param("amazon_fbm_connector.http_timeout", "30") or 30)
-        # Token buckets shared by every worker and server of this database:
-        # Amazon counts the seller's calls per application, not per process.
-        retry = {}
-        if interactive:
-            timeout = min(timeout, INTERACTIVE_TIMEOUT)
-            retry = {"max_retries": INTERACTIVE_RETRIES, "backoff_cap": INTERACTIVE_BACKOFF}
-        client = SpApiClient(client_id=seller.lwa_client_id, client_secret=secret,
-                             refresh_token=token, api_endpoint=seller.api_endpoint,
-                             lwa_endpoint=seller.lwa_endpoint, rate_scale=scale, timeout=timeout,
-                             bucket_store=self.env["amazon.rate.bucket"]._store(),
-                             orders_api_version=seller.orders_api_version or ORDERS_API_DEFAULT,
-                             **retry)
-        if interactive:
-            client.deadline = time.time() + INTERACTIVE_SECONDS
-        return client
+    def _compute_overview_counts(self):
+        orders = self.env["sale.order"]._read_group([("amazon_seller_id", "in", self.ids)],
+                                                    ["amazon_seller_id"], ["__count"])
+        orders = {seller.id: count for seller, count in orders}
+        reports = self._count_by_seller("amazon.report.request", [])
+        queues = self._count_by_seller("amazon.order.queue", [])
+        failed = self._count_by_seller("amazon.import.failure", [])
+        for seller in self:
+            seller.sale_order_count = orders.get(seller.id, 0)
+            seller.report_request_count = reports.get(seller.id, 0)
+            seller.queue_count = queues.get(seller.id, 0)
+            seller.failed_item_count = failed.get(seller.id, 0)
 
+    def _compute_last_runs(self):
+        for flow in FBM_FLOWS:
+            model, domain = FLOW_SOURCES[flow.flow]
+            groups = self.env[model]._read_group(domain + [("seller_id", "in", self.ids)],
+                                                 ["seller_id"], ["create_date:max"])
+            last = {seller.id: when for seller, when in groups}
+            for seller in self:
+                seller[flow.last_run] = last.get(seller.id, False)
+
+    # === CONSTRAINT METHODS ===
+    @api.constrains("import_days")
+    def _check_import_days(self):
+        for seller in self:
+            if seller.import_days < 0:
+                raise ValidationError(_(
+                    "Look Back (Days) of seller %(seller)s cannot be negative (it is %(days)s): "
+                    "it is how many days before now an import starts (0: the default, 30).",
+                    seller=seller.name, days=seller.import_days))
+
+    # === ACTION METHODS ===
     def action_test_connection(self):
         self.ensure_one()
         try:
@@ -298,6 +345,99 @@ class AmazonSeller(models.Model):
                 "params": {"title": _("Amazon"), "message": message,
                            "type": "warning" if not_selling else "success",
                            "sticky": bool(not_selling)}}
+
+    def action_view_amazon_orders(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id("amazon_fbm_connector.action_amazon_fbm_orders")
+        action["domain"] = [("amazon_seller_id", "in", self.ids)]
+        return action
+
+    def action_view_report_requests(self):
+        return self._open("amazon.report.request", _("Sale Order Reports"), [("seller_id", "in", self.ids)])
+
+    def action_view_queues(self):
+        return self._open("amazon.order.queue", _("Order Data Queues"), [("seller_id", "in", self.ids)])
+
+    def action_view_failed_items(self):
+        return self.env["amazon.import.failure"].action_open(self)
+
+    @api.model
+    def action_open_operations(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "amazon_fbm_connector.action_amazon_operation_wizard")
+        if self:
+            action["context"] = {"default_seller_id": self[:1].id}
+        return action
+
+    def action_sync_order_status(self):
+        self.ensure_one()
+        try:
+            counts = self._sync_order_status()
+        except errors.AmazonError as exc:
+            raise UserError(_("Following Amazon order changes failed: %s", str(exc))) from None
+        message = _("%(updated)s order(s) changed on Amazon: %(cancelled)s cancelled, %(shipped)s cancelled "
+                    "after shipping, %(requests)s cancellation request(s), %(reduced)s line(s) reduced.",
+                    updated=counts["updated"], cancelled=counts["cancelled"],
+                    shipped=counts["cancelled_shipped"], requests=counts["requests"],
+                    reduced=counts["reduced"])
+        return {"type": "ir.actions.client", "tag": "display_notification",
+                "params": {"title": _("Amazon"), "message": message, "type": "success"}}
+
+    def action_export_stock(self):
+        """Send what changed now: wakes the stock export (never runs it in the request)."""
+        marketplaces = self._stock_marketplaces()
+        self.env["amazon.stock.offer"]._trigger_export()
+        return self.env["amazon.stock.offer"]._notify(_(
+            "The stock export sends the quantities that changed on %s in the background, "
+            "within a minute: see Amazon > FBM > Stock on Amazon.",
+            ", ".join(marketplaces.mapped("name"))))
+
+    def action_resend_all_stock(self):
+        """Resend every offer's quantity, changed or not (after a fix on Amazon's side)."""
+        marketplaces = self._stock_marketplaces()
+        offers = self.env["amazon.stock.offer"].sudo().search(
+            [("marketplace_id", "in", marketplaces.ids)])
+        offers.write({"to_send": True, "force_send": True, "transient_attempts": 0})
+        self.env["amazon.stock.offer"]._trigger_export()
+        return self.env["amazon.stock.offer"]._notify(_(
+            "%(count)s offer(s) will be sent to Amazon again by the stock export in the "
+            "background (more than %(threshold)s at once go as one feed).",
+            count=len(offers), threshold=STOCK_FEED_THRESHOLD))
+
+    # === BUSINESS METHODS ===
+    def export_data(self, fields_to_export):
+        """Exports go through the same field rights as read()."""
+        self.check_field_access_rights("read", [f.split("/")[0].split(".")[0] for f in fields_to_export])
+        return super().export_data(fields_to_export)
+
+    def _get_client(self, interactive=False):
+        """The seller's SP-API client (secrets read with sudo, never logged).
+        ``interactive``: for a click that waits for the answer (Test Connection): a
+        short timeout and a few quick retries, all within ``INTERACTIVE_SECONDS``,
+        instead of the backoff sized for cron work."""
+        self.ensure_one()
+        seller = self.sudo()
+        secret, token = seller.lwa_client_secret, seller.refresh_token
+        if not (seller.lwa_client_id and secret and token):
+            raise UserError(_("Seller %s lacks its LWA client id, client secret or refresh token.",
+                              seller.name))
+        params = self.env["ir.config_parameter"].sudo()
+        scale = float(params.get_param("amazon_fbm_connector.rate_scale", "1") or 1)
+        timeout = float(params.get_param("amazon_fbm_connector.http_timeout", "30") or 30)
+        # Token buckets shared by every worker and server of this database:
+        # Amazon counts the seller's calls per application, not per process.
+        retry = {}
+        if interactive:
+            timeout = min(timeout, INTERACTIVE_TIMEOUT)
+            retry = {"max_retries": INTERACTIVE_RETRIES, "backoff_cap": INTERACTIVE_BACKOFF}
+        client = SpApiClient(client_id=seller.lwa_client_id, client_secret=secret,
+                             refresh_token=token, api_endpoint=seller.api_endpoint,
+                             lwa_endpoint=seller.lwa_endpoint, rate_scale=scale, timeout=timeout,
+                             bucket_store=self.env["amazon.rate.bucket"]._store(),
+                             orders_api_version=seller.orders_api_version or ORDERS_API_DEFAULT,
+                             **retry)
+        if interactive:
+            client.deadline = time.time() + INTERACTIVE_SECONDS
+        return client
 
     def _interval(self, number, kind):
         return timedelta(**{kind: max(number or 1, 1)})
@@ -357,3 +497,118 @@ class AmazonSeller(models.Model):
                                      cursor_field=cursor_field)
         runner.commit()
         listing._run(runner)
+
+    @api.model
+    def _cron_anonymise_buyers(self, limit=1000):
+        runner = runner_mod.Runner(self.env, cron="amazon_fbm_connector.ir_cron_amazon_buyer_retention")
+        for seller in self.search([("buyer_data_retention", "=", True)]):
+            if runner.out_of_time():
+                runner.trigger()
+                break
+            runner.run_batch(seller._anonymise_buyers, limit=limit)
+
+    def _anonymise_buyers(self, limit=1000):
+        """Anonymise the seller's buyers no longer needed; returns those partners."""
+        self.ensure_one()
+        if not self.buyer_data_retention:
+            return self.env["res.partner"]
+        cutoff = fields.Datetime.now() - timedelta(days=max(self.buyer_data_retention_days, 0))
+        Partner = self.env["res.partner"].with_context(active_test=False)
+        SaleOrder = self.env["sale.order"].with_context(active_test=False)
+        delivered = self.env["stock.picking"].search([
+            ("sale_id.amazon_seller_id", "=", self.id), ("state", "=", "done"),
+            ("date_done", "<", cutoff), ("partner_id.amazon_anonymised", "=", False)],
+            limit=limit, order="date_done")
+        buyers = (delivered.sale_id.partner_id | delivered.sale_id.partner_shipping_id).commercial_partner_id
+        buyers = buyers.filtered(lambda p: not p.is_company and not p.amazon_anonymised)
+        if not buyers:
+            return Partner
+        family = Partner.search([("id", "child_of", buyers.ids)])
+        orders = SaleOrder.search(["|", ("partner_id", "in", family.ids),
+                                   ("partner_shipping_id", "in", family.ids)])
+        keep = Partner
+        for order in orders:
+            buyer = order.partner_id.commercial_partner_id
+            if order.state == "cancel":
+                continue
+            still_needed = (
+                order.amazon_seller_id != self or not order.amazon_seller_id.buyer_data_retention
+                or order.state in ("draft", "sent")
+                or any(p.state in OPEN_PICKING for p in order.picking_ids)
+                or not order.picking_ids
+                or any(p.date_done and p.date_done >= cutoff for p in order.picking_ids))
+            if still_needed:
+                keep |= buyer | order.partner_shipping_id.commercial_partner_id
+        buyers -= keep
+        if not buyers:
+            return Partner
+        family = Partner.search([("id", "child_of", buyers.ids)])
+        family.write({
+            "name": _("Anonymised Amazon buyer"), "email": False, "phone": False, "mobile": False,
+            "street": False, "street2": False, "city": False, "zip": False, "comment": False,
+            "amazon_anonymised": True, "amazon_anonymised_date": fields.Datetime.now()})
+        return family
+
+    def _count_by_seller(self, model, domain):
+        groups = self.env[model]._read_group(domain + [("seller_id", "in", self.ids)],
+                                             ["seller_id"], ["__count"])
+        return {seller.id: count for seller, count in groups}
+
+    def _open(self, model, name, domain, context=None, views="tree,form"):
+        return {"type": "ir.actions.act_window", "res_model": model, "name": name,
+                "view_mode": views, "domain": domain, "context": dict(context or {}, create=False)}
+
+    @api.model
+    def _cron_amazon_status_sync(self):
+        runner = runner_mod.Runner(self.env, cron=STATUS_SYNC_CRON)
+        for seller in self.search([("fbm_status_sync_auto", "=", True)]):
+            if runner.out_of_time():
+                runner.trigger()
+                break
+            try:
+                runner.run_batch(seller._sync_order_status, runner, on_error=seller._status_sync_failed)
+            except errors.AmazonOutOfTime:
+                runner.trigger()    # the cursor did not move: the next pass lists the window again
+                break
+
+    def _status_sync_failed(self, exc):
+        if isinstance(exc, errors.AmazonOutOfTime):
+            raise exc
+        self.sudo().message_post(subtype_xmlid="mail.mt_note", body=_(
+            "Following Amazon order changes failed: %s", str(exc)))
+
+    def _sync_order_status(self, runner=None):
+        """One pass of the status sync. Like the scheduled imports' cursors, it starts a
+        little before the cursor (applying an update twice changes nothing) and moves the
+        cursor to the end of Amazon's answer once the window is applied."""
+        self.ensure_one()
+        seller = self.sudo()
+        started = fields.Datetime.now()
+        cursor = seller.fbm_status_sync_cursor
+        since = cursor - timedelta(minutes=CURSOR_OVERLAP_MINUTES) if cursor else \
+            started - timedelta(days=seller.import_days or 30)
+        adapter = (runner.client(seller) if runner else seller._get_client()).orders()
+        SaleOrder = self.env["sale.order"].sudo()
+
+        def needs_items(order_ids):
+            return SaleOrder.search([
+                ("amazon_seller_id", "=", seller.id), ("amazon_order_ref", "in", order_ids),
+                ("state", "=", "sale"), ("delivery_status", "!=", "full"),
+            ]).mapped("amazon_order_ref")
+
+        orders = order_status_sync.fetch_updates(
+            adapter, seller.marketplace_ids.mapped("amazon_marketplace_id"), since, needs_items)
+        counts = order_status_sync.apply_updates(seller, orders)
+        end = getattr(adapter, "window_end", None)
+        end = parse_datetime(end) if end else started - timedelta(minutes=2)
+        if not cursor or end > cursor:
+            seller.fbm_status_sync_cursor = end
+        return counts
+
+    def _stock_marketplaces(self):
+        marketplaces = self.marketplace_ids.filtered("export_stock")
+        if not marketplaces:
+            raise UserError(_("No marketplace of %s exports its stock: tick Export Stock on the "
+                              "marketplaces (Amazon > Configuration > Marketplaces) first.",
+                              ", ".join(self.mapped("name"))))
+        return marketplaces

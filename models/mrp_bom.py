@@ -31,21 +31,3 @@ class MrpBom(models.Model):
         self.env["amazon.stock.mark"]._mark(products)
 
 
-class MrpBomLine(models.Model):
-    _inherit = "mrp.bom.line"
-
-    # === CRUD METHODS ===
-    @api.model_create_multi
-    def create(self, vals_list):
-        lines = super().create(vals_list)
-        lines.bom_id._amazon_mark_kits()
-        return lines
-
-    def write(self, vals):
-        res = super().write(vals)
-        self.bom_id._amazon_mark_kits()
-        return res
-
-    def unlink(self):
-        self.bom_id._amazon_mark_kits()
-        return super().unlink()

@@ -1,11 +1,35 @@
-from odoo import Command, fields, models
+from datetime import timedelta
 
-from ..services.const import MFN
+from markupsafe import Markup
+
+from odoo import Command, _, api, fields, models
+from odoo.tools.misc import format_datetime
+
+from ..services.const import MFN, UNSHIPPED_STATUSES
+
+SOURCE_KINDS = [("amazon.report.request", "Sale Order Report"), ("amazon.order.queue", "Order Data Queue")]
+
+
+def _span(delta):
+    """A duration as a seller reads it: "2 days 3 h", "5 h", "40 min"."""
+    minutes = int(delta.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return _("%(days)s d %(hours)s h", days=days, hours=hours) if hours else _("%s d", days)
+    if hours:
+        return _("%s h", hours)
+    return _("%s min", max(minutes, 1))
 
 
 class SaleOrder(models.Model):
     _inherit = "sale.order"
+    _sql_constraints = [
+        ("amazon_order_uniq", "unique(amazon_seller_id, amazon_order_ref)",
+         "This Amazon order is already imported for this seller."),
+    ]
 
+    # === FIELDS ===
     amazon_order_ref = fields.Char("Amazon Order ID", copy=False, index=True, readonly=True)
     amazon_seller_id = fields.Many2one("amazon.seller", copy=False, readonly=True, index=True)
     amazon_marketplace_id = fields.Many2one("amazon.marketplace", copy=False, readonly=True)
@@ -19,11 +43,71 @@ class SaleOrder(models.Model):
     amazon_ship_by_date = fields.Datetime(
         "Ship By", copy=False, readonly=True, index=True,
         help="The latest ship date Amazon promised the buyer; an order not shipped by then is late.")
+    amazon_cancel_requested = fields.Boolean(
+        "Buyer Asked to Cancel", copy=False, readonly=True, index=True,
+        help="The buyer asked Amazon to cancel this order. Its delivery cannot be validated "
+             "until the request is answered in Seller Central.")
+    amazon_cancel_request_reason = fields.Char("Buyer's Cancellation Reason", copy=False, readonly=True)
+    amazon_cancelled_by = fields.Char(
+        "Cancelled on Amazon By", copy=False, readonly=True,
+        help="Who cancelled the order on Amazon (BUYER, MERCHANT, AMAZON), when Amazon says.")
+    amazon_cancel_reason = fields.Char("Amazon Cancellation Reason", copy=False, readonly=True)
+    amazon_shipment_state = fields.Selection(
+        [("none", "No Delivery Validated"), ("to_send", "To Send"), ("failed", "Failed"),
+         ("sent", "Sent"), ("not_needed", "Not Needed")],
+        string="Amazon Shipment Confirmation", compute="_compute_amazon_shipment_state",
+        store=True, index=True,
+        help="Worst state of the shipment confirmations of this order's deliveries "
+             "(Failed before To Send before Sent).")
+    amazon_time_to_ship = fields.Char(
+        "Time to Ship", compute="_compute_amazon_time_to_ship",
+        help="Time left until Amazon's ship-by date; \"late by\" once it passed, \"shipped\" "
+             "once the order left.")
+    amazon_tax_note = fields.Text(
+        "Amazon Taxes", copy=False, readonly=True,
+        help="Which taxes carry the tax Amazon charged on this order, and why.")
+    amazon_tax_problem = fields.Text(
+        "Amazon Tax Problem", copy=False, readonly=True,
+        help="Odoo's taxes could not reproduce Amazon's: the configuration to check.")
+    amazon_source_ref = fields.Reference(
+        SOURCE_KINDS, string="Imported From", copy=False, readonly=True,
+        help="The Sale Order Report or order data queue that created this order.")
+    amazon_late = fields.Boolean(
+        "Late to Ship", compute="_compute_amazon_late", search="_search_amazon_late",
+        help="Amazon still waits for this order's shipment and its ship-by date has passed.")
 
-    _sql_constraints = [
-        ("amazon_order_uniq", "unique(amazon_seller_id, amazon_order_ref)",
-         "This Amazon order is already imported for this seller."),
-    ]
+    # === COMPUTE METHODS ===
+    @api.depends("amazon_order_ref", "picking_ids.amazon_confirm_state")
+    def _compute_amazon_shipment_state(self):
+        rank = ["failed", "to_send", "sent", "not_needed"]
+        for order in self:
+            if not order.amazon_order_ref:
+                order.amazon_shipment_state = False
+                continue
+            states = [p.amazon_confirm_state for p in order.picking_ids if p.amazon_confirm_state]
+            order.amazon_shipment_state = min(states, key=rank.index) if states else "none"
+
+    @api.depends("amazon_ship_by_date", "amazon_status", "state", "delivery_status")
+    def _compute_amazon_time_to_ship(self):
+        now = fields.Datetime.now()
+        for order in self:
+            order.amazon_time_to_ship = order._amazon_time_to_ship(now)
+
+    @api.depends("amazon_status", "amazon_ship_by_date", "state", "delivery_status")
+    def _compute_amazon_late(self):
+        now = fields.Datetime.now()
+        for order in self:
+            order.amazon_late = bool(
+                order.amazon_status in UNSHIPPED_STATUSES and order.state != "cancel"
+                and order.delivery_status != "full"
+                and order.amazon_ship_by_date and order.amazon_ship_by_date < now)
+
+    def _search_amazon_late(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise NotImplementedError(_("Search 'Late to Ship' with = True or = False."))
+        late = self._search(self._amazon_late_domain())
+        positive = (operator == "=") == value
+        return [("id", "in" if positive else "not in", late)]
 
     # === BUSINESS METHODS ===
     def _amazon_subscribe_customers(self):
@@ -54,11 +138,73 @@ class SaleOrder(models.Model):
             self.browse(ids).write({"amazon_status": status})
         return changed
 
+    def _amazon_time_to_ship(self, now):
+        self.ensure_one()
+        if not self.amazon_order_ref:
+            return False
+        if self.state == "cancel" or self.amazon_status == "Canceled":
+            return _("cancelled")
+        if self.delivery_status == "full" or (
+                self.amazon_status and self.amazon_status not in UNSHIPPED_STATUSES + ("Pending",)):
+            return _("shipped")
+        if not self.amazon_ship_by_date:
+            return False
+        left = self.amazon_ship_by_date - now
+        if left < timedelta(0):
+            return _("late by %s", _span(-left))
+        return _("%s left", _span(left))
 
-class SaleOrderLine(models.Model):
-    _inherit = "sale.order.line"
+    def _amazon_apply_ship_by(self, dates):
+        """Amazon's ship-by dates of orders Odoo already has (``{order id: datetime}``),
+        as an import saw them again: the orders and their open deliveries take them."""
+        changed = self.filtered(lambda so: dates.get(so.id) and so.amazon_ship_by_date != dates[so.id])
+        for order in changed:
+            order.amazon_ship_by_date = dates[order.id]
+        changed._amazon_set_delivery_deadline()
+        return changed
 
-    amazon_order_item_id = fields.Char(
-        "Amazon Order Item ID", copy=False, readonly=True, index=True,
-        help="Amazon's id of this item in the order; shipment confirmations name it.")
-    amazon_asin = fields.Char("ASIN", copy=False, readonly=True)
+    def _amazon_set_delivery_deadline(self):
+        """The open deliveries are due by the ship-by date: their deadline and
+        scheduled date (unless the seller promised a delivery date himself)."""
+        for order in self.filtered(lambda so: so.amazon_ship_by_date and not so.commitment_date):
+            pickings = order.picking_ids.filtered(
+                lambda p: p.picking_type_code == "outgoing" and p.state not in ("done", "cancel"))
+            if not pickings:
+                continue
+            deadline = order.amazon_ship_by_date
+            pickings.move_ids.filtered(lambda m: m.state not in ("done", "cancel")).write(
+                {"date_deadline": deadline})
+            pickings.write({"scheduled_date": order._amazon_planned_date()})
+
+    def _amazon_planned_date(self):
+        self.ensure_one()
+        return self.amazon_ship_by_date - timedelta(days=self.company_id.security_lead)
+
+    @api.model
+    def _amazon_late_domain(self):
+        return [("amazon_status", "in", list(UNSHIPPED_STATUSES)), ("state", "!=", "cancel"),
+                ("delivery_status", "!=", "full"), ("amazon_ship_by_date", "!=", False),
+                ("amazon_ship_by_date", "<", fields.Datetime.now())]
+
+    def _amazon_source_link(self, source):
+        kind = dict(self._fields["amazon_source_ref"]._description_selection(self.env))[source._name]
+        return Markup('%s <a href="#" data-oe-model="%s" data-oe-id="%s">%s</a>') % (
+            kind, source._name, source.id, source.name)
+
+    def _amazon_log_origin(self, source):
+        """Record and say in the chatter which report or queue created these orders."""
+        orders = self.filtered(lambda o: not o.amazon_source_ref)
+        if not orders:
+            return
+        orders.write({"amazon_source_ref": "%s,%s" % (source._name, source.id)})
+        when = format_datetime(self.env, fields.Datetime.now(), tz=self.env.user.tz or "UTC")
+        body = Markup(_("Imported from %(source)s on %(when)s.")) % {
+            "source": self._amazon_source_link(source), "when": when}
+        orders._message_log_batch({order.id: body for order in orders})
+
+    def _amazon_log_shipped(self, source):
+        body = Markup(_("Amazon reports this order shipped (%(source)s): its delivery is validated.")) % {
+            "source": self._amazon_source_link(source)}
+        self._message_log_batch({order.id: body for order in self})
+
+

@@ -11,9 +11,15 @@ CONFIRM_BATCH = 50
 CONFIRM_CRON = "amazon_fbm_connector.ir_cron_amazon_confirm_shipments"
 
 
+# The context key that validates without the check (the wizard's "Validate Anyway").
+SKIP_CHECK = "amazon_skip_shipping_check"
+
+
+
 class StockPicking(models.Model):
     _inherit = "stock.picking"
 
+    # === FIELDS ===
     amazon_waiting_stock = fields.Boolean(
         copy=False, index=True,
         help="Amazon already shipped this order; the delivery waits for tracked stock and is "
@@ -32,10 +38,30 @@ class StockPicking(models.Model):
     amazon_confirm_attempts = fields.Integer(copy=False, readonly=True)
     amazon_confirm_next_try = fields.Datetime(copy=False, readonly=True)
     amazon_confirm_date = fields.Datetime("Confirmed to Amazon", copy=False, readonly=True)
+    amazon_ship_by_date = fields.Datetime(related="sale_id.amazon_ship_by_date", string="Ship By")
+    amazon_time_to_ship = fields.Char("Time to Ship", compute="_compute_amazon_time_to_ship",
+                                      help="Time left until Amazon's ship-by date of the order.")
+
+    # === COMPUTE METHODS ===
+    @api.depends("sale_id.amazon_ship_by_date", "sale_id.amazon_status", "state")
+    def _compute_amazon_time_to_ship(self):
+        now = fields.Datetime.now()
+        for picking in self:
+            order = picking.sale_id
+            picking.amazon_time_to_ship = order._amazon_time_to_ship(now) if order else False
 
     # === ACTION METHODS ===
     def button_validate(self):
+        """An Amazon delivery is validated only when the buyer did not ask to cancel and
+        with what Amazon needs (carrier, tracking: asked up front), and never with
+        the "confirm by SMS" dialog (stock_sms asks it unless ``skip_sms``): Amazon
+        buyers are not texted."""
         self._amazon_check_cancel_request()
+        action = self._amazon_check_shipping()
+        if action:
+            return action
+        if self._amazon_buyer_delivery():
+            self = self.with_context(skip_sms=True)  # noqa: PLW0642
         return super().button_validate()
 
     def action_amazon_send_confirmation(self):
@@ -154,3 +180,73 @@ class StockPicking(models.Model):
         if not pickings:
             return None
         return confirmation.send(pickings, deadline=runner.stop_at)
+
+    def _amazon_check_shipping(self):
+        """What Amazon needs of the Amazon deliveries being validated (carrier, tracking):
+        asked up front, in a dialog for one delivery (returned), listed for several."""
+        if self.env.context.get(SKIP_CHECK):
+            return None
+        missing = self._amazon_shipping_missing()
+        if not missing:
+            return None
+        if len(self) == 1:
+            return self._amazon_action_shipping_wizard()
+        raise UserError(_(
+            "Amazon needs a carrier and a tracking number for each package. Complete "
+            "these deliveries (Additional Info), or validate them one by one:\n%s",
+            "\n".join("- %s: %s" % (p.display_name, ", ".join(what))
+                      for p, what in missing.items())))
+
+    def _amazon_to_confirm(self):
+        """The deliveries whose validation will be confirmed to Amazon."""
+        if self.env.context.get("amazon_shipped_on_amazon"):
+            return self.browse()
+        return self.filtered(lambda p: p.state not in ("done", "cancel")
+                             and p.picking_type_code == "outgoing"
+                             and p.location_dest_id.usage == "customer"
+                             and p.sale_id.amazon_order_ref
+                             and p.sale_id.amazon_fulfillment_channel == "MFN"
+                             and p.sale_id.amazon_status not in ("Shipped", "Canceled"))
+
+    def _amazon_shipping_missing(self):
+        """``{picking: [what is missing]}`` of the deliveries Amazon would refuse."""
+        out = {}
+        for picking in self._amazon_to_confirm():
+            what = []
+            if not picking.carrier_id:
+                what.append(_("carrier"))
+            if not (picking.carrier_tracking_ref or "").strip():
+                what.append(_("tracking number"))
+            if what:
+                out[picking] = what
+        return out
+
+    def _amazon_action_shipping_wizard(self):
+        self.ensure_one()
+        wizard = self.env["amazon.shipping.check.wizard"].create({
+            "picking_id": self.id, "carrier_id": self.carrier_id.id,
+            "tracking_ref": self.carrier_tracking_ref})
+        return {
+            "name": _("Before Amazon is told: carrier and tracking number"),
+            "type": "ir.actions.act_window", "res_model": "amazon.shipping.check.wizard",
+            "res_id": wizard.id, "view_mode": "form", "target": "new",
+            # validation flags go on (skip_backorder...); not the view flags of where the
+            # seller came from (create=False of the FBM orders would open the wizard read-only)
+            "context": {k: v for k, v in self.env.context.items()
+                        if k not in ("create", "edit", "delete") and not k.startswith("default_")},
+        }
+
+    def _amazon_buyer_delivery(self):
+        return self.filtered(lambda p: p.sale_id.amazon_order_ref and p.picking_type_code == "outgoing")
+
+    def _send_confirmation_email(self):
+        # stock_sms texts the customer here, unless ``skip_sms``; the e-mail goes through
+        # message_post, whose recipients leave out the buyer (``_notify_get_recipients``).
+        amazon = self._amazon_buyer_delivery()
+        res = None
+        if amazon:
+            res = super(StockPicking, amazon.with_context(skip_sms=True))._send_confirmation_email()
+        rest = self - amazon
+        if rest or not amazon:
+            res = super(StockPicking, rest)._send_confirmation_email()
+        return res

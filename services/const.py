@@ -209,3 +209,6 @@ FULFILLMENT_AVAILABILITY_PATH = "/attributes/fulfillment_availability"
 STOCK_FEED_THRESHOLD = 50
 # Messages per JSON_LISTINGS_FEED (the schema allows 25,000; ~250 bytes each).
 STOCK_FEED_MAX_MESSAGES = 10000
+
+# The domain of the relay addresses Amazon gives its buyers (never mailed by Odoo).
+AMAZON_RELAY = "@marketplace.amazon."

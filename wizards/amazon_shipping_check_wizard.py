@@ -1,7 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..models.stock_picking_amazon_check import SKIP_CHECK
+from ..models.stock_picking import SKIP_CHECK
 
 
 class AmazonShippingCheckWizard(models.TransientModel):
