@@ -152,3 +152,25 @@ COLUMN_ALIASES = {
 # Advisory lock (namespace key) held while the queue workers validate the deliveries
 # of shipped orders (services/delivery.dispatch_pending): one worker at a time.
 DISPATCH_LOCK_KEY = 0x414D5B
+
+# === Notifications API v1 and SQS (order notifications) ===
+NOTIFICATIONS_GRANTLESS_SCOPE = "sellingpartnerapi::notifications"
+NOTIFICATION_ORDER_CHANGE = "ORDER_CHANGE"
+NOTIFICATION_PAYLOAD_VERSION = "1.0"
+ORDER_CHANGE_TYPES = ("OrderStatusChange", "BuyerRequestedChange")
+NOTIFICATION_DESTINATION_PREFIX = "odoo-amazon-fbm"   # + the queue's name
+NOTIFICATIONS_PATH = "/notifications/v1"
+RATE_LIMITS.update({
+    "createDestination": (1.0, 5), "getDestinations": (1.0, 5), "deleteDestination": (1.0, 5),
+    "createSubscription": (1.0, 5), "getSubscription": (1.0, 5),
+    "deleteSubscriptionById": (1.0, 5),
+})
+# SQS: up to 10 messages a ReceiveMessage; long polling up to 20 s.
+SQS_MAX_MESSAGES = 10
+SQS_WAIT_SECONDS = 2
+SQS_VISIBILITY_SECONDS = 120
+# A message received more often than this without being used is recorded and deleted.
+SQS_MAX_RECEIVES = 5
+# More distinct notified orders than this in one batch: one searchOrders page by
+# last update instead of one getOrder each.
+NOTIFIED_ORDERS_SEARCH_THRESHOLD = 100

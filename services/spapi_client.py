@@ -27,7 +27,7 @@ from sp_api.base.exceptions import SellingApiException
 from sp_api.util.report_document import decompress_bytes, resolve_character_code
 
 from . import errors
-from .const import LWA_ENDPOINT, LWA_TOKEN_PATH, RESTRICTED_REPORT_TYPES
+from .const import LWA_ENDPOINT, LWA_TOKEN_PATH, NOTIFICATIONS_GRANTLESS_SCOPE, RESTRICTED_REPORT_TYPES
 from .document_stream import DocumentLines
 from .rate_limit import RateLimiter
 
@@ -63,6 +63,8 @@ LWA_MESSAGES = {
     "another app. Authorise the app again in Seller Central and paste the new refresh token.",
     "unauthorized_client": "This LWA app may not use refresh tokens: check the app "
     "registration in Seller Central.",
+    "invalid_scope": "Amazon refused a grantless token for the Notifications API: check that "
+    "the LWA client id and secret are those of an SP-API app.",
 }
 
 
@@ -109,6 +111,21 @@ def _lwa_client_class(lwa_endpoint, timeout):
                 token = _token_cache.get(key)
             if token is None:
                 token = self._request(self.scheme + self.host + self.path, self.data, self.headers)
+                with _token_lock:
+                    _token_cache[key] = token
+            return AccessTokenResponse(**token)
+
+        def get_grantless_auth(self, scope=NOTIFICATIONS_GRANTLESS_SCOPE):
+            # Grantless operations (createDestination...): the client_credentials
+            # grant, no refresh token; cached beside the seller's tokens, per scope.
+            from sp_api.auth import AccessTokenResponse
+            key = _token_key(self.scheme + self.host, self.cred.client_id, self.cred.client_secret,
+                             "", "grantless:" + scope)
+            with _token_lock:
+                token = _token_cache.get(key)
+            if token is None:
+                token = self._request(self.scheme + self.host + self.path,
+                                      self.grantless_data(scope), self.headers)
                 with _token_lock:
                     _token_cache[key] = token
             return AccessTokenResponse(**token)
@@ -305,8 +322,12 @@ class SpApiClient:
         parts = urlsplit(self.lwa_endpoint)
         key = _token_key(parts.scheme + "://" + parts.netloc, self.credentials["lwa_app_id"],
                          self.credentials["lwa_client_secret"], self.refresh_token)
+        grantless = _token_key(parts.scheme + "://" + parts.netloc, self.credentials["lwa_app_id"],
+                               self.credentials["lwa_client_secret"], "",
+                               "grantless:" + NOTIFICATIONS_GRANTLESS_SCOPE)
         with _token_lock:
-            return _token_cache.pop(key, None) is not None
+            forgot = _token_cache.pop(grantless, None) is not None
+            return (_token_cache.pop(key, None) is not None) or forgot
 
     # ------------------------------------------------------------ operations
     def test_connection(self):
@@ -385,6 +406,10 @@ class SpApiClient:
     def reports(self):
         from .reports_adapter import ReportsAdapter
         return ReportsAdapter(self)
+
+    def notifications(self):
+        from .notifications_adapter import NotificationsAdapter
+        return NotificationsAdapter(self)
 
 
 def quota_key(api_endpoint, client_id, refresh_token):
