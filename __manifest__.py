@@ -8,7 +8,7 @@
     "license": "LGPL-3",
     "depends": ["sale_management", "sale_stock", "sale_mrp", "stock_delivery", "account", "analytic",
                 "mail"],
-    "external_dependencies": {"python": ["sp_api", "cryptography"]},
+    "external_dependencies": {"python": ["sp_api", "cryptography", "boto3"]},
     "data": [
         "security/amazon_security.xml",
         "security/ir.model.access.csv",
@@ -36,6 +36,9 @@
         "views/amazon_menus.xml",
         "views/amazon_order_listing_views.xml",
         "views/amazon_loop_views.xml",
+        # order notifications (SQS)
+        "data/ir_cron_notifications.xml",
+        "views/amazon_notification_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -24,3 +24,5 @@ from . import amazon_price_report_line
 from . import amazon_rate_bucket
 from . import res_partner
 from . import amazon_buyer_retention
+from . import amazon_notification
+from . import amazon_seller_notifications

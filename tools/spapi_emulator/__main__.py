@@ -32,7 +32,10 @@ def main():
     emulator.serve_forever()
 
 
-def live_order(scenario, skus, rnd=random.Random(11)):
+LIVE_RANDOM = random.Random(11)
+
+
+def live_order(scenario, skus, rnd=LIVE_RANDOM):
     """A new unshipped order placed now (the demo's live mode)."""
     lines = []
     for sku in rnd.sample(skus, rnd.randint(1, 2)):

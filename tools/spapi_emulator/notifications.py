@@ -29,8 +29,7 @@ from datetime import datetime, timezone
 GRANTLESS_SCOPE = "sellingpartnerapi::notifications"
 GRANTLESS_OPERATIONS = {"createDestination", "getDestinations", "getDestination", "deleteDestination",
                         "getSubscriptionById", "deleteSubscriptionById"}
-NOTIFICATION_USAGE_PLANS = {op: (1.0, 5) for op in GRANTLESS_OPERATIONS | {
-    "createSubscription", "getSubscription"}}
+NOTIFICATION_USAGE_PLANS = dict.fromkeys(GRANTLESS_OPERATIONS | {"createSubscription", "getSubscription"}, (1.0, 5))
 ROUTES = [
     ("GET", r"/notifications/v1/destinations", "get_destinations", "getDestinations"),
     ("POST", r"/notifications/v1/destinations", "create_destination", "createDestination"),
@@ -94,7 +93,7 @@ class NotificationsState:
                 if set(state[1]) - set(before[1] if before else ()):
                     changes.append((entry, "BuyerRequestedChange", "BuyerRequestedCancel"))
             messages = []
-            for (principal, kind), sub in self.subscriptions.items():
+            for (_principal, kind), sub in self.subscriptions.items():
                 if kind != "ORDER_CHANGE":
                     continue
                 destination = self.destinations.get(sub["destinationId"])

@@ -13,8 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 from . import shipments
-from .notifications import GRANTLESS_OPERATIONS, NOTIFICATION_USAGE_PLANS, NotificationsHandlerMixin, \
-    NotificationsState
+from .notifications import GRANTLESS_OPERATIONS, NOTIFICATION_USAGE_PLANS, NotificationsHandlerMixin, NotificationsState
 from .notifications import ROUTES as NOTIFICATION_ROUTES
 from .orders_2026 import Orders2026Mixin
 from .scenario import Scenario, iso
