@@ -138,7 +138,9 @@ class NotificationsState:
                 "SellerId": self.merchant_id,
                 "AmazonOrderId": order["AmazonOrderId"],
                 "OrderChangeType": change_type,
-                "OrderChangeTrigger": {"TimeOfOrderChange": now, "ChangeReason": reason},
+                # when the order changed: its LastUpdateDate, as Amazon's listing says it
+                "OrderChangeTrigger": {"TimeOfOrderChange": order.get("LastUpdateDate") or now,
+                                       "ChangeReason": reason},
                 "Summary": {
                     "MarketplaceId": order["MarketplaceId"],
                     "OrderStatus": order["OrderStatus"],
