@@ -1,13 +1,11 @@
 import json
 import logging
-import time
 from datetime import timedelta
 
-from psycopg2.errors import SerializationFailure
+from odoo import _, api, fields, models
 
-from odoo import api, fields, models
-
-from ..services import batching, delivery, errors, pipeline, pricing
+from ..services import delivery, errors, pipeline, pricing
+from ..services import runner as runner_mod
 from ..services.const import (
     FLOW_MISSING_UNSHIPPED,
     FLOW_SHIPPED,
@@ -17,6 +15,7 @@ from ..services.const import (
     UNSHIPPED_STATUSES,
 )
 from ..services.normalize import is_orders_2026, payload_marketplace_id, payload_order_id
+from .amazon_order_queue_line import RESULTS
 
 _logger = logging.getLogger(__name__)
 CLAIM_BATCH = 50
@@ -40,6 +39,7 @@ class AmazonOrderQueue(models.Model):
     _order = "id desc"
     _sequence_code = "amazon.order.queue"
 
+    # === FIELDS ===
     seller_id = fields.Many2one("amazon.seller", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="seller_id.company_id", store=True)
     marketplace_id = fields.Many2one("amazon.marketplace")
@@ -55,7 +55,10 @@ class AmazonOrderQueue(models.Model):
     line_count = fields.Integer(compute="_compute_line_stats")
     failed_count = fields.Integer(compute="_compute_line_stats")
     done_count = fields.Integer(compute="_compute_line_stats")
+    summary = fields.Char(compute="_compute_summary",
+                          help="What the scheduler does next with this queue, or what it did.")
 
+    # === COMPUTE METHODS ===
     @api.depends("line_ids.state")
     def _compute_line_stats(self):
         for queue in self:
@@ -64,7 +67,43 @@ class AmazonOrderQueue(models.Model):
             queue.failed_count = states.count("failed")
             queue.done_count = states.count("done") + states.count("skipped")
 
-    # ============================================================ queue import
+    @api.depends("state", "line_ids.state", "line_ids.outcome", "done_date")
+    def _compute_summary(self):
+        for queue in self:
+            results = queue.line_ids.mapped("result")
+            counts = {key: results.count(key) for key, _label in RESULTS}
+            if queue.state == "new":
+                queue.summary = _("%(n)s order(s) wait for the scheduler, which imports them within "
+                                  "minutes: there is nothing to click.", n=len(results))
+            elif queue.state == "in_progress":
+                queue.summary = _("The scheduler is importing these orders: %(d)s of %(n)s handled so far.",
+                                  d=len(results) - counts["pending"], n=len(results))
+            else:
+                text = _("%(c)s created, %(u)s updated (shipped on Amazon: delivery validated), "
+                         "%(e)s already in Odoo, %(s)s skipped, %(f)s failed.",
+                         c=counts["created"], u=counts["updated"], e=counts["existing"],
+                         s=counts["skipped"], f=counts["failed"])
+                if queue.state == "done":
+                    queue.summary = _("Done: %s", text)
+                else:
+                    queue.summary = _("%(text)s The failed orders say why; the scheduler tries them "
+                                      "again up to %(n)s times, so fix the cause (e.g. map the SKU) "
+                                      "and wait.", text=text, n=queue.seller_id.max_line_attempts or 3)
+
+    # === ACTION METHODS ===
+
+    def _action_open_made(self, operation):
+        """After Amazon > Operations queued orders: the queues it made."""
+        count = sum(len(q.line_ids) for q in self)
+        action = {"type": "ir.actions.act_window", "res_model": "amazon.order.queue",
+                  "name": _("%(n)s Order(s) Queued", n=count), "target": "current",
+                  "context": {"create": False}}
+        if len(self) == 1:
+            return dict(action, res_id=self.id, view_mode="form", views=[(False, "form")])
+        return dict(action, view_mode="tree,form", views=[(False, "tree"), (False, "form")],
+                    domain=[("id", "in", self.ids)])
+
+    # === BUSINESS METHODS: queueing ===
     @api.model
     def _create_queues(self, seller, flow, headers, price_report=None, listing=None):
         size = max(seller.queue_size or 50, 1)
@@ -109,8 +148,9 @@ class AmazonOrderQueue(models.Model):
         """List the FBM orders created in the window and queue those still to handle:
         the queues made, page by page, before Odoo's time limit (or ``stop_at``); the
         listing (``amazon.order.listing``) continues in the background if longer."""
-        listing = self.env["amazon.order.listing"]._list_now(seller, marketplaces, flow, date_from,
-                                                              date_to, stop_at=stop_at)
+        Listing = self.env["amazon.order.listing"]
+        listing = Listing._start(seller, marketplaces, flow, date_from=date_from, date_to=date_to)
+        listing._run(runner_mod.Runner(self.env, stop_at=stop_at))
         return listing.queue_ids
 
     def _queue_new(self, seller, client, codes, flow, headers, date_from, date_to, by_update=False,
@@ -140,20 +180,18 @@ class AmazonOrderQueue(models.Model):
             ]).mapped("amazon_order_ref"))
         return handled
 
-    # ============================================================ processing
+    # === BUSINESS METHODS: processing ===
     _CLAIMABLE = """
         (l.state = 'pending'
          OR (l.state = 'failed' AND l.attempts < COALESCE(s.max_line_attempts, 3)
              AND (l.next_try IS NULL OR l.next_try <= (now() at time zone 'UTC'))))"""
 
-    def _claim(self, limit):
+    def _claim(self, runner, limit):
         """Lock one queue and up to ``limit`` of its lines that no other worker holds
-        (FOR UPDATE SKIP LOCKED on both). Two workers never write the same queue row
-        (REPEATABLE READ would make that a serialization failure): they process
-        different queues in parallel."""
-        self.env.flush_all()
-        cr = self.env.cr
-        cr.execute("""
+        (FOR UPDATE SKIP LOCKED on both, on a fresh snapshot). Two workers never write
+        the same queue row (REPEATABLE READ would make that a serialization failure):
+        they process different queues in parallel."""
+        queue_ids = runner.claim("""
             SELECT q.id
               FROM amazon_order_queue q
               JOIN amazon_seller s ON s.id = q.seller_id
@@ -165,10 +203,10 @@ class AmazonOrderQueue(models.Model):
           ORDER BY q.id
              LIMIT 1
         FOR UPDATE OF q SKIP LOCKED""" % self._CLAIMABLE)
-        row = cr.fetchone()
-        if not row:
+        if not queue_ids:
             return self.env["amazon.order.queue.line"]
-        cr.execute("""
+        # Same transaction as the queue's lock: no commit in between.
+        self.env.cr.execute("""
             SELECT l.id
               FROM amazon_order_queue_line l
               JOIN amazon_order_queue q ON q.id = l.queue_id
@@ -176,41 +214,39 @@ class AmazonOrderQueue(models.Model):
              WHERE l.queue_id = %%s AND %s
           ORDER BY l.id
              LIMIT %%s
-        FOR UPDATE OF l SKIP LOCKED""" % self._CLAIMABLE, (row[0], limit))
-        return self.env["amazon.order.queue.line"].browse([r[0] for r in cr.fetchall()])
+        FOR UPDATE OF l SKIP LOCKED""" % self._CLAIMABLE, (queue_ids[0], limit))
+        return self.env["amazon.order.queue.line"].browse([r[0] for r in self.env.cr.fetchall()])
 
     @api.model
-    def _poll_price_reports(self):
+    def _poll_price_reports(self, runner):
+        """Several queue workers run this at once: one of them polls (and stores) a
+        report, the others skip it (row lock, SKIP LOCKED, fresh snapshot)."""
         reports = self.search([("state", "in", ("new", "in_progress")),
                                ("price_report_id.state", "=", "requested")]).price_report_id
         for report in reports:
-            # Several queue workers run this at once: one of them polls (and stores) a
-            # report, the others skip it, on a fresh snapshot.
-            batching.commit(self.env)
             try:
-                report.flush_recordset(["state"])
-                self.env.cr.execute("SELECT id FROM amazon_price_report WHERE id = %s AND state = 'requested' "
-                                    "FOR UPDATE SKIP LOCKED", (report.id,))
-                if not self.env.cr.fetchone():
-                    continue
-                report._poll(timeout_hours=report.seller_id.report_timeout_hours or 4)
-            except errors.AmazonError as exc:
-                report.message = str(exc)
-            except SerializationFailure:
-                if batching.in_test_thread():
-                    raise
-                self.env.cr.rollback()   # another worker polled it since our snapshot
-                continue
-            batching.commit(self.env)
+                runner.run_batch(self._poll_price_report, report, retries=0)
+            except runner_mod.CONCURRENCY_ERRORS:
+                continue   # another worker polled it since our snapshot
+
+    @api.model
+    def _poll_price_report(self, report):
+        report.flush_recordset(["state"])
+        self.env.cr.execute("SELECT id FROM amazon_price_report WHERE id = %s AND state = 'requested' "
+                            "FOR UPDATE SKIP LOCKED", (report.id,))
+        if not self.env.cr.fetchone():
+            return
+        try:
+            report._poll(timeout_hours=report.seller_id.report_timeout_hours or 4)
+        except errors.AmazonError as exc:
+            report.message = str(exc)
 
     @api.model
     def _trigger_workers(self):
         """Wake every queue cron job now (on commit), instead of at its next interval."""
-        crons = self.env["ir.cron"].sudo().browse()
+        runner = runner_mod.Runner(self.env)
         for xmlid in QUEUE_WORKER_CRONS:
-            crons |= self.env.ref(xmlid, raise_if_not_found=False) or crons.browse()
-        for cron in crons.filtered("active"):
-            cron._trigger()
+            runner.trigger(xmlid)
 
     @api.model
     def _cron_process_queues(self, max_batches=40):
@@ -218,41 +254,34 @@ class AmazonOrderQueue(models.Model):
 
         Several cron jobs run this at once (QUEUE_WORKER_CRONS), in the cron threads
         of one or more servers; each batch is claimed with SKIP LOCKED and committed
-        alone, so a killed server loses only the batch it had not committed. A run
-        stops before Odoo's cron time limit (``batching.deadline``) and triggers the
-        workers again when lines remain."""
-        stop_at = batching.deadline()
-        self._poll_price_reports()
-        delivery.dispatch_pending(self.env)  # what a killed worker left flagged
+        alone (``services.runner``), so a killed server loses only the batch it had not
+        committed. A run stops before Odoo's cron time limit and triggers the workers
+        again when lines remain."""
+        runner = runner_mod.Runner(self.env)
+        self._poll_price_reports(runner)
+        delivery.dispatch_pending(runner)  # what a killed worker left flagged
         conflicts = processed = batches = 0
         for _batch in range(max_batches):
-            if time.time() > stop_at:
+            if runner.out_of_time():
                 # Odoo's time limit is near: continue in the next cron pass.
                 self._trigger_workers()
                 break
-            # Claim on a fresh snapshot: under REPEATABLE READ, locking a queue that
-            # another worker committed after our snapshot is a serialization failure.
-            batching.commit(self.env)
             try:
-                lines = self._claim(CLAIM_BATCH)
-                if not lines:
-                    break
-                self._process_lines(lines)
-                batching.commit(self.env)
-                delivery.dispatch_pending(self.env)
-                processed += len(lines)
-                batches += 1
-            except batching.CONCURRENCY_ERRORS:
-                if batching.in_test_thread():
-                    raise
-                # Another worker changed a row we touched, or created a record
-                # with the same unique key at the same instant: drop this batch,
+                count = runner.run_batch(self._process_claimed, runner, retries=0)
+            except runner_mod.CONCURRENCY_ERRORS:
+                # Another worker changed a row we touched, or created a record with
+                # the same unique key at the same instant: the batch was rolled back,
                 # its lines stay pending and are claimed again on a fresh snapshot.
                 _logger.info("amazon queues: concurrent update, batch rolled back")
-                self.env.cr.rollback()
                 conflicts += 1
                 if conflicts > 5:
                     break
+                continue
+            if not count:
+                break
+            delivery.dispatch_pending(runner)
+            processed += count
+            batches += 1
         else:
             # Out of batches with work left: run again now rather than in an interval.
             self._trigger_workers()
@@ -260,6 +289,14 @@ class AmazonOrderQueue(models.Model):
             _logger.info("amazon queues: %d order lines processed in %d batches (%d rolled back)",
                          processed, batches, conflicts)
         return True
+
+    @api.model
+    def _process_claimed(self, runner):
+        """One batch: claim lines, build their orders; how many lines were claimed."""
+        lines = self._claim(runner, CLAIM_BATCH)
+        if lines:
+            self._process_lines(lines)
+        return len(lines)
 
     @api.model
     def _process_lines(self, lines):
@@ -285,8 +322,7 @@ class AmazonOrderQueue(models.Model):
         for res in results:
             line = by_ref[res.ref]
             if res.state in ("created", "existing"):
-                line.write({"state": "done", "message": res.message or False,
-                            "sale_order_id": res.sale_order.id if res.sale_order else False})
+                line._done(res.sale_order, res.message)
             elif res.state == "skipped":
                 line.write({"state": "skipped", "message": res.message})
             else:
@@ -304,28 +340,3 @@ class AmazonOrderQueue(models.Model):
     def _cron_purge_done(self, days=7):
         limit = fields.Datetime.now() - timedelta(days=days)
         self.search([("state", "=", "done"), ("done_date", "<", limit)]).unlink()
-
-
-class AmazonOrderQueueLine(models.Model):
-    _name = "amazon.order.queue.line"
-    _description = "Amazon Order Data Queue Line"
-    _order = "id"
-
-    queue_id = fields.Many2one("amazon.order.queue", required=True, ondelete="cascade", index=True)
-    seller_id = fields.Many2one(related="queue_id.seller_id", store=True, index=True)
-    company_id = fields.Many2one(related="queue_id.company_id", store=True)
-    amazon_order_ref = fields.Char("Amazon Order ID", required=True, index=True)
-    payload = fields.Text(required=True, help="The order as Amazon sent it (JSON).")
-    state = fields.Selection([("pending", "Pending"), ("done", "Done"), ("failed", "Failed"),
-                              ("skipped", "Skipped")], default="pending", required=True, index=True)
-    message = fields.Text()
-    attempts = fields.Integer(default=0)
-    next_try = fields.Datetime()
-    sale_order_id = fields.Many2one("sale.order", ondelete="set null")
-
-    def _fail(self, message):
-        now = fields.Datetime.now()
-        for line in self:
-            attempts = line.attempts + 1
-            line.write({"state": "failed", "message": message, "attempts": attempts,
-                        "next_try": now + timedelta(minutes=5 * attempts)})

@@ -1,11 +1,10 @@
 import logging
-import time
 from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from ..services import batching, errors, notified_orders
+from ..services import errors, notified_orders
 from ..services.const import (
     INCLUDED_DATA_SHIPPED,
     ORDERS_API_V0,
@@ -14,12 +13,12 @@ from ..services.const import (
     SQS_WAIT_SECONDS,
 )
 from ..services.normalize import parse_datetime
+from ..services.runner import RECORDABLE_ERRORS, Runner
 from ..services.sqs_consumer import BadNotification, SqsConsumer, parse_order_change
 from .amazon_seller import MANAGER, _secret_box
 
 _logger = logging.getLogger(__name__)
 CRON = "amazon_fbm_connector.ir_cron_amazon_notifications"
-MAX_CONCURRENCY_RETRIES = 3
 
 
 class AmazonSeller(models.Model):
@@ -108,14 +107,16 @@ class AmazonSeller(models.Model):
         try:
             consumer = seller._sqs_consumer()
             arn = consumer.queue_arn()
-            destination, subscription = seller._get_client().notifications().subscribe(
+            destination, subscription = seller._get_client(interactive=True).notifications().subscribe(
                 arn, seller.marketplace_ids.mapped("amazon_marketplace_id"))
         except errors.AmazonError as exc:
+            message = _("Subscribing to order notifications failed: %s", str(exc))
             seller.write({"notification_state": "failed", "notification_error": str(exc)})
-            seller.message_post(subtype_xmlid="mail.mt_note", body=_(
-                "Subscribing to order notifications failed: %s", str(exc)))
-            batching.commit(self.env)   # the UserError rolls back: keep the failed state
-            raise UserError(_("Subscribing to order notifications failed: %s", str(exc))) from None
+            seller.message_post(subtype_xmlid="mail.mt_note", body=message)
+            # A notification, not an error: the failed state and the note are kept.
+            return {"type": "ir.actions.client", "tag": "display_notification",
+                    "params": {"title": _("Amazon"), "type": "danger", "sticky": True, "message": message,
+                               "next": {"type": "ir.actions.client", "tag": "soft_reload"}}}
         values = {"notification_state": "subscribed", "notification_error": False,
                   "notification_destination_ref": destination["destinationId"],
                   "notification_subscription_ref": subscription["subscriptionId"]}
@@ -137,7 +138,8 @@ class AmazonSeller(models.Model):
         self.ensure_one()
         seller = self.sudo()
         try:
-            seller._get_client().notifications().unsubscribe(seller.notification_subscription_ref)
+            seller._get_client(interactive=True).notifications().unsubscribe(
+                seller.notification_subscription_ref)
         except errors.AmazonError as exc:
             raise UserError(_("Unsubscribing from order notifications failed: %s", str(exc))) from None
         seller.write({"notification_state": "off", "notification_subscription_ref": False,
@@ -181,80 +183,68 @@ class AmazonSeller(models.Model):
     def _cron_consume_notifications(self):
         """Read every subscribed seller's queue until it is empty or the run nears
         Odoo's time limit; then the safety-net listing of the sellers it is due for."""
-        stop_at = batching.deadline()
+        runner = Runner(self.env, cron=CRON)
         for seller in self.search([("notification_state", "=", "subscribed")]):
-            if time.time() > stop_at:
-                self._wake_consumer()
+            if runner.out_of_time():
+                runner.trigger()
                 break
             try:
-                seller._consume_notifications(stop_at)
+                seller._consume_notifications(runner)
             except errors.AmazonOutOfTime:
-                self._wake_consumer()
-            except (errors.AmazonError, UserError) as exc:
-                # The queue or Amazon could not be read: the messages wait on the queue.
+                runner.trigger()
+                break
+            except RECORDABLE_ERRORS as exc:
+                # The queue could not be read: its messages wait there for the next run.
+                runner.rollback()
                 seller.sudo().notification_error = str(exc)
+                runner.commit()
                 _logger.info("amazon notifications: seller %s: %s", seller.id, exc)
-            batching.commit(self.env)
             due = seller.notification_safety_next_run
-            if (not due or due <= fields.Datetime.now()) and time.time() < stop_at:
-                seller._run_safety_net()
+            if (not due or due <= fields.Datetime.now()) and not runner.out_of_time():
+                seller._run_safety_net(runner)
         return True
 
-    def _run_safety_net(self):
-        self.ensure_one()
-        self.sudo().notification_safety_next_run = fields.Datetime.now() + timedelta(
-            hours=max(self.notification_safety_hours or 1, 1))
-        batching.commit(self.env)
-        try:
-            with self.env.cr.savepoint():
-                self._notification_safety_net()
-        except (errors.AmazonError, UserError) as exc:
-            self.sudo().message_post(subtype_xmlid="mail.mt_note", body=_(
-                "The safety-net listing of Amazon orders failed: %s", str(exc)))
-        batching.commit(self.env)
-
-    def _consume_notifications(self, stop_at):
+    def _consume_notifications(self, runner):
         """Receive, apply, commit, then delete: a message leaves the queue only once
-        the transaction that used it committed. A batch Amazon or Odoo fails stays on
-        the queue and comes back after the visibility timeout."""
+        the transaction that used it committed. A batch Amazon fails stays on the queue
+        and comes back after the visibility timeout (until its receive bound)."""
         self.ensure_one()
         consumer = self._sqs_consumer()
         max_receives = int(self.env["ir.config_parameter"].sudo().get_param(
             "amazon_fbm_connector.sqs_max_receives", SQS_MAX_RECEIVES))
-        client = self._get_client()
-        client.deadline = stop_at
-        while time.time() < stop_at:
+        client = runner.client(self)
+        while not runner.out_of_time():
             messages = consumer.receive()
             if not messages:
                 break
-            done = self._apply_in_batch(messages, client, max_receives)
+            done = runner.run_batch(self._apply_notification_messages, messages, client, max_receives,
+                                    on_error=self._notifications_failed)
             if done:
                 consumer.delete(done)
         return True
 
-    def _apply_in_batch(self, messages, client, max_receives):
-        """The unit of work around ``_apply_notification_messages``: committed after,
-        retried on a concurrency error, rolled back on an Amazon error (recorded)."""
-        for attempt in range(MAX_CONCURRENCY_RETRIES + 1):
-            batching.commit(self.env)
-            try:
-                with self.env.cr.savepoint():
-                    done = self._apply_notification_messages(messages, client, max_receives)
-                batching.commit(self.env)
-                return done
-            except batching.CONCURRENCY_ERRORS:
-                if batching.in_test_thread() or attempt == MAX_CONCURRENCY_RETRIES:
-                    raise
-                self.env.cr.rollback()
-            except errors.AmazonOutOfTime:
-                raise
-            except errors.AmazonError as exc:
-                # Nothing deleted: the messages come back after the visibility timeout.
-                self.sudo().notification_error = _("Applying notifications failed (they will be read "
-                                                   "again): %s", str(exc))
-                batching.commit(self.env)
-                return []
-        return []
+    def _notifications_failed(self, exc):
+        if isinstance(exc, errors.AmazonOutOfTime):
+            raise exc
+        # Nothing deleted: the messages come back after the visibility timeout.
+        self.sudo().notification_error = _("Applying notifications failed (they will be read "
+                                           "again): %s", str(exc))
+
+    def _run_safety_net(self, runner):
+        self.ensure_one()
+        self.sudo().notification_safety_next_run = fields.Datetime.now() + timedelta(
+            hours=max(self.notification_safety_hours or 1, 1))
+        runner.commit()
+        runner.run_batch(self._notification_safety_net, runner, on_error=self._safety_net_failed)
+
+    def _safety_net_failed(self, exc):
+        if isinstance(exc, errors.AmazonOutOfTime):
+            # The cursor did not move: the next pass lists the window again.
+            self.sudo().notification_safety_next_run = False
+            self.env.ref(CRON)._trigger()
+            return
+        self.sudo().message_post(subtype_xmlid="mail.mt_note", body=_(
+            "The safety-net listing of Amazon orders failed: %s", str(exc)))
 
     def _apply_notification_messages(self, messages, client, max_receives):
         """A work unit (no commit): apply a batch of SQS messages; returns the
@@ -323,7 +313,7 @@ class AmazonSeller(models.Model):
             "receive_count": message.receive_count,
         })
 
-    def _notification_safety_net(self):
+    def _notification_safety_net(self, runner=None):
         """The one scheduled listing while notifications are on: the orders Amazon
         updated since the cursor, read once with everything an import needs, and applied
         like notified orders (imports and status alike)."""
@@ -332,8 +322,7 @@ class AmazonSeller(models.Model):
         started = fields.Datetime.now()
         cursor = seller.notification_safety_cursor or seller.fbm_status_sync_cursor
         since = cursor - timedelta(minutes=10) if cursor else started - timedelta(days=seller.import_days or 30)
-        client = seller._get_client()
-        client.deadline = batching.deadline()
+        client = runner.client(seller) if runner else seller._get_client()
         adapter = client.orders()
         payloads = list(adapter.search_orders(seller.marketplace_ids.mapped("amazon_marketplace_id"),
                                               last_updated_after=since, included_data=INCLUDED_DATA_SHIPPED))
@@ -346,10 +335,10 @@ class AmazonSeller(models.Model):
         return counts
 
     # The status sync's own listing is the safety net's while notifications are on.
-    def _sync_order_status(self):
+    def _sync_order_status(self, runner=None):
         if self.env.context.get("amazon_status_sync_cron") and self._notifications_on():
             return {"cancelled": 0, "cancelled_shipped": 0, "reduced": 0, "requests": 0, "updated": 0}
-        return super()._sync_order_status()
+        return super()._sync_order_status(runner)
 
     @api.model
     def _cron_amazon_status_sync(self):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 
-from .const import CHANNEL_V0, MONEY_FIELDS, ORDER_STATUS_V0
+from .const import CHANNEL_V0, MFN, MONEY_FIELDS, ORDER_STATUS_V0
 
 ZERO = Decimal("0")
 DATE_FIELDS = ("purchase_date", "last_update", "ship_by_date", "deliver_by_date")
@@ -72,7 +72,7 @@ class Order:
     marketplace_id: str = ""
     purchase_date: datetime = None
     status: str = ""
-    fulfillment_channel: str = "MFN"
+    fulfillment_channel: str = MFN
     sales_channel: str = ""
     currency: str = ""
     is_business: bool = False

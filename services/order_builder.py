@@ -17,7 +17,7 @@ from decimal import Decimal
 from odoo import _
 
 from . import creation_lock
-from .const import MFN_CHANNEL_VALUES
+from .const import MFN, MFN_CHANNEL_VALUES
 from .tax_resolver import TaxResolver
 
 _logger = logging.getLogger(__name__)
@@ -461,7 +461,7 @@ class OrderBuilder:
             "amazon_order_ref": order.order_id,
             "amazon_seller_id": self.seller.id,
             "amazon_marketplace_id": marketplace.id,
-            "amazon_fulfillment_channel": "MFN",
+            "amazon_fulfillment_channel": MFN,
             "amazon_status": order.status,
             "amazon_total": float(order.amazon_total if order.amazon_total is not None
                                   else order.total(included)),

@@ -6,7 +6,6 @@ a later run imports what was missed: no order lost, none twice."""
 from datetime import timedelta
 
 from odoo import fields
-from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -54,7 +53,7 @@ class TestFaults(AmazonCase):
         for _poll in range(polls):
             request.action_check_status()
         if request.state == "done":
-            request.action_process_file()
+            self.process_file(request)
         return request
 
     def queue_run(self, operation="fbm_import_shipped"):
@@ -63,6 +62,7 @@ class TestFaults(AmazonCase):
             "marketplace_ids": [(6, 0, self.mp_us.ids)],
             "date_from": fields.Datetime.now() - timedelta(days=10),
             "date_to": fields.Datetime.now()}).action_execute()
+        self.run_listings()
         self.cron()
 
     def cron(self, times=3):
@@ -142,9 +142,11 @@ class TestFaults(AmazonCase):
         self.seller.orders_api_version = "v0"   # getOrders, and a price report for the queues
         refs = self.orders(status="Shipped")
         self.emulator.fail_next("getOrders", 100, 429)
-        with mute_logger("odoo.addons.amazon_fbm_connector.services.spapi_client"), \
-                self.assertRaisesRegex(UserError, "throttled getOrders.*resume"):
+        with mute_logger("odoo.addons.amazon_fbm_connector.services.spapi_client"):
             self.queue_run("fbm_import_shipped")
+        listing = self.env["amazon.order.listing"].search([("seller_id", "=", self.seller.id)])
+        self.assertEqual(listing.state, "failed", "a click's listing that read nothing says why")
+        self.assertRegex(listing.message, "throttled getOrders.*resume")
         self.assertFalse(self.env["amazon.order.queue"].search([("seller_id", "=", self.seller.id)]))
         self.emulator.faults["server_errors"].clear()
         self.queue_run("fbm_import_shipped")
@@ -192,6 +194,7 @@ class TestFaults(AmazonCase):
             "marketplace_ids": [(6, 0, self.mp_us.ids)],
             "date_from": fields.Datetime.now() - timedelta(days=10),
             "date_to": fields.Datetime.now()}).action_execute()
+        self.run_listings()
         self._access_token_expires()
         self.emulator.fail_next("lwaToken", 100, 503)   # LWA down (an HTML outage page)
         with mute_logger("odoo.addons.amazon_fbm_connector.services.spapi_client"):
@@ -221,7 +224,7 @@ class TestFaults(AmazonCase):
         self.assertIn("180 days", request.message)
         self.emulator.apps[client_id] = self.seller.lwa_client_secret = "rotated-secret"
         request.action_check_status()
-        request.action_process_file()
+        self.process_file(request)
         self.assertEqual(request.state, "processed", request.message)
         self.assertExactlyOnce(refs)
         self.emulator.apps[client_id] = old_secret
@@ -282,7 +285,7 @@ class TestFaults(AmazonCase):
             request.action_check_status()
             self.assertEqual(request.price_report_id.state, "done", request.price_report_id.message)
             self.emulator.faults["truncate_downloads"] = 1  # the unshipped report's document
-            request.action_process_file()
+            self.process_file(request)
         self.assertEqual(request.state, "processed", request.message)
         self.assertEqual(self.emulator.calls["truncatedDownload"], 2)
         self.assertEqual(self.emulator.calls["getOrderItems"], 0, "not degraded to a call per order")

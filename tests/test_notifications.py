@@ -16,6 +16,7 @@ import boto3
 from odoo.tests import tagged
 
 from ..services import notified_orders
+from ..services.runner import Runner
 from .common import AmazonCase
 
 
@@ -62,7 +63,7 @@ class TestOrderNotifications(AmazonCase):
 
     def consume(self):
         self.emulator.reset_quota()
-        self.seller._consume_notifications(time.time() + 60)
+        self.seller._consume_notifications(Runner(self.env, stop_at=time.time() + 60))
         self.env["amazon.order.queue"]._cron_process_queues()
 
     def queued_messages(self):
@@ -106,8 +107,9 @@ class TestOrderNotifications(AmazonCase):
 
     def test_subscribe_with_a_wrong_queue_says_so(self):
         self.seller.sqs_queue_url = self.queue_url + "-missing"
-        with self.assertRaisesRegex(Exception, "SQS queue"):
-            self.seller.action_subscribe_notifications()
+        action = self.seller.action_subscribe_notifications()
+        self.assertEqual(action["params"]["type"], "danger")
+        self.assertIn("SQS queue", action["params"]["message"])
         self.assertEqual(self.seller.notification_state, "failed")
         self.assertFalse(self.emulator.subscriptions)
 
