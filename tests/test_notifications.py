@@ -9,15 +9,18 @@ import os
 import time
 import uuid
 from datetime import timedelta
+from functools import partial
 from unittest.mock import patch
 
 import boto3
 
+from odoo import SUPERUSER_ID, api
 from odoo.tests import tagged
 
 from ..services import notified_orders
+from ..services.rate_limit import RateLimiter
 from ..services.runner import Runner
-from .common import AmazonCase
+from .common import AmazonCase, cron_worker, run_in_threads
 
 
 @tagged("post_install", "-at_install")
@@ -282,3 +285,71 @@ class TestOrderNotifications(AmazonCase):
         from odoo.exceptions import AccessError
         with self.assertRaises(AccessError):
             self.seller.with_user(user).read(["aws_secret_access_key"])
+
+
+@tagged("post_install", "-at_install")
+class TestNotificationConcurrency(AmazonCase):
+    """Two Odoo servers read one queue at the same instant (real cursors and commits, as
+    two cron threads): every notified order is imported once, every message deleted.
+    Committed rows stay in the throw-away test database; the seller is switched off after."""
+    real_cursors = True
+
+    def test_two_servers_consume_one_queue(self):
+        endpoint = os.environ.get("AMAZON_FBM_SQS_ENDPOINT")
+        if not endpoint:
+            raise RuntimeError("AMAZON_FBM_SQS_ENDPOINT is not set: run through tools/test.sh.")
+        self.emulator.sqs_endpoint = endpoint
+        sqs = boto3.session.Session().client("sqs", region_name="us-east-1", endpoint_url=endpoint,
+                                             aws_access_key_id="testing", aws_secret_access_key="testing")
+        queue_url = sqs.create_queue(QueueName="amazon-orders-%s" % uuid.uuid4().hex[:8])["QueueUrl"]
+        self.addCleanup(sqs.delete_queue, QueueUrl=queue_url)
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+            seller = env["amazon.seller"].create({
+                "name": "Two servers seller", "lwa_client_id": self.seller.lwa_client_id,
+                "lwa_client_secret": self.seller.lwa_client_secret,
+                "refresh_token": self.seller.refresh_token, "api_endpoint": self.emulator.url,
+                "lwa_endpoint": self.emulator.url, "order_prefix": "TWO-", "queue_size": 3,
+                "create_product_if_missing": True, "fbm_status_sync_auto": False,
+                "sqs_queue_url": queue_url, "sqs_region": "us-east-1", "sqs_endpoint": endpoint,
+                "aws_access_key_id": "testing", "aws_secret_access_key": "testing"})
+            env["amazon.marketplace"].create({
+                "seller_id": seller.id, "reference_id": env.ref("amazon_fbm_connector.marketplace_us").id,
+                "warehouse_id": self.warehouse.id})
+            env["ir.config_parameter"].set_param("amazon_fbm_connector.sqs_wait_seconds", "0")
+            seller.action_subscribe_notifications()
+            self.assertEqual(seller.notification_state, "subscribed", seller.notification_error)
+            cr.commit()  # pylint: disable=invalid-commit
+            seller_id = seller.id
+        self.addCleanup(self._switch_off, seller_id)
+        self.emulator.publish_changes()
+        refs = [self.add_us_order(purchase_date=self.now - timedelta(minutes=10),
+                                  buyer_email="two%d@marketplace.amazon.com" % n) for n in range(12)]
+        self.assertEqual(self.emulator.publish_changes(), 12)
+        for _arn, body in list(self.emulator.published)[:4]:   # Amazon said some twice
+            sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(dict(
+                body, NotificationMetadata=dict(body["NotificationMetadata"], NotificationId=str(uuid.uuid4())))))
+        RateLimiter.reset()
+        errors = []
+        run_in_threads({"server-%d" % n: partial(cron_worker, self.registry, "amazon.seller",
+                                                 "_cron_consume_notifications", errors) for n in range(2)})
+        self.assertFalse(errors, errors)
+        for _n in range(2):
+            cron_worker(self.registry, "amazon.order.queue", "_cron_process_queues", errors)
+        self.assertFalse(errors, errors)
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            orders = env["sale.order"].search([("amazon_seller_id", "=", seller_id)])
+            self.assertEqual(sorted(orders.mapped("amazon_order_ref")), sorted(refs), "each order once")
+            notes = env["amazon.notification"].search([("seller_id", "=", seller_id)])
+            self.assertEqual(len(notes), 16)
+            self.assertEqual(set(notes.mapped("state")), {"done"})
+        attrs = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=[
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        self.assertEqual(int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"]), 0)
+
+    def _switch_off(self, seller_id):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["amazon.seller"].browse(seller_id).write({"notification_state": "off", "active": False})
+            cr.commit()  # pylint: disable=invalid-commit
