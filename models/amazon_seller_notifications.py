@@ -7,6 +7,8 @@ from odoo.exceptions import AccessError, UserError
 from ..services import errors, notified_orders
 from ..services.const import (
     INCLUDED_DATA_SHIPPED,
+    NOTIFIED_ORDERS_BACKLOG_READ,
+    NOTIFIED_ORDERS_SEARCH_THRESHOLD,
     ORDERS_API_V0,
     SQS_MAX_RECEIVES,
     SQS_VISIBILITY_SECONDS,
@@ -52,7 +54,7 @@ class AmazonSeller(models.Model):
         tracking=True, help="Whether Amazon sends this seller's order changes to the SQS queue.")
     notifications_since = fields.Datetime("Subscribed Since", copy=False, readonly=True)
     notification_last_message = fields.Datetime(
-        "Last Notification", copy=False, readonly=True,
+        "Last Notification", compute="_compute_notification_stats",
         help="When Odoo last applied a notification read from the queue.")
     notification_error = fields.Text("Notification Problem", copy=False, readonly=True,
                                      help="The last error met while reading the queue, if any.")
@@ -68,7 +70,7 @@ class AmazonSeller(models.Model):
         "Safety Net Synced Until", copy=False, readonly=True,
         help="lastUpdatedAfter of the next safety-net listing.")
     notification_ids = fields.One2many("amazon.notification", "seller_id")
-    notification_dropped_count = fields.Integer(compute="_compute_notification_dropped_count")
+    notification_dropped_count = fields.Integer(compute="_compute_notification_stats")
 
     # === COMPUTE METHODS ===
     def _compute_aws_secret(self):
@@ -86,12 +88,17 @@ class AmazonSeller(models.Model):
         for seller in self:
             seller.sudo().aws_secret_access_key_enc = box.encrypt(seller.aws_secret_access_key)
 
-    def _compute_notification_dropped_count(self):
-        groups = self.env["amazon.notification"]._read_group(
-            [("seller_id", "in", self.ids), ("state", "=", "dropped")], ["seller_id"], ["__count"])
-        counts = {seller.id: count for seller, count in groups}
+    def _compute_notification_stats(self):
+        # Read from the notifications: the batches never write the seller's row, which
+        # two servers reading one queue would otherwise both update.
+        Notification = self.env["amazon.notification"]
+        dropped = dict(Notification._read_group(
+            [("seller_id", "in", self.ids), ("state", "=", "dropped")], ["seller_id"], ["__count"]))
+        last = dict(Notification._read_group(
+            [("seller_id", "in", self.ids), ("state", "=", "done")], ["seller_id"], ["create_date:max"]))
         for seller in self:
-            seller.notification_dropped_count = counts.get(seller.id, 0)
+            seller.notification_dropped_count = dropped.get(seller, 0)
+            seller.notification_last_message = last.get(seller, False)
 
     # === ACTION METHODS ===
     def action_subscribe_notifications(self):
@@ -214,11 +221,15 @@ class AmazonSeller(models.Model):
             "amazon_fbm_connector.sqs_max_receives", SQS_MAX_RECEIVES))
         client = runner.client(self)
         while not runner.out_of_time():
-            messages = consumer.receive()
+            # A backlog (more waiting than a searchOrders page holds) is read a page at a
+            # time and listed; otherwise 10 messages at a time, one getOrder each.
+            backlog = consumer.waiting() > NOTIFIED_ORDERS_SEARCH_THRESHOLD
+            messages = consumer.receive_many(NOTIFIED_ORDERS_BACKLOG_READ) \
+                if backlog else consumer.receive()
             if not messages:
                 break
             done = runner.run_batch(self._apply_notification_messages, messages, client, max_receives,
-                                    on_error=self._notifications_failed)
+                                    search=backlog, on_error=self._notifications_failed)
             if done:
                 consumer.delete(done)
         return True
@@ -246,7 +257,7 @@ class AmazonSeller(models.Model):
         self.sudo().message_post(subtype_xmlid="mail.mt_note", body=_(
             "The safety-net listing of Amazon orders failed: %s", str(exc)))
 
-    def _apply_notification_messages(self, messages, client, max_receives):
+    def _apply_notification_messages(self, messages, client, max_receives, search=False):
         """A work unit (no commit): apply a batch of SQS messages; returns the
         messages to delete once it committed."""
         self.ensure_one()
@@ -276,29 +287,40 @@ class AmazonSeller(models.Model):
                     change)
                 done.append(message)
             elif problem:
-                seller.notification_error = _("A message on the queue is not an order notification "
-                                              "(%(problem)s); it is dropped once received %(count)s times.",
-                                              problem=problem, count=max_receives + 1)
+                seller._set_notification_error(_(
+                    "A message on the queue is not an order notification (%(problem)s); it is "
+                    "dropped once received %(count)s times.", problem=problem, count=max_receives + 1))
             else:
                 fresh.append((message, change))
         if fresh:
             adapter = client.orders()
             codes = seller.marketplace_ids.mapped("amazon_marketplace_id")
-            since = notified_orders.earliest([c.event_time for _m, c in fresh])
-            payloads, unknown = notified_orders.read_orders(
-                adapter, [c.order_id for _m, c in fresh], codes, since=since)
+            changed = {}
+            for _m, c in fresh:
+                when = notified_orders.changed_at(c.event_time)
+                if when and (c.order_id not in changed or when < changed[c.order_id]):
+                    changed[c.order_id] = when
+            payloads, unknown, later = notified_orders.read_orders(
+                adapter, [c.order_id for _m, c in fresh], codes, changed_at=changed, search=search)
+            # Too recent for the backlog's listing: left on the queue, listed next time.
+            fresh = [(m, c) for m, c in fresh if c.order_id not in later]
             _counts, problems = notified_orders.apply_orders(seller, list(payloads.values()), client)
             Notification.create([{
                 "seller_id": seller.id, "notification_ref": _ref(message, change),
                 "amazon_order_ref": change.order_id, "change_type": change.change_type,
                 "amazon_status": change.status, "receive_count": message.receive_count,
-                "event_time": _naive(change.event_time), "state": "done",
+                "event_time": notified_orders.changed_at(change.event_time) or False, "state": "done",
                 "message": problems.get(change.order_id) or (
                     _("Amazon does not know this order.") if change.order_id in unknown else False),
             } for message, change in fresh])
-            seller.write({"notification_last_message": fields.Datetime.now(), "notification_error": False})
+            if seller.notification_error:
+                seller.notification_error = False
             done += [m for m, _c in fresh]
         return done
+
+    def _set_notification_error(self, text):
+        if self.sudo().notification_error != text:
+            self.sudo().notification_error = text
 
     def _drop(self, message, reason, change=None):
         _logger.warning("amazon notifications: seller %s dropped SQS message %s: %s",
@@ -308,7 +330,7 @@ class AmazonSeller(models.Model):
             "amazon_order_ref": change.order_id if change else False,
             "change_type": change.change_type if change else False,
             "amazon_status": change.status if change else False,
-            "event_time": _naive(change.event_time) if change else False,
+            "event_time": (change and notified_orders.changed_at(change.event_time)) or False,
             "state": "dropped", "message": reason, "body": message.body[:100000],
             "receive_count": message.receive_count,
         })
@@ -348,13 +370,3 @@ class AmazonSeller(models.Model):
 def _ref(message, change):
     """Amazon's NotificationId; the SQS message id for what is not a notification."""
     return (change and change.notification_id) or "sqs:" + message.message_id
-
-
-def _naive(value):
-    if not value:
-        return False
-    try:
-        return parse_datetime(value)
-    except ValueError:
-        return False
-

@@ -187,6 +187,8 @@ SQS_WAIT_SECONDS = 2
 SQS_VISIBILITY_SECONDS = 120
 # A message received more often than this without being used is recorded and deleted.
 SQS_MAX_RECEIVES = 5
-# More distinct notified orders than this in one batch: one searchOrders page by
-# last update instead of one getOrder each.
+# More messages than this waiting on the queue (a backlog): they are read this many
+# at a time and their orders listed by last update (searchOrders, 100 a page)
+# instead of one getOrder each.
 NOTIFIED_ORDERS_SEARCH_THRESHOLD = 100
+NOTIFIED_ORDERS_BACKLOG_READ = 100   # one searchOrders page

@@ -5,8 +5,9 @@ again from the Orders API before anything is done, so duplicates and messages
 arriving out of order are harmless: Odoo acts on Amazon's current state, and
 every step below is idempotent.
 
-- ``read_orders``: one ``getOrder`` per notified order, or, when more orders
-  wait than a ``searchOrders`` page holds, the orders Amazon updated since the
+- ``read_orders``: one ``getOrder`` per notified order, or, when more messages
+  wait on the queue than a ``searchOrders`` page holds (a backlog, read 100 at a
+  time), the orders Amazon updated since the
   earliest change (``lastUpdatedAfter``), then ``getOrder`` for any the listing
   did not return (the last two minutes are never listed).
 - ``apply_orders``: an unshipped order Odoo lacks is queued for import (the
@@ -16,7 +17,7 @@ every step below is idempotent.
   buyer's cancellation request, lines reduced, shipped outside Odoo).
 """
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from . import errors, order_status_sync
 from .const import (
@@ -24,31 +25,40 @@ from .const import (
     FLOW_SHIPPED,
     INCLUDED_DATA_SHIPPED,
     MFN_CHANNEL_VALUES,
-    NOTIFIED_ORDERS_SEARCH_THRESHOLD,
     SHIPPED_STATUSES,
     UNSHIPPED_STATUSES,
 )
 from .normalize import NormalizeError, order_from_payload, parse_datetime, payload_order_id
+from .orders_adapter import MIN_AGE
 
 _logger = logging.getLogger(__name__)
 SEARCH_OVERLAP = timedelta(minutes=2)
 
 
-def read_orders(adapter, order_ids, marketplace_ids, since=None):
+def read_orders(adapter, order_ids, marketplace_ids, changed_at=None, search=False):
     """Amazon's current data of the notified orders: ``(payloads by order id, ids
-    Amazon does not know)``. ``since``: the earliest change notified (a datetime)."""
+    Amazon does not know, ids left for later)``. ``changed_at``: order id -> when its
+    change was notified (naive UTC). ``search``: a backlog (more messages wait than a
+    page holds): the orders are listed by last update instead of read one by one;
+    those changed too recently for the listing (``searchOrders`` lists nothing of the
+    last two minutes) are left for later, when they are listed too, unless the
+    listing cannot be used at all."""
     wanted = list(dict.fromkeys(order_ids))
-    found = {}
-    if len(wanted) > NOTIFIED_ORDERS_SEARCH_THRESHOLD and since:
+    changed_at = changed_at or {}
+    found, later = {}, []
+    since = min((changed_at[o] for o in wanted if changed_at.get(o)), default=None)
+    if search and since:
         keep = set(wanted)
         for payload in adapter.search_orders(marketplace_ids, last_updated_after=since - SEARCH_OVERLAP,
                                              included_data=INCLUDED_DATA_SHIPPED):
             order_id = payload_order_id(payload)
             if order_id in keep:
                 found[order_id] = payload
+        recent = datetime.now(timezone.utc).replace(tzinfo=None) - MIN_AGE
+        later = [o for o in wanted if o not in found and changed_at.get(o) and changed_at[o] > recent]
     unknown = []
     for order_id in wanted:
-        if order_id in found:
+        if order_id in found or order_id in later:
             continue
         try:
             found[order_id] = adapter.get_order(order_id, INCLUDED_DATA_SHIPPED)
@@ -56,12 +66,15 @@ def read_orders(adapter, order_ids, marketplace_ids, since=None):
             if exc.status not in (400, 404):
                 raise
             unknown.append(order_id)
-    return found, unknown
+    return found, unknown, later
 
 
-def earliest(event_times):
-    values = [parse_datetime(t) for t in event_times if t]
-    return min(values) if values else None
+def changed_at(event_time):
+    """A notification's TimeOfOrderChange as naive UTC, or None."""
+    try:
+        return parse_datetime(event_time) if event_time else None
+    except ValueError:
+        return None
 
 
 def apply_orders(seller, payloads, client):

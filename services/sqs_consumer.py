@@ -120,6 +120,22 @@ class SqsConsumer:
         res = self._call("get_queue_attributes", QueueUrl=self.queue_url, AttributeNames=["QueueArn"])
         return res["Attributes"]["QueueArn"]
 
+    def waiting(self):
+        """How many messages wait on the queue (SQS's approximate count)."""
+        res = self._call("get_queue_attributes", QueueUrl=self.queue_url,
+                         AttributeNames=["ApproximateNumberOfMessages"])
+        return int(res["Attributes"].get("ApproximateNumberOfMessages") or 0)
+
+    def receive_many(self, count):
+        """Up to ``count`` messages, 10 a call, without waiting once the queue is empty."""
+        messages = self.receive(min(count, SQS_MAX_MESSAGES))
+        while messages and len(messages) < count:
+            more = self.receive(min(count - len(messages), SQS_MAX_MESSAGES), wait_seconds=0)
+            if not more:
+                break
+            messages += more
+        return messages
+
     def receive(self, max_messages=SQS_MAX_MESSAGES, wait_seconds=None):
         """Up to ``max_messages`` (10 at most) messages, waiting up to
         ``wait_seconds`` for the first (long polling)."""
