@@ -32,6 +32,8 @@
         "views/amazon_order_listing_views.xml",
         "views/amazon_carrier_code_views.xml",
         "views/stock_picking_views.xml",
+        "wizards/amazon_shipping_check_wizard_views.xml",
+        "views/amazon_first_week_views.xml",
         # order notifications (SQS)
         "views/amazon_notification_views.xml",
     ],

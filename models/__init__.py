@@ -24,5 +24,11 @@ from . import amazon_price_report_line
 from . import amazon_rate_bucket
 from . import res_partner
 from . import amazon_buyer_retention
+from . import sale_order_ship_by
+from . import amazon_marketplace_guard
+from . import amazon_buyer_contact
+from . import stock_picking_amazon_check
+from . import amazon_marketplace_checks
+from . import amazon_seller_checks
 from . import amazon_notification
 from . import amazon_seller_notifications

@@ -67,12 +67,20 @@ class AmazonOrderQueue(models.Model):
             queue.failed_count = states.count("failed")
             queue.done_count = states.count("done") + states.count("skipped")
 
-    @api.depends("state", "line_ids.state", "line_ids.outcome", "done_date")
+    @api.depends("state", "line_ids.state", "line_ids.outcome", "done_date",
+                 "price_report_id.state", "price_report_id.request_count")
     def _compute_summary(self):
         for queue in self:
             results = queue.line_ids.mapped("result")
             counts = {key: results.count(key) for key, _label in RESULTS}
-            if queue.state == "new":
+            prices = queue.price_report_id
+            if queue.state in ("new", "in_progress") and prices.state == "requested" \
+                    and prices.request_count > 1:
+                # A damaged price document: the orders wait for the report requested again.
+                queue.summary = _("%(n)s order(s) wait for Amazon's price report, requested again "
+                                  "because its document was damaged (request %(r)s); the scheduler "
+                                  "imports them once it is read.", n=len(results), r=prices.request_count)
+            elif queue.state == "new":
                 queue.summary = _("%(n)s order(s) wait for the scheduler, which imports them within "
                                   "minutes: there is nothing to click.", n=len(results))
             elif queue.state == "in_progress":

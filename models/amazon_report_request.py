@@ -1,6 +1,8 @@
 import itertools
 import logging
+import re
 from datetime import timedelta
+from urllib.parse import quote
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
@@ -19,6 +21,7 @@ REPORT_TYPE_NAMES = {
     REPORT_ALL_ORDERS_BY_UPDATE: _lt("All Orders report (by last update)"),
 }
 REPORT_CRON = "amazon_fbm_connector.ir_cron_amazon_report_requests"
+PRICE_WAIT_SECONDS = 120   # a report waiting for its price report is looked at again after this
 
 FATAL_PLAIN = _lt("Amazon aborted the report (FATAL) without an explanation. This happens when "
                 "the same report is requested many times in a row, or when Amazon has no data "
@@ -103,7 +106,10 @@ class AmazonReportRequest(models.Model):
                 req.state_hint = _("Done: %s See the orders in the Orders tab.", req.message or "")
             elif req.state == "cancelled":
                 req.state_hint = req.message or _("Cancelled: nothing was imported.")
-            elif req.auto_process and req.state in ("submitted", "in_progress", "done"):
+            elif req.auto_process and req.state == "done":
+                req.state_hint = _("The scheduler is importing this report's orders in the background: "
+                                   "they appear here within a minute or two.")
+            elif req.auto_process and req.state in ("submitted", "in_progress"):
                 req.state_hint = auto
             else:
                 req.state_hint = manual.get(req.state, "")
@@ -195,7 +201,22 @@ class AmazonReportRequest(models.Model):
         self.ensure_one()
         self._fetch_document()
         return {"type": "ir.actions.act_url", "target": "self",
-                "url": "/web/content/%s?download=true" % self.attachment_id.id}
+                "url": self._download_url()}
+
+    def _download_url(self):
+        return "/web/content/%s?download=true&filename=%s" % (
+            self.attachment_id.id, quote(self._download_filename()))
+
+    def _download_filename(self):
+        """The file a seller downloads, named in words: "Amazon Unshipped Orders report
+        2026-12-07 (Amazon.com) 12345.tsv.gz", not Amazon's report type."""
+        self.ensure_one()
+        when = fields.Datetime.context_timestamp(self, self.create_date or fields.Datetime.now())
+        where = ", ".join(self.marketplace_ids.mapped("name"))
+        ext = ".tsv.gz" if self.document_compression == "GZIP" else ".tsv"
+        name = "Amazon %s %s%s %s" % (self.report_type_name, when.strftime("%Y-%m-%d"),
+                                      " (%s)" % where if where else "", self.amazon_report_id or "")
+        return re.sub(r'[\\/:*?"<>|]+', "-", name.strip()) + ext
 
     def _fetch_document(self):
         if self.attachment_id:
@@ -243,8 +264,19 @@ class AmazonReportRequest(models.Model):
         done_refs = set(self.line_ids.filtered(lambda l: l.state in ("created", "existing", "skipped"))
                         .mapped("amazon_order_ref"))
         self.line_ids.filtered(lambda l: l.state == "failed").unlink()
-        if self.price_report_id and self.price_report_id.state == "requested":
-            self.price_report_id._poll(timeout_hours=0)
+        price_report = self.price_report_id
+        if price_report and price_report.state == "requested":
+            price_report._poll(client, timeout_hours=self.seller_id.report_timeout_hours or 4)
+            if price_report.state == "requested":
+                # Prices are missing (Amazon is still building the price report, or it is
+                # being requested again after a damaged document): the orders wait for it,
+                # they are not priced one call per order. The scheduler comes back.
+                self.write({"auto_process": True, "message": _(
+                    "Waiting for Amazon's price report (All Orders report) before importing: the "
+                    "scheduler imports the orders as soon as it is ready.")})
+                runner.commit()
+                runner.trigger(wait=PRICE_WAIT_SECONDS)
+                return False
         adapter = client.orders()
         prices = self.price_report_id._price_book(adapter)
         runner.commit()
@@ -308,9 +340,7 @@ class AmazonReportRequest(models.Model):
         for req in self.search([("state", "in", ("submitted", "in_progress")), ("auto_process", "=", True)]):
             runner.run_batch(req.action_check_status)
         for req in self.search([("state", "=", "done"), ("auto_process", "=", True)]):
-            if runner.out_of_time():
-                runner.trigger()
-                break
+            # (``_process`` stops before Odoo's limit itself, saying how far it got)
             with runner.lock("report_processing", req.id) as held:
                 if not held:
                     continue  # another server is processing it

@@ -167,6 +167,8 @@ COLUMN_ALIASES = {
     "promotion_discount": ("item-promotion-discount",),
     "shipping_discount": ("ship-promotion-discount",),
     "gift_message": ("gift-message-text",),
+    # The Unshipped report's promise-date is the latest ship date Amazon promised.
+    "ship_by": ("promise-date", "latest-ship-date"),
 }
 
 # === Notifications API v1 and SQS (order notifications) ===

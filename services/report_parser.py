@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from . import document_stream
 from .const import COLUMN_ALIASES, MFN, REPORT_MONEY_FIELDS, STATUS_UNSHIPPED
-from .normalize import Address, Buyer, Item, NormalizeError, Order, money, parse_bool, parse_datetime, parse_quantity
+from .normalize import Address, Buyer, Item, NormalizeError, Order, money, parse_bool, parse_datetime, parse_quantity, stated
 
 
 @dataclass
@@ -241,6 +241,7 @@ class UnshippedStream:
                     zip=row.get("ship_postal_code", ""),
                     country_code=row.get("ship_country", "").upper(),
                     phone=row.get("ship_phone", "") or row.get("buyer_phone", "")),
+                ship_by_date=parse_ship_by(row.get("ship_by")),
             )
         shipped = parse_quantity(row.get("quantity_shipped") or "0", "quantity-shipped")
         order.items.append(Item(sku=sku, quantity=qty, quantity_shipped=min(shipped, qty),
@@ -248,6 +249,21 @@ class UnshippedStream:
                                 title=row.get("title", ""),
                                 gift_message=row.get("gift_message", "")))
         state.order = order
+
+
+def parse_ship_by(value):
+    """The report's promise date -> naive UTC datetime, or None when empty or
+    unreadable (the order still imports; only its deadline is unknown). A range
+    ("<earliest> to <latest>", as Seller Central shows it) gives its end."""
+    text = (value or "").strip()
+    if " to " in text:
+        text = text.rsplit(" to ", 1)[1].strip()
+    if not text:
+        return None
+    try:
+        return parse_datetime(text)
+    except NormalizeError:
+        return None
 
 
 def read_unshipped(source, marketplace_id=""):
@@ -348,6 +364,7 @@ def _price_item(row):
         promotion_discount=abs(money(row.get("promotion_discount"), "item-promotion-discount")),
         shipping_discount=abs(money(row.get("shipping_discount"), "ship-promotion-discount")),
         priced=True,
+        tax_stated=stated(row.get("item_tax")),
     )
     if row.get("item_status", "").lower() == "shipped":
         item.quantity_shipped = qty
@@ -362,6 +379,7 @@ def _add_item(items, item):
         return
     prev.quantity += item.quantity
     prev.quantity_shipped += item.quantity_shipped
+    prev.tax_stated = prev.tax_stated and item.tax_stated
     for name in REPORT_MONEY_FIELDS:
         setattr(prev, name, getattr(prev, name) + getattr(item, name))
 
@@ -450,6 +468,7 @@ def _copy_amounts(item, price, qty, total_qty, last=True, done=()):
         setattr(item, name, value)
     item.asin = item.asin or price.asin
     item.priced = True
+    item.tax_stated = price.tax_stated
 
 
 def index_by_order(prices):
@@ -462,8 +481,10 @@ def index_by_order(prices):
 def dump_order_prices(info, items):
     """One order's facts and priced items (``{sku: Item}``) -> the compact JSON
     text ``order_prices_from_json`` reads back (one price report line)."""
+    # An item whose tax Amazon did not state ends with a 0 (older lines have no flag).
     return json.dumps([info, [[item.sku, item.quantity, item.quantity_shipped, item.asin, item.title]
                               + [str(getattr(item, name)) for name in REPORT_MONEY_FIELDS]
+                              + ([] if item.tax_stated else [0])
                               for item in items.values()]], separators=(",", ":"))
 
 
@@ -475,6 +496,8 @@ def order_prices_from_json(text, amounts=None):
     items = {}
     for sku, quantity, shipped, asin, title, *money_texts in rows:
         item = Item(sku=sku, quantity=quantity, quantity_shipped=shipped, asin=asin, title=title, priced=True)
+        if len(money_texts) > len(REPORT_MONEY_FIELDS):
+            item.tax_stated = bool(money_texts[len(REPORT_MONEY_FIELDS)])
         for name, value in zip(REPORT_MONEY_FIELDS, money_texts):
             amount = amounts.get(value)
             if amount is None:

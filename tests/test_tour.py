@@ -1,3 +1,6 @@
+from datetime import timedelta
+
+from odoo import SUPERUSER_ID, api, fields
 from odoo.tests import HttpCase, tagged
 
 from .common import AmazonCase
@@ -32,6 +35,17 @@ class TestSellerDayTour(HttpCase, AmazonCase):
 
     def test_seller_day(self):
         self.start_tour("/web", "amazon_fbm_seller_day", login="admin", timeout=180)
+        request = self.env["amazon.report.request"].search([("seller_id", "=", self.seller.id)])
+        self.assertEqual((request.state, request.auto_process), ("done", True), "handed to the scheduler")
+        self.assertFalse(self.orders_of(TOUR_ORDERS), "the click imported nothing itself")
+        # the scheduler's pass, on a test cursor (HttpCase's mode): its commits are savepoints
+        self.env.flush_all()
+        with self.registry.cursor() as cr:
+            api.Environment(cr, SUPERUSER_ID, {})["amazon.report.request"]._cron_process_reports()
+        self.env.invalidate_all()
+        menu = self.env.ref("amazon_fbm_connector.menu_amazon_root")
+        self.start_tour("/web#model=amazon.report.request&id=%d&view_type=form&menu_id=%d" % (request.id, menu.id),
+                        "amazon_fbm_seller_day_orders", login="admin", timeout=180)
         orders = self.orders_of(TOUR_ORDERS)
         self.assertEqual(len(orders), 2)
         order = orders.filtered(lambda o: o.amazon_order_ref == TOUR_ORDERS[0])
@@ -43,3 +57,41 @@ class TestSellerDayTour(HttpCase, AmazonCase):
         self.assertEqual(package["carrierCode"], "UPS")
         request = self.env["amazon.report.request"].search([("seller_id", "=", self.seller.id)])
         self.assertEqual(request.state, "processed")
+
+
+FIRST_WEEK_ORDERS = ("903-1111111-0000001", "903-1111111-0000002", "903-1111111-0000003")
+
+
+@tagged("post_install", "-at_install")
+class TestFirstWeekTour(HttpCase, AmazonCase):
+    """Ship-by and the check before validating, in headless Chromium
+    (static/src/js/tours/amazon_first_week.js)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        stock = cls.warehouse.lot_stock_id
+        for sku in ("SKU-A", "SKU-B"):
+            cls.env["stock.quant"]._update_available_quantity(cls.products[sku], stock, 50)
+
+    def setUp(self):
+        super().setUp()
+        from ..services import delivery
+        self.scenario.orders.clear()
+        to_ship, shipped, late = FIRST_WEEK_ORDERS
+        self.add_us_order(order_id=to_ship)
+        self.add_us_order(order_id=shipped, status="Shipped")
+        self.add_us_order(order_id=late)
+        self.build([to_ship, late])
+        [res] = self.build([shipped], shipped=True)
+        delivery.deliver(res.sale_order)
+        self.orders_of([late]).amazon_ship_by_date = fields.Datetime.now() - timedelta(hours=3)
+        self.orders_of([to_ship]).amazon_ship_by_date = fields.Datetime.now() + timedelta(days=2)
+
+    def test_first_week(self):
+        self.start_tour("/web#action=amazon_fbm_connector.action_amazon_fbm_orders", "amazon_fbm_first_week", login="admin", timeout=180)
+        picking = self.orders_of(FIRST_WEEK_ORDERS[:1]).picking_ids
+        self.assertEqual(picking.state, "done")
+        self.assertEqual(picking.carrier_id.name, "Royal Mail")
+        self.assertEqual(picking.carrier_tracking_ref, "RM123456785GB")
+        self.assertEqual(picking.amazon_confirm_state, "to_send")

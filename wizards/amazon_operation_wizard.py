@@ -67,12 +67,22 @@ class AmazonOperationWizard(models.TransientModel):
             else:
                 wiz.valuation_warning = False
 
+    def _user_time(self, value):
+        return fields.Datetime.context_timestamp(self, value).strftime("%Y-%m-%d %H:%M")
+
     def action_execute(self):
         self.ensure_one()
         if not self.marketplace_ids:
             raise UserError(_("Choose at least one marketplace."))
         if self.date_from and self.date_to and self.date_from >= self.date_to:
             raise UserError(_("The start date must be before the end date."))
+        now = fields.Datetime.now()
+        if self.date_from and self.date_from > now:
+            raise UserError(_(
+                "The window starts in the future (%(start)s): Amazon has no orders there yet. "
+                "Choose a start date in the past.", start=self._user_time(self.date_from)))
+        if self.date_to and self.date_to > now:
+            self.date_to = now   # Amazon answers up to now: a later end means "until now"
         try:
             if self.operation == "fbm_import_unshipped":
                 request = self.env["amazon.report.request"]._request_unshipped(

@@ -97,7 +97,12 @@ class Emulator(NotificationsState):
                            "next_report": collections.deque(), "gzip": True,
                            "price_report_lag_minutes": 0, "call_log": False,
                            # a report without the columns its options asked for
-                           "ignore_report_options": False, "slow": {}}
+                           "ignore_report_options": False, "slow": {},
+                           # the next N document URLs getReportDocument issues serve a
+                           # truncated file at every download (a damaged copy cached
+                           # behind that URL); a fresh URL serves the document whole
+                           "damaged_urls": 0}
+            self.damaged_signatures = set()
             self.call_times = collections.defaultdict(list)
             self.throttle_times = collections.defaultdict(list)
             self._next_id = 50000
@@ -477,7 +482,8 @@ class _Handler(NotificationsHandlerMixin, Orders2026Mixin, BaseHTTPRequestHandle
 
     def h_participations(self):
         emu = self.emulator
-        ids = sorted({e["order"]["MarketplaceId"] for e in emu.scenario.orders.values()}) or ["ATVPDKIKX0DER"]
+        ids = getattr(emu.scenario, "participations", None) or \
+            sorted({e["order"]["MarketplaceId"] for e in emu.scenario.orders.values()}) or ["ATVPDKIKX0DER"]
         self._send(200, {"payload": [{
             "marketplace": {"id": mid, "name": "Amazon", "countryCode": "US",
                             "defaultCurrencyCode": "USD", "defaultLanguageCode": "en_US",
@@ -534,7 +540,13 @@ class _Handler(NotificationsHandlerMixin, Orders2026Mixin, BaseHTTPRequestHandle
         if doc["reportType"] in RESTRICTED and not self._pii_allowed(path):
             return self._error(403, "Unauthorized", "Access to requested resource is denied.",
                                "A restricted data token is required for this report type.")
-        body = {"reportDocumentId": id, "url": "%s/download/%s" % (emu.url, id)}
+        # Like Amazon's presigned URLs: a fresh signature each time it is asked for.
+        signature = secrets.token_hex(16)
+        if emu.faults["damaged_urls"] > 0:
+            emu.faults["damaged_urls"] -= 1
+            emu.damaged_signatures.add(signature)
+        body = {"reportDocumentId": id,
+                "url": "%s/download/%s?X-Amz-Signature=%s" % (emu.url, id, signature)}
         if doc["gzip"]:
             body["compressionAlgorithm"] = "GZIP"
         self._send(200, body)
@@ -546,7 +558,10 @@ class _Handler(NotificationsHandlerMixin, Orders2026Mixin, BaseHTTPRequestHandle
             return self._send(403, raw=b"<Error><Code>AccessDenied</Code></Error>",
                               content_type="application/xml")
         body = doc["body"]
-        if emu.faults["truncate_downloads"] > 0:
+        if (self.query.get("X-Amz-Signature") or [""])[0] in emu.damaged_signatures:
+            emu.calls["truncatedDownload"] += 1
+            body = body[: max(10, len(body) // 2)]
+        elif emu.faults["truncate_downloads"] > 0:
             # The transfer is cut short; the stored document stays whole.
             emu.faults["truncate_downloads"] -= 1
             emu.calls["truncatedDownload"] += 1

@@ -2,9 +2,10 @@
 /**
  * A seller's day in the Amazon app, in a real browser (run by
  * tests/test_tour.py against the SP-API emulator): the dashboard, an unshipped
- * import from Operations to a processed report, the FBM orders, one order and
- * its delivery, validated with a carrier and a tracking number, and confirmed
- * to Amazon.
+ * import from Operations to a report handed to the scheduler (Process File
+ * returns at once); then, once the scheduler imported it, the processed report,
+ * the FBM orders, one order and its delivery, validated with a carrier and a
+ * tracking number, and confirmed to Amazon.
  */
 import { registry } from "@web/core/registry";
 import { stepUtils } from "@web_tour/tour_service/tour_utils";
@@ -94,6 +95,18 @@ registry.category("web_tour.tours").add("amazon_fbm_seller_day", {
             trigger: '.o_statusbar_buttons button[name="action_process_file"]',
         },
         {
+            content: "The click hands the report to the scheduler and returns at once",
+            trigger: '.o_amazon_state_hint:contains("in the background")',
+            isCheck: true,
+        },
+    ],
+});
+
+// Started on the report's form once the scheduler has imported it.
+registry.category("web_tour.tours").add("amazon_fbm_seller_day_orders", {
+    test: true,
+    steps: () => [
+        {
             content: "Processed: the orders are created",
             trigger: status("Processed"),
             extra_trigger: '.o_amazon_state_hint:contains("2 created")',
@@ -174,7 +187,7 @@ registry.category("web_tour.tours").add("amazon_fbm_seller_day", {
         {
             content: "Amazon accepted the shipment confirmation",
             trigger: '.o_field_widget[name="amazon_confirm_state"]:contains("Sent")',
-            extra_trigger: '.o_notification:contains("Amazon accepted 1 of 1")',
+            extra_trigger: '.o_notification:contains("Amazon accepted the shipment")',
             isCheck: true,
         },
     ],
