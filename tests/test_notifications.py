@@ -186,6 +186,20 @@ class TestOrderNotifications(AmazonCase):
         self.consume()
         self.assertEqual(len(self.orders_of([ref])), 1)
 
+    def test_order_amazon_does_not_know_is_recorded(self):
+        self.subscribe()
+        ref = self.new_order()
+        self.emulator.publish_changes()
+        [(_arn, body)] = self.emulator.published
+        del self.scenario.orders[ref]          # Amazon no longer answers for it
+        self.consume()
+        [note] = self.env["amazon.notification"].search([("seller_id", "=", self.seller.id)])
+        self.assertEqual((note.state, note.amazon_order_ref), ("done", ref))
+        self.assertIn("does not know", note.message)
+        self.assertFalse(self.orders_of([ref]))
+        self.assertEqual(self.queued_messages(), 0)
+        self.assertEqual(body["Payload"]["OrderChangeNotification"]["AmazonOrderId"], ref)
+
     def test_poison_message_is_recorded_and_deleted(self):
         params = self.env["ir.config_parameter"].sudo()
         params.set_param("amazon_fbm_connector.sqs_visibility_seconds", "0")
