@@ -1,4 +1,5 @@
 from . import amazon_sequence_mixin
+from . import amazon_report_mixin
 from . import amazon_marketplace_reference
 from . import amazon_sale_workflow
 from . import amazon_seller

@@ -33,27 +33,25 @@ class AmazonReportRequest(models.Model):
 
     _name = "amazon.report.request"
     _description = "Amazon Sale Order Report"
-    _inherit = ["mail.thread", "amazon.sequence.mixin"]
+    _inherit = ["mail.thread", "amazon.sequence.mixin", "amazon.report.mixin"]
     _order = "id desc"
     _sequence_code = "amazon.report.request"
 
     # === FIELDS ===
     seller_id = fields.Many2one("amazon.seller", required=True, ondelete="cascade", index=True,
                                 tracking=True)
-    company_id = fields.Many2one(related="seller_id.company_id", store=True)
     marketplace_ids = fields.Many2many("amazon.marketplace", required=True,
                                        domain="[('seller_id', '=', seller_id)]")
     report_type = fields.Char(default=REPORT_UNSHIPPED, required=True, readonly=True)
     date_from = fields.Datetime(required=True)
     date_to = fields.Datetime(required=True)
-    amazon_report_id = fields.Char("Amazon Report ID", readonly=True, copy=False)
     amazon_document_id = fields.Char("Amazon Document ID", readonly=True, copy=False)
     price_report_id = fields.Many2one("amazon.price.report", readonly=True, copy=False)
     state = fields.Selection([
         ("draft", "Draft"), ("submitted", "Submitted"), ("in_progress", "In Progress"),
         ("done", "Done"), ("fatal", "Fatal"), ("cancelled", "Cancelled"),
         ("processed", "Processed")], default="draft", required=True, tracking=True, index=True)
-    requested_at = fields.Datetime(readonly=True, copy=False)
+    requested_at = fields.Datetime(readonly=True, copy=False, default=False)
     auto_process = fields.Boolean(help="Processed by the scheduler with no click: set on the reports "
                                   "it requests, and on a report whose processing stopped before "
                                   "Odoo's time limit (the scheduler finishes it).")
@@ -159,9 +157,9 @@ class AmazonReportRequest(models.Model):
         for req in self.filtered(lambda r: r.state in ("submitted", "in_progress")):
             client = req.seller_id._get_client()
             try:
-                status = client.reports().status(req.amazon_report_id, req.report_type)
+                status = req._report_status(client.reports())
                 if req.price_report_id:
-                    req.price_report_id._poll(client, req.seller_id.report_timeout_hours)
+                    req.price_report_id._poll(client)
             except errors.AmazonError as exc:
                 req.message = str(exc)
                 continue
@@ -175,8 +173,7 @@ class AmazonReportRequest(models.Model):
             self.write({"state": "done", "amazon_document_id": status.document_id,
                         "message": _("Amazon finished the report: download or process it.")})
         elif status.state in ("done", "pending"):
-            timeout = timedelta(hours=self.seller_id.report_timeout_hours or 4)
-            if self.requested_at and fields.Datetime.now() - self.requested_at > timeout:
+            if self.requested_at and self._report_timed_out():
                 self.write({"state": "cancelled", "message": _(
                     "Amazon did not finish the report within %s hours; it was closed instead of "
                     "being polled forever. Request it again.", self.seller_id.report_timeout_hours)})
@@ -266,7 +263,7 @@ class AmazonReportRequest(models.Model):
         self.line_ids.filtered(lambda l: l.state == "failed").unlink()
         price_report = self.price_report_id
         if price_report and price_report.state == "requested":
-            price_report._poll(client, timeout_hours=self.seller_id.report_timeout_hours or 4)
+            price_report._poll(client)
             if price_report.state == "requested":
                 # Prices are missing (Amazon is still building the price report, or it is
                 # being requested again after a damaged document): the orders wait for it,

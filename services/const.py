@@ -9,6 +9,10 @@ REGION_API_ENDPOINTS = {
 LWA_ENDPOINT = "https://api.amazon.com"
 LWA_TOKEN_PATH = "/auth/o2/token"
 
+# API paths a Restricted Data Token names (the library knows the others).
+PATH_ORDERS_V0 = "/orders/v0/orders"
+PATH_REPORT_DOCUMENT = "/reports/2021-06-30/documents/%s"
+
 # Default usage plans (requests per second, burst), from Amazon's models.
 RATE_LIMITS = {
     "getOrders": (0.0167, 20),

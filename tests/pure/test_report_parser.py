@@ -7,8 +7,8 @@ import pytest
 from conftest import shared_path
 
 from services import errors, report_parser
+from services.document_stream import decode_document
 from services.normalize import Order, from_orders_api
-from services.spapi_client import decode_document
 
 FLAT = shared_path("flatfile")
 
