@@ -34,6 +34,8 @@
         "views/stock_picking_views.xml",
         "wizards/amazon_shipping_check_wizard_views.xml",
         "views/amazon_first_week_views.xml",
+        # Stock export (issue 20)
+        "views/amazon_stock_offer_views.xml",
         # order notifications (SQS)
         "views/amazon_notification_views.xml",
     ],

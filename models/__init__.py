@@ -31,5 +31,15 @@ from . import amazon_buyer_contact
 from . import stock_picking_amazon_check
 from . import amazon_marketplace_checks
 from . import amazon_seller_checks
+# Stock export (issue 20)
+from . import amazon_stock_mark
+from . import amazon_stock_feed
+from . import amazon_stock_offer
+from . import amazon_marketplace_stock
+from . import amazon_seller_stock
+from . import stock_move
+from . import mrp_bom
+from . import product_product
+from . import product_template
 from . import amazon_notification
 from . import amazon_seller_notifications

@@ -84,36 +84,8 @@ class ReportsAdapter:
         return self.client.call("getReportDocument", reports.get_report_document, document_id).payload
 
     def download(self, document, attempts=DOWNLOAD_ATTEMPTS):
-        """Fetch a document's URL: a ``ReportDocument`` once it reads to its end (gzip and
-        charset; streamed, the text is not kept). A copy cut short is a transport accident:
-        it is downloaded again, up to ``attempts`` times."""
-        client = self.client
-
-        def fetch():
-            with httpx.Client(timeout=client.timeout) as http:
-                response = http.get(document["url"])
-            if response.status_code >= 400:
-                raise get_exception_for_code(response.status_code)(
-                    [{"code": "DownloadFailed", "message": "HTTP %s" % response.status_code}],
-                    headers=response.headers)
-            return response
-        compression = document.get("compressionAlgorithm") or ""
-        last = None
-        for attempt in range(1, attempts + 1):
-            response = client.call("downloadDocument", fetch)
-            raw = response.content
-            charset = getattr(response, "charset_encoding", None) or ""
-            try:
-                DocumentLines(raw, compression, charset).check()
-            except errors.AmazonDocumentError as exc:
-                last = exc
-                client.damaged_downloads += 1
-                _logger.warning("Report document download %d of %d was damaged (%s bytes).",
-                                attempt, attempts, len(raw))
-                continue
-            return ReportDocument(raw, charset, compression)
-        raise errors.AmazonDocumentError(
-            "%s It was downloaded %d times and was damaged each time." % (last, attempts)) from None
+        """A report document's URL -> ``ReportDocument`` (``download_document``)."""
+        return download_document(self.client, document, attempts)
 
     # === OUR STEPS ===
     def request(self, report_type, marketplace_ids, date_from=None, date_to=None):
@@ -165,3 +137,34 @@ class ReportsAdapter:
         """A stored document -> its lines, read chunk by chunk as often as iterated
         (``document_stream.DocumentLines``): the text is never held whole."""
         return DocumentLines(raw, compression or None, charset or None)
+
+
+def download_document(client, document, attempts=DOWNLOAD_ATTEMPTS):
+    """Fetch a document's presigned URL (a report's or a feed's processing report):
+    a ``ReportDocument`` once it reads to its end (gzip and charset; streamed, the
+    text is not kept). A copy cut short is a transport accident: it is downloaded
+    again, up to ``attempts`` times."""
+    def fetch():
+        with httpx.Client(timeout=client.timeout) as http:
+            response = http.get(document["url"])
+        if response.status_code >= 400:
+            raise get_exception_for_code(response.status_code)(
+                [{"code": "DownloadFailed", "message": "HTTP %s" % response.status_code}],
+                headers=response.headers)
+        return response
+    compression = document.get("compressionAlgorithm") or ""
+    last = None
+    for attempt in range(1, attempts + 1):
+        response = client.call("downloadDocument", fetch)
+        raw = response.content
+        charset = getattr(response, "charset_encoding", None) or ""
+        try:
+            DocumentLines(raw, compression, charset).check()
+        except errors.AmazonDocumentError as exc:
+            last = exc
+            client.damaged_downloads += 1
+            _logger.warning("Document download %d of %d was damaged (%s bytes).", attempt, attempts, len(raw))
+            continue
+        return ReportDocument(raw, charset, compression)
+    raise errors.AmazonDocumentError(
+        "%s It was downloaded %d times and was damaged each time." % (last, attempts)) from None

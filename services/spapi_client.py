@@ -25,6 +25,8 @@ from sp_api.base.exceptions import SellingApiException
 
 from . import errors
 from .const import LWA_ENDPOINT, LWA_TOKEN_PATH, NOTIFICATIONS_GRANTLESS_SCOPE
+from .feeds_adapter import FeedsAdapter
+from .listings_adapter import ListingsAdapter
 from .notifications_adapter import NotificationsAdapter
 from .orders_adapter import OrdersAdapter
 from .rate_limit import RateLimiter
@@ -337,6 +339,14 @@ class SpApiClient:
     def reports(self):
         """The Reports API adapter."""
         return ReportsAdapter(self)
+
+    def listings(self, seller_id):
+        """The Listings Items API adapter (2021-08-01) for the seller's merchant id."""
+        return ListingsAdapter(self, seller_id)
+
+    def feeds(self):
+        """The Feeds API adapter (2021-06-30), for any feed type."""
+        return FeedsAdapter(self)
 
     def notifications(self):
         """The Notifications API adapter (destinations, ORDER_CHANGE subscription)."""

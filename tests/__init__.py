@@ -26,4 +26,5 @@ from . import test_runner
 from . import test_vat_absent
 from . import test_damaged_document
 from . import test_first_week
+from . import test_stock_export
 from . import test_notifications

@@ -7,8 +7,9 @@
 #     BENCH_REPEATS=N pairs of ours and floor runs per size, BENCH_REPORT_LINES=0 skips memory)
 #   BENCH_PROFILE_N=100 bash tools/bench.sh profile   (cProfile of ours: where the time goes)
 #   BENCH_CONFIRM_N=1000 BENCH_CONFIRM_SCALE=10 bash tools/bench.sh confirm   (shipment confirmations)
+#   BENCH_STOCK_N=10000 BENCH_STOCK_CHANGED=500 bash tools/bench.sh stock   (stock export; not in "all")
 #   BENCH_NOTIFY_N=1000 BENCH_NOTIFY_RATE=1 bash tools/bench.sh notifications   (order notifications
-#     through moto's SQS: latency to a confirmed order on a running odoo-bin, calls per 1,000)
+#     through moto's SQS: latency to a confirmed order on a running odoo-bin, calls per 1,000; not in "all")
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 [ "$HAVE_ODOO" = 1 ] || { echo "benchmarks need Odoo 17: $ODOO_WHY" >&2; exit 1; }
@@ -26,8 +27,8 @@ dropdb --if-exists "$DB" >/dev/null 2>&1
   --without-demo=all --stop-after-init --log-level=warn
 export AMAZON_FBM_ROOT="$ROOT"
 what=${1:-all}
-for bench in builder flows confirm report profile notifications; do
-  if [ "$what" = all ] || [ "$what" = "$bench" ]; then
+for bench in builder flows confirm report profile stock notifications; do
+  if { [ "$what" = all ] && [ "$bench" != stock ] && [ "$bench" != notifications ]; } || [ "$what" = "$bench" ]; then
     echo "=== benchmark: $bench"
     "$PY" "$ODOO_PATH/odoo-bin" shell -c "$DATA_DIR/odoo.conf" -d "$DB" --log-level=warn \
       < "$ROOT/tools/bench_$bench.py"

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from . import shipments
+from . import listings, shipments
 from .notifications import GRANTLESS_OPERATIONS, NOTIFICATION_USAGE_PLANS, NotificationsHandlerMixin, NotificationsState
 from .notifications import ROUTES as NOTIFICATION_ROUTES
 from .orders_2026 import Orders2026Mixin
@@ -32,7 +32,10 @@ ALL_ORDERS = ("GET_FLAT_FILE_ALL_ORDERS_DATA_BY_ORDER_DATE_GENERAL",
               "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL")
 RESTRICTED = {UNSHIPPED}
 ALL_ROLES = {"orders", "reports", "buyer_pii", "sellers"}
+# Listings Items and Feeds (stock export): tools/spapi_emulator/listings.py.
+USAGE_PLANS.update(listings.USAGE_PLANS)
 USAGE_PLANS.update(NOTIFICATION_USAGE_PLANS)
+ALL_ROLES.add("listings")
 
 
 class _Bucket:
@@ -49,7 +52,7 @@ class _Bucket:
         return False
 
 
-class Emulator(NotificationsState):
+class Emulator(listings.ListingsEmulatorMixin, NotificationsState):
     """Run with ``start()`` / ``stop()`` (or as a context manager).
 
     ``rate_scale`` multiplies Amazon's rates (bursts unchanged), so a test
@@ -106,6 +109,7 @@ class Emulator(NotificationsState):
             self.call_times = collections.defaultdict(list)
             self.throttle_times = collections.defaultdict(list)
             self._next_id = 50000
+            self._reset_listings()
             self.reset_notifications()
 
     def reset_quota(self):
@@ -305,7 +309,8 @@ class _Server(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
-class _Handler(NotificationsHandlerMixin, Orders2026Mixin, BaseHTTPRequestHandler):
+class _Handler(listings.ListingsHandlerMixin, NotificationsHandlerMixin, Orders2026Mixin,
+               BaseHTTPRequestHandler):
     emulator = None
     protocol_version = "HTTP/1.1"
 
@@ -360,7 +365,7 @@ class _Handler(NotificationsHandlerMixin, Orders2026Mixin, BaseHTTPRequestHandle
         ("GET", r"/orders/v0/orders/(?P<id>[^/]+)", "get_order", "getOrder"),
         ("POST", r"/orders/v0/orders/(?P<id>[^/]+)/shipmentConfirmation", "confirm_shipment", "confirmShipment"),
         ("GET", r"/_emulator/stats", "stats", None),
-    ] + NOTIFICATION_ROUTES
+    ] + listings.ROUTES + NOTIFICATION_ROUTES
 
     def _dispatch(self, method):
         emu = self.emulator
@@ -445,7 +450,8 @@ class _Handler(NotificationsHandlerMixin, Orders2026Mixin, BaseHTTPRequestHandle
                 return None
             info = emu.refresh_tokens[refresh]
         role = {"getMarketplaceParticipations": "sellers", "createReport": "reports",
-                "getReport": "reports", "getReportDocument": "reports"}.get(operation, "orders")
+                "getReport": "reports", "getReportDocument": "reports",
+                **listings.ROLES}.get(operation, "orders")
         if role not in info["roles"]:
             self._error(403, "Unauthorized", "Access to requested resource is denied.",
                         "The application does not have the role required for %s." % operation)
