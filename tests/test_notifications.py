@@ -305,7 +305,8 @@ class TestOrderNotifications(AmazonCase):
 class TestNotificationConcurrency(AmazonCase):
     """Two Odoo servers read one queue at the same instant (real cursors and commits, as
     two cron threads): every notified order is imported once, every message deleted.
-    Committed rows stay in the throw-away test database; the seller is switched off after."""
+    Committed rows stay in the throw-away test database (a seller switched off after, its
+    own SKU and buyers, like TestConcurrentCreation)."""
     real_cursors = True
 
     def test_two_servers_consume_one_queue(self):
@@ -337,8 +338,11 @@ class TestNotificationConcurrency(AmazonCase):
             seller_id = seller.id
         self.addCleanup(self._switch_off, seller_id)
         self.emulator.publish_changes()
+        # SKUs of their own: committed products must not meet the other classes' SKUs
         refs = [self.add_us_order(purchase_date=self.now - timedelta(minutes=10),
-                                  buyer_email="two%d@marketplace.amazon.com" % n) for n in range(12)]
+                                  buyer_email="two%d@marketplace.amazon.com" % n,
+                                  items=[{"sku": "TWO-SERVERS-SKU", "qty": 1, "price": "10.00", "tax": "0.83"}])
+                for n in range(12)]
         self.assertEqual(self.emulator.publish_changes(), 12)
         for _arn, body in list(self.emulator.published)[:4]:   # Amazon said some twice
             sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(dict(
