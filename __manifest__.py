@@ -8,7 +8,7 @@
     "license": "LGPL-3",
     "depends": ["sale_management", "sale_stock", "sale_mrp", "stock_delivery", "account", "analytic",
                 "mail"],
-    "external_dependencies": {"python": ["sp_api", "cryptography"]},
+    "external_dependencies": {"python": ["sp_api", "cryptography", "boto3"]},
     "data": [
         "security/amazon_security.xml",
         "security/ir.model.access.csv",
@@ -34,6 +34,7 @@
         "views/amazon_stock_offer_views.xml",
         "views/amazon_stock_feed_views.xml",
         "views/product_template_views.xml",
+        "views/amazon_notification_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -27,3 +27,5 @@ from . import mrp_bom
 from . import mrp_bom_line
 from . import product_product
 from . import product_template
+from . import amazon_notification
+from . import amazon_seller_notifications

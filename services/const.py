@@ -212,3 +212,27 @@ STOCK_FEED_MAX_MESSAGES = 10000
 
 # The domain of the relay addresses Amazon gives its buyers (never mailed by Odoo).
 AMAZON_RELAY = "@marketplace.amazon."
+
+# === Notifications API v1 and SQS (order notifications) ===
+NOTIFICATIONS_GRANTLESS_SCOPE = "sellingpartnerapi::notifications"
+NOTIFICATION_ORDER_CHANGE = "ORDER_CHANGE"
+NOTIFICATION_PAYLOAD_VERSION = "1.0"
+ORDER_CHANGE_TYPES = ("OrderStatusChange", "BuyerRequestedChange")
+NOTIFICATION_DESTINATION_PREFIX = "odoo-amazon-fbm"   # + the queue's name
+NOTIFICATIONS_PATH = "/notifications/v1"
+RATE_LIMITS.update({
+    "createDestination": (1.0, 5), "getDestinations": (1.0, 5), "deleteDestination": (1.0, 5),
+    "createSubscription": (1.0, 5), "getSubscription": (1.0, 5),
+    "deleteSubscriptionById": (1.0, 5),
+})
+# SQS: up to 10 messages a ReceiveMessage; long polling up to 20 s.
+SQS_MAX_MESSAGES = 10
+SQS_WAIT_SECONDS = 2
+SQS_VISIBILITY_SECONDS = 120
+# A message received more often than this without being used is recorded and deleted.
+SQS_MAX_RECEIVES = 5
+# More messages than this waiting on the queue (a backlog): they are read this many
+# at a time and their orders listed by last update (searchOrders, 100 a page)
+# instead of one getOrder each.
+NOTIFIED_ORDERS_SEARCH_THRESHOLD = 100
+NOTIFIED_ORDERS_BACKLOG_READ = 100   # one searchOrders page

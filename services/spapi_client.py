@@ -24,9 +24,10 @@ from sp_api.base.credential_provider import FromCodeCredentialProvider
 from sp_api.base.exceptions import SellingApiException
 
 from . import errors
-from .const import LWA_ENDPOINT, LWA_TOKEN_PATH
+from .const import LWA_ENDPOINT, LWA_TOKEN_PATH, NOTIFICATIONS_GRANTLESS_SCOPE
 from .feeds_adapter import FeedsAdapter
 from .listings_adapter import ListingsAdapter
+from .notifications_adapter import NotificationsAdapter
 from .orders_adapter import OrdersAdapter
 from .rate_limit import RateLimiter
 from .reports_adapter import ReportsAdapter
@@ -51,6 +52,8 @@ LWA_MESSAGES = {
     "another app. Authorise the app again in Seller Central and paste the new refresh token.",
     "unauthorized_client": "This LWA app may not use refresh tokens: check the app "
     "registration in Seller Central.",
+    "invalid_scope": "Amazon refused a grantless token for the Notifications API: check that "
+    "the LWA client id and secret are those of an SP-API app.",
 }
 
 
@@ -97,6 +100,21 @@ def _lwa_client_class(lwa_endpoint, timeout):
                 token = _token_cache.get(key)
             if token is None:
                 token = self._request(self.scheme + self.host + self.path, self.data, self.headers)
+                with _token_lock:
+                    _token_cache[key] = token
+            return AccessTokenResponse(**token)
+
+        def get_grantless_auth(self, scope=NOTIFICATIONS_GRANTLESS_SCOPE):
+            # Grantless operations (createDestination...): the client_credentials
+            # grant, no refresh token; cached beside the seller's tokens, per scope.
+            from sp_api.auth import AccessTokenResponse
+            key = _token_key(self.scheme + self.host, self.cred.client_id, self.cred.client_secret,
+                             "", "grantless:" + scope)
+            with _token_lock:
+                token = _token_cache.get(key)
+            if token is None:
+                token = self._request(self.scheme + self.host + self.path,
+                                      self.grantless_data(scope), self.headers)
                 with _token_lock:
                     _token_cache[key] = token
             return AccessTokenResponse(**token)
@@ -293,8 +311,12 @@ class SpApiClient:
         parts = urlsplit(self.lwa_endpoint)
         key = _token_key(parts.scheme + "://" + parts.netloc, self.credentials["lwa_app_id"],
                          self.credentials["lwa_client_secret"], self.refresh_token)
+        grantless = _token_key(parts.scheme + "://" + parts.netloc, self.credentials["lwa_app_id"],
+                               self.credentials["lwa_client_secret"], "",
+                               "grantless:" + NOTIFICATIONS_GRANTLESS_SCOPE)
         with _token_lock:
-            return _token_cache.pop(key, None) is not None
+            forgot = _token_cache.pop(grantless, None) is not None
+            return (_token_cache.pop(key, None) is not None) or forgot
 
     # ------------------------------------------------------------ operations
     def test_connection(self):
@@ -325,6 +347,10 @@ class SpApiClient:
     def feeds(self):
         """The Feeds API adapter (2021-06-30), for any feed type."""
         return FeedsAdapter(self)
+
+    def notifications(self):
+        """The Notifications API adapter (destinations, ORDER_CHANGE subscription)."""
+        return NotificationsAdapter(self)
 
 
 def quota_key(api_endpoint, client_id, refresh_token):

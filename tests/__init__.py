@@ -27,3 +27,4 @@ from . import test_vat_absent
 from . import test_damaged_document
 from . import test_first_week
 from . import test_stock_export
+from . import test_notifications

@@ -8,6 +8,8 @@
 #   BENCH_PROFILE_N=100 bash tools/bench.sh profile   (cProfile of ours: where the time goes)
 #   BENCH_CONFIRM_N=1000 BENCH_CONFIRM_SCALE=10 bash tools/bench.sh confirm   (shipment confirmations)
 #   BENCH_STOCK_N=10000 BENCH_STOCK_CHANGED=500 bash tools/bench.sh stock   (stock export; not in "all")
+#   BENCH_NOTIFY_N=1000 BENCH_NOTIFY_RATE=1 bash tools/bench.sh notifications   (order notifications
+#     through moto's SQS: latency to a confirmed order on a running odoo-bin, calls per 1,000; not in "all")
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 [ "$HAVE_ODOO" = 1 ] || { echo "benchmarks need Odoo 17: $ODOO_WHY" >&2; exit 1; }
@@ -16,14 +18,17 @@ bash "$ROOT/tools/pg.sh"
 make_addons_dir
 DATA_DIR=$(mktemp -d /tmp/amazon_fbm_bench.XXXXXX)
 write_odoo_conf "$DATA_DIR/odoo.conf" "$DATA_DIR"
+source "$ROOT/tools/sqs.sh"   # the notifications benchmark's SQS server
+sqs_start "$DATA_DIR/sqs.log" || true
+trap sqs_stop EXIT
 DB=amazon_fbm_bench_$$   # one database per run: benchmarks may run side by side
 dropdb --if-exists "$DB" >/dev/null 2>&1
 "$PY" "$ODOO_PATH/odoo-bin" -c "$DATA_DIR/odoo.conf" -d "$DB" -i amazon_fbm_connector \
   --without-demo=all --stop-after-init --log-level=warn
 export AMAZON_FBM_ROOT="$ROOT"
 what=${1:-all}
-for bench in builder flows confirm report profile stock; do
-  if { [ "$what" = all ] && [ "$bench" != stock ]; } || [ "$what" = "$bench" ]; then
+for bench in builder flows confirm report profile stock notifications; do
+  if { [ "$what" = all ] && [ "$bench" != stock ] && [ "$bench" != notifications ]; } || [ "$what" = "$bench" ]; then
     echo "=== benchmark: $bench"
     "$PY" "$ODOO_PATH/odoo-bin" shell -c "$DATA_DIR/odoo.conf" -d "$DB" --log-level=warn \
       < "$ROOT/tools/bench_$bench.py"

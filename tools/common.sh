@@ -114,7 +114,7 @@ export PATH
 
 ensure_python_deps() {
   # The addon's own dependencies (and the test tools), from PyPI when missing.
-  if ! "$PY" -c "import sp_api, cryptography, pytest, jsonschema, ruff, pylint_odoo, websocket" >/dev/null 2>&1; then
+  if ! "$PY" -c "import sp_api, cryptography, pytest, jsonschema, ruff, pylint_odoo, websocket, boto3" >/dev/null 2>&1; then
     echo "[deps] installing the addon's Python dependencies into $PY"
     "$PY" -m pip install -q --disable-pip-version-check -r "$ROOT/requirements.txt" \
       -r "$ROOT/requirements-test.txt"

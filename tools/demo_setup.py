@@ -36,3 +36,18 @@ if not seller.marketplace_ids:
 seller.action_test_connection()
 env.cr.commit()
 print("demo seller ready:", seller.name, "->", url)
+
+# Order notifications: a queue on the local SQS server (tools/sqs.sh) and the seller
+# subscribed to ORDER_CHANGE; the emulator publishes there (live mode: AMAZON_FBM_DEMO_LIVE).
+sqs_endpoint = os.environ.get("AMAZON_FBM_SQS_ENDPOINT")
+if sqs_endpoint:
+    import boto3
+    sqs = boto3.session.Session().client("sqs", region_name="us-east-1", endpoint_url=sqs_endpoint,
+                                         aws_access_key_id="demo", aws_secret_access_key="demo")
+    queue_url = sqs.create_queue(QueueName="amazon-orders-demo")["QueueUrl"]
+    seller.write({"sqs_queue_url": queue_url, "sqs_region": "us-east-1", "sqs_endpoint": sqs_endpoint,
+                  "aws_access_key_id": "demo", "aws_secret_access_key": "demo",
+                  "notification_state": "off"})
+    seller.action_subscribe_notifications()
+    env.cr.commit()
+    print("demo seller subscribed to order notifications:", seller.notification_state, queue_url)

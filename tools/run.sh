@@ -21,12 +21,17 @@ ln -sfn "$ROOT" "$ADDONS_TMP/amazon_fbm_connector"
 if [ ! -f "$STATE/odoo.conf" ]; then
   write_odoo_conf "$STATE/odoo.conf" "$STATE/data"
 fi
+# Order notifications: a local SQS server (moto) the emulator publishes ORDER_CHANGE to.
+# AMAZON_FBM_DEMO_LIVE=10: the emulator places a new order every 10 seconds (live mode).
+source "$ROOT/tools/sqs.sh"
+sqs_start "$STATE/sqs.log" || echo "[run] no SQS server: the demo runs without order notifications"
 
 echo "[run] SP-API emulator on http://127.0.0.1:$EMU_PORT"
-(cd "$ROOT" && exec "$PY" -m tools.spapi_emulator --port "$EMU_PORT" --orders 40 --rate-scale 20) \
+(cd "$ROOT" && exec "$PY" -m tools.spapi_emulator --port "$EMU_PORT" --orders 40 --rate-scale 20 \
+  --live "${AMAZON_FBM_DEMO_LIVE:-0}") \
   > "$STATE/emulator.log" 2>&1 &
 EMU_PID=$!
-trap 'kill $EMU_PID 2>/dev/null || true' EXIT
+trap 'kill $EMU_PID 2>/dev/null || true; sqs_stop' EXIT
 for _ in $(seq 1 50); do
   grep -q "SP-API emulator on" "$STATE/emulator.log" 2>/dev/null && break
   sleep 0.2

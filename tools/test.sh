@@ -71,6 +71,10 @@ bash "$ROOT/tools/pg.sh"
 command -v chromium >/dev/null 2>&1 || _apt_install chromium || echo "[setup] no chromium: tours will be skipped"
 make_addons_dir
 DATA_DIR=$(mktemp -d /tmp/amazon_fbm_data.XXXXXX)
+# A real SQS-compatible server (moto) for the order notification tests: AMAZON_FBM_SQS_ENDPOINT.
+source "$ROOT/tools/sqs.sh"
+sqs_start "$DATA_DIR/sqs.log" || true
+trap sqs_stop EXIT
 CONF="$DATA_DIR/odoo.conf"
 write_odoo_conf "$CONF" "$DATA_DIR"
 DB="amazon_fbm_test_$$"

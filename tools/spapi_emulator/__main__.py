@@ -1,5 +1,8 @@
 """``python -m tools.spapi_emulator --port 8765 --orders 40``: serve a demo story."""
 import argparse
+import random
+from datetime import datetime, timezone
+from decimal import Decimal
 
 from .scenario import Scenario
 from .server import Emulator
@@ -11,14 +14,37 @@ def main():
     parser.add_argument("--orders", type=int, default=40)
     parser.add_argument("--shipped-ratio", type=float, default=0.3)
     parser.add_argument("--rate-scale", type=float, default=20.0)
+    parser.add_argument("--sqs-endpoint", default=None,
+                        help="the SQS server ORDER_CHANGE notifications are sent to (default: "
+                             "$AMAZON_FBM_SQS_ENDPOINT, else AWS)")
+    parser.add_argument("--live", type=float, default=0,
+                        help="place a new order every LIVE seconds (0: never)")
     args = parser.parse_args()
-    scenario = Scenario.generate(args.orders, shipped_ratio=args.shipped_ratio, skus=[
-        "DEMO-MUG", "DEMO-TSHIRT", "DEMO-KIT", "DEMO-POSTER", "DEMO-CAP"])
-    emulator = Emulator(scenario, port=args.port, rate_scale=args.rate_scale)
+    skus = ["DEMO-MUG", "DEMO-TSHIRT", "DEMO-KIT", "DEMO-POSTER", "DEMO-CAP"]
+    scenario = Scenario.generate(args.orders, shipped_ratio=args.shipped_ratio, skus=skus)
+    emulator = Emulator(scenario, port=args.port, rate_scale=args.rate_scale,
+                        sqs_endpoint=args.sqs_endpoint)
+    emulator.start_publisher(interval=0.5, live_every=args.live or None,
+                             live_factory=lambda: live_order(scenario, skus))
     print("SP-API emulator on http://127.0.0.1:%d (client id %s, secret %s, refresh token %s)"
           % (args.port, *next(iter(emulator.apps.items())), next(iter(emulator.refresh_tokens))),
           flush=True)
     emulator.serve_forever()
+
+
+LIVE_RANDOM = random.Random(11)
+
+
+def live_order(scenario, skus, rnd=LIVE_RANDOM):
+    """A new unshipped order placed now (the demo's live mode)."""
+    lines = []
+    for sku in rnd.sample(skus, rnd.randint(1, 2)):
+        qty = rnd.randint(1, 3)
+        price = Decimal(rnd.randint(500, 4999)) / 100 * qty
+        lines.append({"sku": sku, "qty": qty, "price": str(price),
+                      "tax": str((price * Decimal("0.0825")).quantize(Decimal("0.01")))})
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    return scenario.add_order(items=lines, purchase_date=now, buyer_name="Live Buyer %d" % rnd.randint(1, 999))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ import base64
 import collections
 import gzip
 import json
+import os
 import re
 import secrets
 import threading
@@ -12,6 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 from . import listings, shipments
+from .notifications import GRANTLESS_OPERATIONS, NOTIFICATION_USAGE_PLANS, NotificationsHandlerMixin, NotificationsState
+from .notifications import ROUTES as NOTIFICATION_ROUTES
 from .orders_2026 import Orders2026Mixin
 from .scenario import Scenario, iso
 
@@ -31,6 +34,7 @@ RESTRICTED = {UNSHIPPED}
 ALL_ROLES = {"orders", "reports", "buyer_pii", "sellers"}
 # Listings Items and Feeds (stock export): tools/spapi_emulator/listings.py.
 USAGE_PLANS.update(listings.USAGE_PLANS)
+USAGE_PLANS.update(NOTIFICATION_USAGE_PLANS)
 ALL_ROLES.add("listings")
 
 
@@ -48,7 +52,7 @@ class _Bucket:
         return False
 
 
-class Emulator(listings.ListingsEmulatorMixin):
+class Emulator(listings.ListingsEmulatorMixin, NotificationsState):
     """Run with ``start()`` / ``stop()`` (or as a context manager).
 
     ``rate_scale`` multiplies Amazon's rates (bursts unchanged), so a test
@@ -58,8 +62,13 @@ class Emulator(listings.ListingsEmulatorMixin):
     def __init__(self, scenario=None, *, host="127.0.0.1", port=0, rate_scale=1.0,
                  client_id="amzn1.application-oa2-client.demo", client_secret="demo-secret",
                  refresh_token="Atzr|demo-refresh-token", polls_to_done=2, enforce_limits=True,
-                 v0_reads_retired=False):
+                 v0_reads_retired=False, sqs_endpoint=None, merchant_id="A2TESTMERCHANT",
+                 check_queues=True):
         self.scenario = scenario or Scenario()
+        # Notifications: the SQS server Amazon delivers to (empty: AWS itself).
+        self.sqs_endpoint = sqs_endpoint or os.environ.get("AMAZON_FBM_SQS_ENDPOINT") or None
+        self.merchant_id = merchant_id
+        self.check_queues = check_queues
         self.host, self.port = host, port
         self.rate_scale = rate_scale
         self.enforce_limits = enforce_limits
@@ -101,6 +110,7 @@ class Emulator(listings.ListingsEmulatorMixin):
             self.throttle_times = collections.defaultdict(list)
             self._next_id = 50000
             self._reset_listings()
+            self.reset_notifications()
 
     def reset_quota(self):
         """Full buckets and zero counters, keeping reports and documents."""
@@ -189,6 +199,7 @@ class Emulator(listings.ListingsEmulatorMixin):
         return self
 
     def stop(self):
+        self.stop_publisher()
         if self._server:
             self._server.shutdown()
             self._server.server_close()
@@ -298,7 +309,8 @@ class _Server(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
-class _Handler(listings.ListingsHandlerMixin, Orders2026Mixin, BaseHTTPRequestHandler):
+class _Handler(listings.ListingsHandlerMixin, NotificationsHandlerMixin, Orders2026Mixin,
+               BaseHTTPRequestHandler):
     emulator = None
     protocol_version = "HTTP/1.1"
 
@@ -353,7 +365,7 @@ class _Handler(listings.ListingsHandlerMixin, Orders2026Mixin, BaseHTTPRequestHa
         ("GET", r"/orders/v0/orders/(?P<id>[^/]+)", "get_order", "getOrder"),
         ("POST", r"/orders/v0/orders/(?P<id>[^/]+)/shipmentConfirmation", "confirm_shipment", "confirmShipment"),
         ("GET", r"/_emulator/stats", "stats", None),
-    ] + listings.ROUTES
+    ] + listings.ROUTES + NOTIFICATION_ROUTES
 
     def _dispatch(self, method):
         emu = self.emulator
@@ -395,7 +407,8 @@ class _Handler(listings.ListingsHandlerMixin, Orders2026Mixin, BaseHTTPRequestHa
                 emu.call_times[operation].append(time.monotonic())
             if self._v0_retired(operation):
                 return None
-            principal = self._authorize(parts.path, operation)
+            principal = self._grantless_principal() if operation in GRANTLESS_OPERATIONS \
+                else self._authorize(parts.path, operation)
             if principal is None:
                 return None
             self.rate_limit_header = "%g" % emu.plan(principal, operation)[0]
@@ -461,6 +474,8 @@ class _Handler(listings.ListingsHandlerMixin, Orders2026Mixin, BaseHTTPRequestHa
         if emu.apps.get(client_id) != secret:
             return self._send(401, {"error": "invalid_client",
                                     "error_description": "Client authentication failed"})
+        if form.get("grant_type") == "client_credentials":
+            return self.lwa_client_credentials(form)
         info = emu.refresh_tokens.get(form.get("refresh_token"))
         if form.get("grant_type") != "refresh_token" or not info or info["revoked"] \
                 or info["client_id"] != client_id:

@@ -1,0 +1,123 @@
+"""What an ORDER_CHANGE notification (or the safety-net listing) leads to in Odoo.
+
+A notification only says *that* an order changed. The order is always read
+again from the Orders API before anything is done, so duplicates and messages
+arriving out of order are harmless: Odoo acts on Amazon's current state, and
+every step below is idempotent.
+
+- ``read_orders``: one ``getOrder`` per notified order, or, when more messages
+  wait on the queue than a ``searchOrders`` page holds (a backlog, read 100 at a
+  time), the orders Amazon updated since the
+  earliest change (``lastUpdatedAfter``), then ``getOrder`` for any the listing
+  did not return (the last two minutes are never listed).
+- ``apply_orders``: an unshipped order Odoo lacks is queued for import (the
+  missing-unshipped flow of ``amazon.order.queue``); a shipped one is queued in
+  the shipped flow (created delivered, or its delivery validated); an order Odoo
+  has gets the status sync (``order_status_sync.apply_updates``: cancelled,
+  buyer's cancellation request, lines reduced, shipped outside Odoo).
+"""
+import logging
+from datetime import datetime, timedelta, timezone
+
+from . import errors, order_status_sync
+from .const import (
+    FLOW_MISSING_UNSHIPPED,
+    FLOW_SHIPPED,
+    INCLUDED_DATA_SHIPPED,
+    MFN_CHANNEL_VALUES,
+    SHIPPED_STATUSES,
+    UNSHIPPED_STATUSES,
+)
+from .normalize import NormalizeError, order_from_payload, parse_datetime, payload_order_id
+from .orders_adapter import MIN_AGE
+
+_logger = logging.getLogger(__name__)
+SEARCH_OVERLAP = timedelta(minutes=2)
+
+
+def read_orders(adapter, order_ids, marketplace_ids, changed_at=None, search=False):
+    """Amazon's current data of the notified orders: ``(payloads by order id, ids
+    Amazon does not know, ids left for later)``. ``changed_at``: order id -> when its
+    change was notified (naive UTC). ``search``: a backlog (more messages wait than a
+    page holds): the orders are listed by last update instead of read one by one;
+    those changed too recently for the listing (``searchOrders`` lists nothing of the
+    last two minutes) are left for later, when they are listed too, unless the
+    listing cannot be used at all."""
+    wanted = list(dict.fromkeys(order_ids))
+    changed_at = changed_at or {}
+    found, later = {}, []
+    since = min((changed_at[o] for o in wanted if changed_at.get(o)), default=None)
+    if search and since:
+        keep = set(wanted)
+        for payload in adapter.search_orders(marketplace_ids, last_updated_after=since - SEARCH_OVERLAP,
+                                             included_data=INCLUDED_DATA_SHIPPED):
+            order_id = payload_order_id(payload)
+            if order_id in keep:
+                found[order_id] = payload
+        recent = datetime.now(timezone.utc).replace(tzinfo=None) - MIN_AGE
+        later = [o for o in wanted if o not in found and changed_at.get(o) and changed_at[o] > recent]
+    unknown = []
+    for order_id in wanted:
+        if order_id in found or order_id in later:
+            continue
+        try:
+            found[order_id] = adapter.get_order(order_id, INCLUDED_DATA_SHIPPED)
+        except errors.AmazonRequestError as exc:
+            if exc.status not in (400, 404):
+                raise
+            unknown.append(order_id)
+    return found, unknown, later
+
+
+def changed_at(event_time):
+    """A notification's TimeOfOrderChange as naive UTC, or None."""
+    try:
+        return parse_datetime(event_time) if event_time else None
+    except ValueError:
+        return None
+
+
+def apply_orders(seller, payloads, client):
+    """Bring Odoo in line with Amazon for these orders (2026-01-01 payloads read with
+    ``INCLUDED_DATA_SHIPPED``). Returns counters and the per-order problems."""
+    env = seller.env
+    counts = {"queued_unshipped": 0, "queued_shipped": 0, "updated": 0, "cancelled": 0,
+              "requests": 0, "ignored": 0}
+    problems = {}
+    normalised = []
+    for payload in payloads:
+        try:
+            order = order_from_payload(payload, require_proceeds=False)
+        except NormalizeError as exc:
+            problems[payload_order_id(payload)] = str(exc)
+            continue
+        if order.fulfillment_channel not in MFN_CHANNEL_VALUES:
+            counts["ignored"] += 1
+            continue
+        normalised.append((payload, order))
+    refs = [o.order_id for _p, o in normalised]
+    known = {so.amazon_order_ref: so for so in env["sale.order"].with_context(active_test=False).search([
+        ("amazon_seller_id", "=", seller.id), ("amazon_order_ref", "in", refs)])}
+    # 1. Orders Odoo has: the status sync (cancel, request, reduce, shipped elsewhere).
+    status = order_status_sync.apply_updates(seller, [o for _p, o in normalised if o.order_id in known])
+    for key in ("updated", "cancelled", "requests"):
+        counts[key] += status.get(key, 0)
+    counts["cancelled"] += status.get("cancelled_shipped", 0)
+    # 2. Imports through the order queues (their workers build the orders).
+    unshipped, shipped = [], []
+    for payload, order in normalised:
+        so = known.get(order.order_id)
+        if order.status in SHIPPED_STATUSES:
+            if so is None or (so.state == "sale" and so.delivery_status != "full"):
+                shipped.append(payload)
+        elif order.status in UNSHIPPED_STATUSES and so is None:
+            unshipped.append(payload)
+    codes = seller.marketplace_ids.mapped("amazon_marketplace_id")
+    Queue = env["amazon.order.queue"]
+    if unshipped:
+        queues = Queue._queue_new(seller, client, codes, FLOW_MISSING_UNSHIPPED, unshipped, None, None)
+        counts["queued_unshipped"] += len(queues.line_ids)
+    if shipped:
+        queues = Queue._queue_new(seller, client, codes, FLOW_SHIPPED, shipped, None, None)
+        counts["queued_shipped"] += len(queues.line_ids)
+    return counts, problems
