@@ -28,4 +28,3 @@ from . import mrp_bom_line
 from . import product_product
 from . import product_template
 from . import amazon_notification
-from . import amazon_seller_notifications

@@ -4,6 +4,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..services import errors
+from ..services import runner as runner_mod
 from ..services.const import (
     FEED_CONTENT_TYPE_JSON,
     FEED_JSON_LISTINGS,
@@ -102,9 +103,7 @@ class AmazonStockOffer(models.Model):
     # === BUSINESS METHODS ===
     @api.model
     def _trigger_export(self):
-        cron = self.env.ref(CRON, raise_if_not_found=False)
-        if cron:
-            cron.sudo()._trigger()
+        runner_mod.Runner(self.env).trigger(CRON)
 
     @api.model
     def _notify(self, message, kind="info"):
@@ -383,8 +382,7 @@ class AmazonStockOffer(models.Model):
     @api.model
     def _cron_export_stock(self):
         """Send Amazon the FBM quantities that changed (Amazon > FBM > Stock on Amazon)."""
-        from ..services.runner import Runner
-        runner = Runner(self.env, cron=CRON)
+        runner = runner_mod.Runner(self.env, cron=CRON)
         while not runner.out_of_time():
             if not _run(runner, self._apply_marks):
                 break
