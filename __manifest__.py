@@ -36,6 +36,8 @@
         "views/amazon_menus.xml",
         "views/amazon_order_listing_views.xml",
         "views/amazon_loop_views.xml",
+        "data/ir_cron_settlement_data.xml",
+        "views/amazon_settlement_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -24,3 +24,6 @@ from . import amazon_price_report_line
 from . import amazon_rate_bucket
 from . import res_partner
 from . import amazon_buyer_retention
+from . import amazon_settlement
+from . import amazon_settlement_line
+from . import amazon_seller_settlement
