@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models
 
-from ..services import batching
+from ..services import runner as runner_mod
 
 OPEN_PICKING = ("draft", "waiting", "confirmed", "assigned")
 
@@ -26,9 +26,12 @@ class AmazonSeller(models.Model):
 
     @api.model
     def _cron_anonymise_buyers(self, limit=1000):
+        runner = runner_mod.Runner(self.env, cron="amazon_fbm_connector.ir_cron_amazon_buyer_retention")
         for seller in self.search([("buyer_data_retention", "=", True)]):
-            seller._anonymise_buyers(limit=limit)
-            batching.commit(self.env)
+            if runner.out_of_time():
+                runner.trigger()
+                break
+            runner.run_batch(seller._anonymise_buyers, limit=limit)
 
     def _anonymise_buyers(self, limit=1000):
         """Anonymise the seller's buyers no longer needed; returns those partners."""

@@ -1,20 +1,17 @@
 import json
 import logging
-import time
 from datetime import timedelta
-
-from psycopg2.errors import InFailedSqlTransaction
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..services import batching, errors
+from ..services import errors
+from ..services import runner as runner_mod
 from ..services.const import MFN
 from ..services.normalize import parse_datetime
 from .amazon_order_queue import FLOW_INCLUDED_DATA, FLOW_STATUSES, FLOWS
 
 _logger = logging.getLogger(__name__)
-LISTING_LOCK_KEY = 0x414D4C  # advisory lock namespace of order listings ("AML")
 LISTING_CRON = "amazon_fbm_connector.ir_cron_amazon_order_listings"
 KEEP_DAYS = 30  # finished listings kept this long
 
@@ -95,61 +92,59 @@ class AmazonOrderListing(models.Model):
         })
 
     @api.model
-    def _list_now(self, seller, marketplaces, flow, date_from, date_to, stop_at=None):
-        """Amazon > Operations: list in the click what fits before Odoo's time limit;
-        a longer listing continues in the background (the listing cron)."""
+    def _list_now(self, seller, marketplaces, flow, date_from, date_to):
+        """Amazon > Operations: start the listing and hand it to the listing cron,
+        which reads it page by page in the background (a click never waits for
+        Amazon's listing quota inside the web request)."""
         listing = self._start(seller, marketplaces, flow, date_from=date_from, date_to=date_to)
-        listing._run(stop_at or batching.deadline())
+        runner_mod.Runner(self.env).trigger(LISTING_CRON)
         return listing
 
-    def _run(self, stop_at):
-        """Read pages until the listing ends or ``stop_at`` (``time.time()``) comes:
-        each page is queued and committed with the token of the next. Returns True
-        when the listing is complete. Amazon errors are recorded on the listing and
-        raised; a transient one leaves it running for the next run."""
+    def _action_open_queues(self, operation=None):
+        """The order data queues this listing fills, as they are made."""
         self.ensure_one()
-        if not self._lock():
-            return False  # another worker is reading it
-        try:
-            batching.commit(self.env)  # a fresh snapshot, now that we hold the lock
-            self.invalidate_recordset()
+        return {"type": "ir.actions.act_window", "res_model": "amazon.order.queue",
+                "name": _("Order Data Queues"), "target": "current", "context": {"create": False},
+                "view_mode": "tree,form", "views": [(False, "tree"), (False, "form")],
+                "domain": [("listing_id", "=", self.id)]}
+
+    def _run(self, runner):
+        """Read pages until the listing ends or the runner's time is up: each page is
+        queued and committed with the token of the next. Returns True when the
+        listing is complete. Amazon errors are recorded on the listing and raised; a
+        transient one leaves it running for the next run."""
+        self.ensure_one()
+        with runner.lock("order_listing", self.id) as held:
+            if not held:
+                return False  # another worker is reading it
             if self.state != "running":
                 return self.state == "done"
-            return self._read_pages(stop_at)
-        finally:
-            try:
-                self._unlock()
-            except InFailedSqlTransaction:
-                # a database error aborted the transaction: the session lock outlives it
-                self.env.cr.rollback()
-                self._unlock()
+            return self._read_pages(runner)
 
-    def _read_pages(self, stop_at):
-        client = self.seller_id._get_client()
-        client.deadline = stop_at
+    def _read_pages(self, runner):
+        client = runner.client(self.seller_id)
         adapter = client.orders(self.api_version)
         params = json.loads(self.params)
         restarted = False
         while self.state == "running":
-            if time.time() >= stop_at:
-                return self._pause()
+            if runner.out_of_time():
+                return self._pause(runner)
             try:
                 page = adapter.read_page(params, self.next_token or None)
             except errors.AmazonOutOfTime as exc:
-                return self._pause(exc.wait)
+                return self._pause(runner, exc.wait)
             except errors.AmazonRequestError as exc:
                 if self.next_token and exc.status == 400 and not restarted:
                     # Amazon refuses the page token (2026-01-01's expire after 24 hours)
                     restarted = True
-                    self._restart(str(exc))
+                    runner.run_batch(self._restart, str(exc))
                     continue
-                self._record_error(exc)
+                runner.run_batch(self._record_error, exc)
                 raise
             except errors.AmazonError as exc:
-                self._record_error(exc)
+                runner.run_batch(self._record_error, exc)
                 raise
-            self._take_page(client, page)
-            batching.commit(self.env)
+            runner.run_batch(self._take_page, client, page)
         return self.state == "done"
 
     def _take_page(self, client, page):
@@ -184,14 +179,14 @@ class AmazonOrderListing(models.Model):
             if not cursor or end > cursor:
                 self.seller_id[self.cursor_field] = end
 
-    def _pause(self, wait=None):
+    def _pause(self, runner, wait=None):
         """Stop before Odoo's time limit; the listing cron continues (once the
         quota has a call again, when Amazon's bucket is what we wait for)."""
         self.message = _("%(pages)s pages read (%(orders)s orders), %(queued)s orders queued; "
                          "the rest is listed in the background before Odoo's time limit.",
                          pages=self.page_count, orders=self.order_count, queued=self.queued_count)
-        batching.commit(self.env)
-        self._trigger_cron(wait)
+        runner.commit()
+        runner.trigger(LISTING_CRON, wait=wait)
         return False
 
     def _restart(self, reason):
@@ -200,47 +195,29 @@ class AmazonOrderListing(models.Model):
                     "message": _("Amazon refused the token of the next page (tokens are valid 24 "
                                  "hours): the listing started again from its first page; orders "
                                  "queued already are not queued twice. Amazon said: %s", reason)})
-        batching.commit(self.env)
 
     def _record_error(self, exc):
         """Transient (throttled, 5xx, unreachable): running, the next run retries.
         Otherwise, or a click that read nothing yet: failed."""
         failed = not exc.retryable or (self.origin == "manual" and not self.page_count)
         self.write({"state": "failed" if failed else "running", "message": str(exc)})
-        batching.commit(self.env)
-
-    @api.model
-    def _trigger_cron(self, wait=None):
-        cron = self.env.ref(LISTING_CRON, raise_if_not_found=False)
-        if cron and cron.active:
-            at = fields.Datetime.now() + timedelta(seconds=min(wait or 0, 3600))
-            cron.sudo()._trigger(at=at)
-
-    def _lock(self):
-        """One worker reads a listing at a time, across Odoo servers: a session
-        advisory lock, held across the page commits."""
-        self.env.cr.execute("SELECT pg_try_advisory_lock(%s, %s)", (LISTING_LOCK_KEY, self.id))
-        return self.env.cr.fetchone()[0]
-
-    def _unlock(self):
-        self.env.cr.execute("SELECT pg_advisory_unlock(%s, %s)", (LISTING_LOCK_KEY, self.id))
 
     @api.model
     def _cron_continue(self):
         """Continue the running listings, until Odoo's time limit is near."""
-        stop_at = batching.deadline()
+        runner = runner_mod.Runner(self.env, cron=LISTING_CRON)
         for listing in self.search([("state", "=", "running")], order="id"):
-            if time.time() >= stop_at:
-                self._trigger_cron()
+            if runner.out_of_time():
+                runner.trigger()
                 break
             try:
-                listing._run(stop_at)
+                listing._run(runner)
             except errors.AmazonError as exc:
                 _logger.info("amazon listing %s: %s", listing.id, type(exc).__name__)
             except UserError as exc:
                 # the seller cannot reach Amazon any more (credentials removed)
-                listing.write({"state": "failed", "message": str(exc)})
-            batching.commit(self.env)
+                runner.rollback()
+                runner.run_batch(listing.write, {"state": "failed", "message": str(exc)})
         old = fields.Datetime.now() - timedelta(days=KEEP_DAYS)
-        self.search([("state", "in", ("done", "failed")), ("write_date", "<", old)]).unlink()
+        runner.run_batch(self.search([("state", "in", ("done", "failed")), ("write_date", "<", old)]).unlink)
         return True

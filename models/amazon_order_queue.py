@@ -1,13 +1,11 @@
 import json
 import logging
-import time
 from datetime import timedelta
-
-from psycopg2.errors import SerializationFailure
 
 from odoo import api, fields, models
 
-from ..services import batching, delivery, errors, pipeline, pricing
+from ..services import delivery, errors, pipeline, pricing
+from ..services import runner as runner_mod
 from ..services.const import (
     FLOW_MISSING_UNSHIPPED,
     FLOW_SHIPPED,
@@ -109,8 +107,9 @@ class AmazonOrderQueue(models.Model):
         """List the FBM orders created in the window and queue those still to handle:
         the queues made, page by page, before Odoo's time limit (or ``stop_at``); the
         listing (``amazon.order.listing``) continues in the background if longer."""
-        listing = self.env["amazon.order.listing"]._list_now(seller, marketplaces, flow, date_from,
-                                                              date_to, stop_at=stop_at)
+        Listing = self.env["amazon.order.listing"]
+        listing = Listing._start(seller, marketplaces, flow, date_from=date_from, date_to=date_to)
+        listing._run(runner_mod.Runner(self.env, stop_at=stop_at))
         return listing.queue_ids
 
     def _queue_new(self, seller, client, codes, flow, headers, date_from, date_to, by_update=False,
@@ -146,14 +145,12 @@ class AmazonOrderQueue(models.Model):
          OR (l.state = 'failed' AND l.attempts < COALESCE(s.max_line_attempts, 3)
              AND (l.next_try IS NULL OR l.next_try <= (now() at time zone 'UTC'))))"""
 
-    def _claim(self, limit):
+    def _claim(self, runner, limit):
         """Lock one queue and up to ``limit`` of its lines that no other worker holds
-        (FOR UPDATE SKIP LOCKED on both). Two workers never write the same queue row
-        (REPEATABLE READ would make that a serialization failure): they process
-        different queues in parallel."""
-        self.env.flush_all()
-        cr = self.env.cr
-        cr.execute("""
+        (FOR UPDATE SKIP LOCKED on both, on a fresh snapshot). Two workers never write
+        the same queue row (REPEATABLE READ would make that a serialization failure):
+        they process different queues in parallel."""
+        queue_ids = runner.claim("""
             SELECT q.id
               FROM amazon_order_queue q
               JOIN amazon_seller s ON s.id = q.seller_id
@@ -165,10 +162,10 @@ class AmazonOrderQueue(models.Model):
           ORDER BY q.id
              LIMIT 1
         FOR UPDATE OF q SKIP LOCKED""" % self._CLAIMABLE)
-        row = cr.fetchone()
-        if not row:
+        if not queue_ids:
             return self.env["amazon.order.queue.line"]
-        cr.execute("""
+        # Same transaction as the queue's lock: no commit in between.
+        self.env.cr.execute("""
             SELECT l.id
               FROM amazon_order_queue_line l
               JOIN amazon_order_queue q ON q.id = l.queue_id
@@ -176,41 +173,39 @@ class AmazonOrderQueue(models.Model):
              WHERE l.queue_id = %%s AND %s
           ORDER BY l.id
              LIMIT %%s
-        FOR UPDATE OF l SKIP LOCKED""" % self._CLAIMABLE, (row[0], limit))
-        return self.env["amazon.order.queue.line"].browse([r[0] for r in cr.fetchall()])
+        FOR UPDATE OF l SKIP LOCKED""" % self._CLAIMABLE, (queue_ids[0], limit))
+        return self.env["amazon.order.queue.line"].browse([r[0] for r in self.env.cr.fetchall()])
 
     @api.model
-    def _poll_price_reports(self):
+    def _poll_price_reports(self, runner):
+        """Several queue workers run this at once: one of them polls (and stores) a
+        report, the others skip it (row lock, SKIP LOCKED, fresh snapshot)."""
         reports = self.search([("state", "in", ("new", "in_progress")),
                                ("price_report_id.state", "=", "requested")]).price_report_id
         for report in reports:
-            # Several queue workers run this at once: one of them polls (and stores) a
-            # report, the others skip it, on a fresh snapshot.
-            batching.commit(self.env)
             try:
-                report.flush_recordset(["state"])
-                self.env.cr.execute("SELECT id FROM amazon_price_report WHERE id = %s AND state = 'requested' "
-                                    "FOR UPDATE SKIP LOCKED", (report.id,))
-                if not self.env.cr.fetchone():
-                    continue
-                report._poll(timeout_hours=report.seller_id.report_timeout_hours or 4)
-            except errors.AmazonError as exc:
-                report.message = str(exc)
-            except SerializationFailure:
-                if batching.in_test_thread():
-                    raise
-                self.env.cr.rollback()   # another worker polled it since our snapshot
-                continue
-            batching.commit(self.env)
+                runner.run_batch(self._poll_price_report, report, retries=0)
+            except runner_mod.CONCURRENCY_ERRORS:
+                continue   # another worker polled it since our snapshot
+
+    @api.model
+    def _poll_price_report(self, report):
+        report.flush_recordset(["state"])
+        self.env.cr.execute("SELECT id FROM amazon_price_report WHERE id = %s AND state = 'requested' "
+                            "FOR UPDATE SKIP LOCKED", (report.id,))
+        if not self.env.cr.fetchone():
+            return
+        try:
+            report._poll(timeout_hours=report.seller_id.report_timeout_hours or 4)
+        except errors.AmazonError as exc:
+            report.message = str(exc)
 
     @api.model
     def _trigger_workers(self):
         """Wake every queue cron job now (on commit), instead of at its next interval."""
-        crons = self.env["ir.cron"].sudo().browse()
+        runner = runner_mod.Runner(self.env)
         for xmlid in QUEUE_WORKER_CRONS:
-            crons |= self.env.ref(xmlid, raise_if_not_found=False) or crons.browse()
-        for cron in crons.filtered("active"):
-            cron._trigger()
+            runner.trigger(xmlid)
 
     @api.model
     def _cron_process_queues(self, max_batches=40):
@@ -218,41 +213,34 @@ class AmazonOrderQueue(models.Model):
 
         Several cron jobs run this at once (QUEUE_WORKER_CRONS), in the cron threads
         of one or more servers; each batch is claimed with SKIP LOCKED and committed
-        alone, so a killed server loses only the batch it had not committed. A run
-        stops before Odoo's cron time limit (``batching.deadline``) and triggers the
-        workers again when lines remain."""
-        stop_at = batching.deadline()
-        self._poll_price_reports()
-        delivery.dispatch_pending(self.env)  # what a killed worker left flagged
+        alone (``services.runner``), so a killed server loses only the batch it had not
+        committed. A run stops before Odoo's cron time limit and triggers the workers
+        again when lines remain."""
+        runner = runner_mod.Runner(self.env)
+        self._poll_price_reports(runner)
+        delivery.dispatch_pending(runner)  # what a killed worker left flagged
         conflicts = processed = batches = 0
         for _batch in range(max_batches):
-            if time.time() > stop_at:
+            if runner.out_of_time():
                 # Odoo's time limit is near: continue in the next cron pass.
                 self._trigger_workers()
                 break
-            # Claim on a fresh snapshot: under REPEATABLE READ, locking a queue that
-            # another worker committed after our snapshot is a serialization failure.
-            batching.commit(self.env)
             try:
-                lines = self._claim(CLAIM_BATCH)
-                if not lines:
-                    break
-                self._process_lines(lines)
-                batching.commit(self.env)
-                delivery.dispatch_pending(self.env)
-                processed += len(lines)
-                batches += 1
-            except batching.CONCURRENCY_ERRORS:
-                if batching.in_test_thread():
-                    raise
-                # Another worker changed a row we touched, or created a record
-                # with the same unique key at the same instant: drop this batch,
+                count = runner.run_batch(self._process_claimed, runner, retries=0)
+            except runner_mod.CONCURRENCY_ERRORS:
+                # Another worker changed a row we touched, or created a record with
+                # the same unique key at the same instant: the batch was rolled back,
                 # its lines stay pending and are claimed again on a fresh snapshot.
                 _logger.info("amazon queues: concurrent update, batch rolled back")
-                self.env.cr.rollback()
                 conflicts += 1
                 if conflicts > 5:
                     break
+                continue
+            if not count:
+                break
+            delivery.dispatch_pending(runner)
+            processed += count
+            batches += 1
         else:
             # Out of batches with work left: run again now rather than in an interval.
             self._trigger_workers()
@@ -260,6 +248,14 @@ class AmazonOrderQueue(models.Model):
             _logger.info("amazon queues: %d order lines processed in %d batches (%d rolled back)",
                          processed, batches, conflicts)
         return True
+
+    @api.model
+    def _process_claimed(self, runner):
+        """One batch: claim lines, build their orders; how many lines were claimed."""
+        lines = self._claim(runner, CLAIM_BATCH)
+        if lines:
+            self._process_lines(lines)
+        return len(lines)
 
     @api.model
     def _process_lines(self, lines):

@@ -1,25 +1,19 @@
 import itertools
 import logging
-import time
 from datetime import timedelta
-
-from psycopg2.extensions import TRANSACTION_STATUS_INERROR
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.translate import _lt
 
-from ..services import batching, errors, pipeline, report_parser
+from ..services import errors, pipeline, report_parser
+from ..services import runner as runner_mod
 from ..services.const import FLOW_UNSHIPPED, REPORT_UNSHIPPED
 
 _logger = logging.getLogger(__name__)
 BATCH = 50
 FAILED_BATCH = 1000  # unreadable rows recorded at a time
-PROCESS_LOCK_KEY = 0x414D5A  # advisory lock namespace of report processing ("AMZ")
-# Another worker (a queue cron, another server) committed a row this batch touched,
-# or created the same new record at the same instant: the batch is rolled back and
-# run again on a fresh snapshot, up to BATCH_RETRIES times.
-BATCH_RETRIES = 4
+REPORT_CRON = "amazon_fbm_connector.ir_cron_amazon_report_requests"
 
 FATAL_PLAIN = _lt("Amazon aborted the report (FATAL) without an explanation. This happens when "
                 "the same report is requested many times in a row, or when Amazon has no data "
@@ -180,41 +174,30 @@ class AmazonReportRequest(models.Model):
         return self.attachment_id
 
     def action_process_file(self):
+        """Hand the report to the scheduler, which imports it in the background in
+        batches (a click never runs the import inside the web request)."""
         for req in self:
             if req.state not in ("done", "processed"):
                 raise UserError(_("Only a Done report can be processed."))
-            if not req._lock_processing():
-                raise UserError(_("%s is being processed by another worker right now: its orders will "
-                                  "appear in a moment. Refresh the page instead of pressing again.", req.name))
-            try:
-                req._process_locked()
-            finally:
-                req._unlock_processing()
-        return True
+        self.write({"auto_process": True, "message": _(
+            "Queued: the scheduler imports this report's orders in the background, in batches; "
+            "they appear on this report within a minute or two.")})
+        self.filtered(lambda r: r.state == "processed").state = "done"
+        runner_mod.Runner(self.env).trigger(REPORT_CRON)
+        return {"type": "ir.actions.client", "tag": "display_notification",
+                "params": {"title": _("Amazon"), "type": "info", "message": _(
+                    "%s report(s) queued: the orders appear in a minute or two. The report shows "
+                    "what was created, already present, skipped or failed.", len(self)),
+                    "next": {"type": "ir.actions.client", "tag": "soft_reload"}}}
 
-    # ======================================================== processing lock
-    def _lock_processing(self):
-        """One worker processes a report at a time, across Odoo servers: a session-level
-        advisory lock, held across the batch commits of ``_process`` and released at the
-        end (or when the worker's connection dies)."""
-        self.env.cr.execute("SELECT pg_try_advisory_lock(%s, %s)", (PROCESS_LOCK_KEY, self.id))
-        return self.env.cr.fetchone()[0]
-
-    def _unlock_processing(self):
-        cr = self.env.cr
-        if cr._cnx.get_transaction_status() == TRANSACTION_STATUS_INERROR:
-            # A failed batch aborted the transaction (the error goes on up and Odoo
-            # rolls it back): roll back now, so the session lock is released and
-            # does not stay with the pooled connection, blocking other servers.
-            cr.rollback()
-        cr.execute("SELECT pg_advisory_unlock(%s, %s)", (PROCESS_LOCK_KEY, self.id))
-
-    def _process(self):
-        """Import the report's orders, ``BATCH`` at a time, one commit per batch.
-        The document is read as a stream (``report_parser.read_unshipped``): each
-        order is handed on once its rows are read, never the whole file at once."""
-        attachment = self._fetch_document()
-        client = self.seller_id._get_client()
+    def _process(self, runner):
+        """Import the report's orders, ``BATCH`` at a time, one commit per batch (the
+        runner's). The document is read as a stream (``report_parser.read_unshipped``):
+        each order is handed on once its rows are read, never the whole file at once.
+        False when it stopped before Odoo's time limit (the cron, triggered, goes on
+        from there: orders already imported are skipped)."""
+        attachment = runner.run_batch(self._fetch_document)
+        client = runner.client(self.seller_id)
         lines = client.reports().lines(attachment.raw, self.document_compression, self.document_charset)
         stream = report_parser.read_unshipped(lines)   # reads it once: a damaged document stops here
         Line = self.env["amazon.report.request.line"]
@@ -225,8 +208,8 @@ class AmazonReportRequest(models.Model):
             self.price_report_id._poll(timeout_hours=0)
         adapter = client.orders()
         prices = self.price_report_id._price_book(adapter)
-        todo, failed_vals = [], []
-        stop_at, processed = batching.deadline(), 0
+        runner.commit()
+        todo, failed_vals, processed = [], [], 0
         for got in itertools.chain(stream, [None]):
             if isinstance(got, report_parser.RowError):
                 failed_vals.append({
@@ -237,22 +220,22 @@ class AmazonReportRequest(models.Model):
             if got is not None and len(todo) < BATCH and len(failed_vals) < FAILED_BATCH:
                 continue
             if failed_vals:
-                Line.create(failed_vals)
+                # committed before the batch: a batch retried below must not lose them
+                runner.run_batch(Line.create, failed_vals)
                 failed_vals = []
-                batching.commit(self.env)   # a batch retried below must not lose them
-            if todo and time.time() > stop_at:
+            if todo and runner.out_of_time():
                 # Odoo's time limit is near: the scheduler goes on from here (the
                 # orders imported so far are skipped then).
                 self.write({"auto_process": True, "message": _(
                     "%(d)s orders processed so far; the scheduler processes the rest in a moment.",
                     d=processed)})
-                self._trigger_cron()
+                runner.commit()
+                runner.trigger()
                 return False
             if todo:
                 processed += len(todo)
-                self._import_batch(todo, prices, adapter)
+                runner.run_batch(self._import_batch, todo, prices, adapter)
                 todo = []
-            batching.commit(self.env)
         self.write({"state": "processed", "message": _(
             "%(c)s created, %(e)s already present, %(s)s skipped, %(f)s failed.",
             c=self.count_created, e=self.count_existing, s=self.count_skipped, f=self.count_failed)})
@@ -260,33 +243,16 @@ class AmazonReportRequest(models.Model):
         return True
 
     def _import_batch(self, todo, prices, adapter):
-        """Import one batch and record its lines, then commit. A concurrency error
-        (``batching.CONCURRENCY_ERRORS``) rolls back this batch only -- the earlier ones
-        are committed -- and runs it again on a fresh snapshot."""
-        for attempt in range(BATCH_RETRIES + 1):
-            try:
-                results = pipeline.run(self.seller_id, todo, flow=FLOW_UNSHIPPED, prices=prices,
-                                       marketplaces=self.marketplace_ids, adapter=adapter,
-                                       date_from=self.date_from)
-                self.env["amazon.report.request.line"].create([
-                    {"request_id": self.id, "amazon_order_ref": res.ref, "state": res.state,
-                     "message": res.message or False,
-                     "sale_order_id": res.sale_order.id if res.sale_order else False}
-                    for res in results])
-                batching.commit(self.env)
-                return
-            except batching.CONCURRENCY_ERRORS:
-                if batching.in_test_thread() or attempt == BATCH_RETRIES:
-                    raise
-                _logger.info("%s: concurrent update, batch of %d orders rolled back and run again",
-                             self.name, len(todo))
-                self.env.cr.rollback()
-                time.sleep(0.1 * (attempt + 1))
-
-    def _trigger_cron(self):
-        cron = self.env.ref("amazon_fbm_connector.ir_cron_amazon_report_requests", raise_if_not_found=False)
-        if cron:
-            cron.sudo()._trigger()
+        """Import one batch and record its lines (the runner commits it, or rolls it back
+        and runs it again on a fresh snapshot after a concurrency error)."""
+        results = pipeline.run(self.seller_id, todo, flow=FLOW_UNSHIPPED, prices=prices,
+                               marketplaces=self.marketplace_ids, adapter=adapter,
+                               date_from=self.date_from)
+        self.env["amazon.report.request.line"].create([
+            {"request_id": self.id, "amazon_order_ref": res.ref, "state": res.state,
+             "message": res.message or False,
+             "sale_order_id": res.sale_order.id if res.sale_order else False}
+            for res in results])
 
     def action_view_orders(self):
         return {"type": "ir.actions.act_window", "res_model": "sale.order", "name": _("Orders"),
@@ -294,30 +260,38 @@ class AmazonReportRequest(models.Model):
 
     @api.model
     def _cron_process_reports(self):
-        """Scheduler: check pending requests and process the finished ones, no click."""
+        """Scheduler: check pending requests and process the finished ones, no click.
+        One worker processes a report at a time, across Odoo servers (the runner's
+        advisory lock, held across the batch commits)."""
+        runner = runner_mod.Runner(self.env, cron=REPORT_CRON)
         for req in self.search([("state", "in", ("submitted", "in_progress")), ("auto_process", "=", True)]):
-            req.action_check_status()
-            batching.commit(self.env)
+            runner.run_batch(req.action_check_status)
         for req in self.search([("state", "=", "done"), ("auto_process", "=", True)]):
-            if not req._lock_processing():
-                continue  # another server is processing it
-            try:
-                # the lock is ours: re-read the state another server may have committed
-                req.invalidate_recordset(["state"])
+            if runner.out_of_time():
+                runner.trigger()
+                break
+            with runner.lock("report_processing", req.id) as held:
+                if not held:
+                    continue  # another server is processing it
+                # the lock is ours: the state another server may have committed is re-read
                 if req.state == "done":
-                    req._process_locked()
-            finally:
-                req._unlock_processing()
-            batching.commit(self.env)
+                    req._process_locked(runner)
+        return True
 
-    def _process_locked(self):
-        """Process the report; False when it stopped before Odoo's time limit (the
-        cron, triggered, goes on from there: orders already imported are skipped)."""
+    def _process_locked(self, runner):
+        """Process the report; an Amazon error is recorded on it."""
         try:
-            return self._process()
+            return self._process(runner)
+        except errors.AmazonOutOfTime:
+            runner.rollback()
+            runner.trigger()
+            return False
         except errors.AmazonError as exc:
+            runner.rollback()
             self.message = str(exc)
             self.sudo().message_post(subtype_xmlid="mail.mt_note", body=str(exc))
+            runner.commit()
+            return False
 
 
 class AmazonReportRequestLine(models.Model):

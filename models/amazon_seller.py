@@ -1,11 +1,13 @@
 import logging
+import time
 from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import config
 
-from ..services import batching, errors
+from ..services import errors
+from ..services import runner as runner_mod
 from ..services.const import (
     CURSOR_OVERLAP_MINUTES,
     FLOW_MISSING_UNSHIPPED,
@@ -21,6 +23,13 @@ from ..services.spapi_client import SpApiClient
 
 _logger = logging.getLogger(__name__)
 MANAGER = "amazon_fbm_connector.group_amazon_manager"
+# A click that waits for Amazon (Test Connection): answered within 15 s, even when
+# Amazon answers 503 or does not answer at all.
+INTERACTIVE_SECONDS = 12
+INTERACTIVE_TIMEOUT = 4.0
+INTERACTIVE_RETRIES = 2
+INTERACTIVE_BACKOFF = 1.0
+SCHEDULER_CRON = "amazon_fbm_connector.ir_cron_amazon_fbm_scheduler"
 INTERVALS = [("minutes", "Minutes"), ("hours", "Hours"), ("days", "Days")]
 
 
@@ -224,8 +233,11 @@ class AmazonSeller(models.Model):
             seller.realtime_valuation_warning = realtime
 
     # ------------------------------------------------------------------ client
-    def _get_client(self):
-        """The seller's SP-API client (secrets read with sudo, never logged)."""
+    def _get_client(self, interactive=False):
+        """The seller's SP-API client (secrets read with sudo, never logged).
+        ``interactive``: for a click that waits for the answer (Test Connection): a
+        short timeout and a few quick retries, all within ``INTERACTIVE_SECONDS``,
+        instead of the backoff sized for cron work."""
         self.ensure_one()
         seller = self.sudo()
         secret, token = seller.lwa_client_secret, seller.refresh_token
@@ -237,21 +249,34 @@ class AmazonSeller(models.Model):
         timeout = float(params.get_param("amazon_fbm_connector.http_timeout", "30") or 30)
         # Token buckets shared by every worker and server of this database:
         # Amazon counts the seller's calls per application, not per process.
-        return SpApiClient(client_id=seller.lwa_client_id, client_secret=secret,
-                           refresh_token=token, api_endpoint=seller.api_endpoint,
-                           lwa_endpoint=seller.lwa_endpoint, rate_scale=scale, timeout=timeout,
-                           bucket_store=self.env["amazon.rate.bucket"]._store(),
-                           orders_api_version=seller.orders_api_version or ORDERS_API_DEFAULT)
+        retry = {}
+        if interactive:
+            timeout = min(timeout, INTERACTIVE_TIMEOUT)
+            retry = {"max_retries": INTERACTIVE_RETRIES, "backoff_cap": INTERACTIVE_BACKOFF}
+        client = SpApiClient(client_id=seller.lwa_client_id, client_secret=secret,
+                             refresh_token=token, api_endpoint=seller.api_endpoint,
+                             lwa_endpoint=seller.lwa_endpoint, rate_scale=scale, timeout=timeout,
+                             bucket_store=self.env["amazon.rate.bucket"]._store(),
+                             orders_api_version=seller.orders_api_version or ORDERS_API_DEFAULT,
+                             **retry)
+        if interactive:
+            client.deadline = time.time() + INTERACTIVE_SECONDS
+        return client
 
     def action_test_connection(self):
         self.ensure_one()
         try:
-            marketplaces = self._get_client().test_connection()
+            marketplaces = self._get_client(interactive=True).test_connection()
         except errors.AmazonError as exc:
+            if isinstance(exc, errors.AmazonOutOfTime):
+                exc = _("Amazon did not answer within %s seconds (it may be busy or unreachable from "
+                        "this server). Try again in a minute; the scheduled imports retry on their "
+                        "own.", INTERACTIVE_SECONDS)
             self.sudo().message_post(subtype_xmlid="mail.mt_note", body=_("Connection test failed: %s", str(exc)))
             self.sudo().write({"connection_state": "failed", "connection_checked_at": fields.Datetime.now()})
-            # the UserError rolls the transaction back: keep the failed state
-            batching.commit(self.env)
+            # The UserError rolls the request's transaction back: the runner commits the
+            # failed state first, so the seller's form shows it.
+            runner_mod.Runner(self.env).commit()
             raise UserError(_("Connection test failed: %s", str(exc))) from None
         self.sudo().write({"connection_state": "ok", "connection_checked_at": fields.Datetime.now()})
         known = set(self.marketplace_ids.mapped("amazon_marketplace_id"))
@@ -271,6 +296,7 @@ class AmazonSeller(models.Model):
     @api.model
     def _cron_fbm_scheduler(self):
         """Dispatcher of the per-seller FBM schedules (one cron for every seller)."""
+        runner = runner_mod.Runner(self.env, cron=SCHEDULER_CRON)
         now = fields.Datetime.now()
         for seller in self.search(["|", "|", ("fbm_unshipped_auto", "=", True), ("fbm_shipped_auto", "=", True),
                                     ("fbm_missing_auto", "=", True)]):
@@ -280,25 +306,30 @@ class AmazonSeller(models.Model):
                 due = seller["fbm_%s_next_run" % flow]
                 if due and due > now:
                     continue
+                if runner.out_of_time():
+                    runner.trigger()
+                    return
                 seller["fbm_%s_next_run" % flow] = now + seller._interval(
                     seller["fbm_%s_interval" % flow], seller["fbm_%s_interval_type" % flow])
+                runner.commit()
                 try:
-                    getattr(seller, "_scheduled_%s" % flow)()
+                    getattr(seller, "_scheduled_%s" % flow)(runner)
                 except (errors.AmazonError, UserError) as exc:
-                    seller.sudo().message_post(subtype_xmlid="mail.mt_note", body=_("Scheduled %(flow)s import failed: %(err)s",
-                                               flow=flow, err=str(exc)))
-                batching.commit(seller.env)
+                    runner.rollback()
+                    runner.run_batch(seller.sudo().message_post, subtype_xmlid="mail.mt_note", body=_(
+                        "Scheduled %(flow)s import failed: %(err)s", flow=flow, err=str(exc)))
+                runner.commit()
 
-    def _scheduled_unshipped(self):
+    def _scheduled_unshipped(self, runner):
         self.env["amazon.report.request"]._request_unshipped(self, self.marketplace_ids)
 
-    def _scheduled_shipped(self):
-        self._scheduled_queue_import(FLOW_SHIPPED, "fbm_shipped_cursor")
+    def _scheduled_shipped(self, runner):
+        self._scheduled_queue_import(runner, FLOW_SHIPPED, "fbm_shipped_cursor")
 
-    def _scheduled_missing(self):
-        self._scheduled_queue_import(FLOW_MISSING_UNSHIPPED, "fbm_missing_cursor")
+    def _scheduled_missing(self, runner):
+        self._scheduled_queue_import(runner, FLOW_MISSING_UNSHIPPED, "fbm_missing_cursor")
 
-    def _scheduled_queue_import(self, flow, cursor_field):
+    def _scheduled_queue_import(self, runner, flow, cursor_field):
         """Queue the orders Amazon updated since the stored cursor (minus an overlap).
         The listing (``amazon.order.listing``) reads and commits one page at a time
         and stops before Odoo's time limit; the listing cron, or the next scheduled
@@ -317,4 +348,5 @@ class AmazonSeller(models.Model):
                 since = fields.Datetime.now() - timedelta(days=self.import_days or 30)
             listing = Listing._start(self, self.marketplace_ids, flow, since=since,
                                      cursor_field=cursor_field)
-        listing._run(batching.deadline())
+        runner.commit()
+        listing._run(runner)

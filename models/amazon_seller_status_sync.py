@@ -3,9 +3,12 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..services import batching, errors, order_status_sync
+from ..services import errors, order_status_sync
+from ..services import runner as runner_mod
 from ..services.const import CURSOR_OVERLAP_MINUTES
 from ..services.normalize import parse_datetime
+
+STATUS_SYNC_CRON = "amazon_fbm_connector.ir_cron_amazon_status_sync"
 
 
 class AmazonSeller(models.Model):
@@ -38,16 +41,24 @@ class AmazonSeller(models.Model):
     # === BUSINESS METHODS ===
     @api.model
     def _cron_amazon_status_sync(self):
+        runner = runner_mod.Runner(self.env, cron=STATUS_SYNC_CRON)
         for seller in self.search([("fbm_status_sync_auto", "=", True)]):
+            if runner.out_of_time():
+                runner.trigger()
+                break
             try:
-                with self.env.cr.savepoint():
-                    seller._sync_order_status()
-            except (errors.AmazonError, UserError) as exc:
-                seller.sudo().message_post(subtype_xmlid="mail.mt_note", body=_(
-                    "Following Amazon order changes failed: %s", str(exc)))
-            batching.commit(seller.env)
+                runner.run_batch(seller._sync_order_status, runner, on_error=seller._status_sync_failed)
+            except errors.AmazonOutOfTime:
+                runner.trigger()    # the cursor did not move: the next pass lists the window again
+                break
 
-    def _sync_order_status(self):
+    def _status_sync_failed(self, exc):
+        if isinstance(exc, errors.AmazonOutOfTime):
+            raise exc
+        self.sudo().message_post(subtype_xmlid="mail.mt_note", body=_(
+            "Following Amazon order changes failed: %s", str(exc)))
+
+    def _sync_order_status(self, runner=None):
         """One pass of the status sync. Like the scheduled imports' cursors, it starts a
         little before the cursor (applying an update twice changes nothing) and moves the
         cursor to the end of Amazon's answer once the window is applied."""
@@ -57,7 +68,7 @@ class AmazonSeller(models.Model):
         cursor = seller.fbm_status_sync_cursor
         since = cursor - timedelta(minutes=CURSOR_OVERLAP_MINUTES) if cursor else \
             started - timedelta(days=seller.import_days or 30)
-        adapter = seller._get_client().orders()
+        adapter = (runner.client(seller) if runner else seller._get_client()).orders()
         SaleOrder = self.env["sale.order"].sudo()
 
         def needs_items(order_ids):

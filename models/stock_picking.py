@@ -3,10 +3,12 @@ import time
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..services import batching, delivery
+from ..services import delivery
+from ..services import runner as runner_mod
 from ..services import shipment_confirmation as confirmation
 
 CONFIRM_BATCH = 50
+CONFIRM_CRON = "amazon_fbm_connector.ir_cron_amazon_confirm_shipments"
 
 
 class StockPicking(models.Model):
@@ -92,15 +94,17 @@ class StockPicking(models.Model):
                 todo.sudo().write({"amazon_confirm_state": state, "amazon_confirm_message": message,
                                    "amazon_confirm_attempts": 0})
         if any(s == "to_send" for s, _m in states.values()):
-            cron = self.env.ref("amazon_fbm_connector.ir_cron_amazon_confirm_shipments",
-                                raise_if_not_found=False)
-            if cron:
-                cron.sudo()._trigger()
+            runner_mod.Runner(self.env).trigger(CONFIRM_CRON)
         return res
 
     @api.model
     def _cron_amazon_dispatch_waiting(self, limit=200):
-        delivery.dispatch_pending(self.env, limit=limit)
+        runner = runner_mod.Runner(self.env)
+        delivery.dispatch_pending(runner, limit=limit)
+        return runner.run_batch(self._amazon_dispatch_waiting, limit)
+
+    @api.model
+    def _amazon_dispatch_waiting(self, limit):
         pickings = self.search([("amazon_waiting_stock", "=", True),
                                 ("state", "not in", ("done", "cancel"))], limit=limit)
         orders = pickings.sale_id
@@ -108,40 +112,41 @@ class StockPicking(models.Model):
         (pickings - still).filtered(lambda p: p.state in ("done", "cancel")).amazon_waiting_stock = False
         return pickings - still
 
-    def _amazon_claim_confirmations(self, limit):
+    def _amazon_claim_confirmations(self, runner, limit):
         """Deliveries to confirm that no other worker holds (FOR UPDATE SKIP LOCKED)."""
-        self.env.flush_all()
-        self.env.cr.execute("""
+        return self.browse(runner.claim("""
             SELECT id FROM stock_picking
              WHERE amazon_confirm_state = 'to_send'
                AND (amazon_confirm_next_try IS NULL
                     OR amazon_confirm_next_try <= (now() at time zone 'UTC'))
           ORDER BY date_done, id
              LIMIT %s
-        FOR UPDATE SKIP LOCKED""", (limit,))
-        return self.browse([row[0] for row in self.env.cr.fetchall()])
+        FOR UPDATE SKIP LOCKED""", (limit,)))
 
     @api.model
     def _cron_amazon_confirm_shipments(self, max_seconds=90):
         """Confirm validated deliveries to Amazon, CONFIRM_BATCH at a time (committed per
-        batch; the client's bucket keeps within confirmShipment's 2/s, burst 10). A run
-        stops after about ``max_seconds``, or earlier when Odoo's cron time limit is near
-        (``batching.deadline``), and, when deliveries remain, triggers the next run at once."""
-        stop_at = min(batching.deadline(), time.time() + max_seconds)
+        batch by the runner; the client's bucket keeps within confirmShipment's 2/s,
+        burst 10). A run stops after about ``max_seconds``, or earlier when Odoo's cron
+        time limit is near, and, when deliveries remain, triggers the next run at once."""
+        runner = runner_mod.Runner(self.env, cron=CONFIRM_CRON,
+                                   stop_at=min(runner_mod.deadline(), time.time() + max_seconds))
         sent = 0
         while True:
-            batching.commit(self.env)
-            pickings = self.sudo()._amazon_claim_confirmations(CONFIRM_BATCH)
-            if not pickings:
+            counts = runner.run_batch(self._amazon_confirm_batch, runner)
+            if counts is None:
                 return sent
-            counts = confirmation.send(pickings)
             sent += counts.get("sent", 0)
-            batching.commit(self.env)
             if counts.get("stop"):
                 return sent
-            if time.time() > stop_at:
-                cron = self.env.ref("amazon_fbm_connector.ir_cron_amazon_confirm_shipments",
-                                    raise_if_not_found=False)
-                if cron:
-                    cron.sudo()._trigger()
+            if runner.out_of_time():
+                runner.trigger()
                 return sent
+
+    @api.model
+    def _amazon_confirm_batch(self, runner):
+        """One batch of confirmations; None when none is left to send."""
+        pickings = self.sudo()._amazon_claim_confirmations(runner, CONFIRM_BATCH)
+        if not pickings:
+            return None
+        return confirmation.send(pickings, deadline=runner.stop_at)

@@ -149,10 +149,6 @@ COLUMN_ALIASES = {
     "gift_message": ("gift-message-text",),
 }
 
-# Advisory lock (namespace key) held while the queue workers validate the deliveries
-# of shipped orders (services/delivery.dispatch_pending): one worker at a time.
-DISPATCH_LOCK_KEY = 0x414D5B
-
 # === Settlements (GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2) ===
 # Amazon schedules settlement reports itself: they cannot be requested (createReport
 # answers 400 "Request for report type ... is not allowed at this time"); they are

@@ -16,8 +16,6 @@ dispatch runs on a snapshot taken after it holds the lock, so it sees every
 quant update before its own. A worker killed between the two steps leaves
 flagged deliveries that the next run validates.
 """
-from . import batching
-from .const import DISPATCH_LOCK_KEY
 
 
 def open_outgoing(orders):
@@ -91,24 +89,18 @@ def defer(orders):
     return pickings
 
 
-def dispatch_pending(env, limit=500):
-    """Validate up to ``limit`` flagged deliveries, one worker at a time across servers;
-    returns how many were handled. Commits (outside tests)."""
-    batching.commit(env)
-    cr = env.cr
-    cr.execute("SELECT pg_advisory_lock(%s, 0)", (DISPATCH_LOCK_KEY,))
-    try:
-        # A new transaction: its snapshot is taken now that the lock is held.
-        batching.commit(env)
-        pickings = env["stock.picking"].sudo().search(
-            [("amazon_dispatch_pending", "=", True)], order="id", limit=limit)
-        if pickings:
-            deliver(pickings.sale_id)
-            pickings.amazon_dispatch_pending = False
-            batching.commit(env)
-        return len(pickings)
-    except Exception:
-        cr.rollback()
-        raise
-    finally:
-        cr.execute("SELECT pg_advisory_unlock(%s, 0)", (DISPATCH_LOCK_KEY,))
+def dispatch_pending(runner, limit=500):
+    """Validate up to ``limit`` flagged deliveries, one worker at a time across servers
+    (a waited-for advisory lock, through ``runner``); returns how many were handled.
+    Committed by the runner."""
+    with runner.lock("delivery_dispatch", wait=True):
+        return runner.run_batch(_dispatch_flagged, runner.env, limit)
+
+
+def _dispatch_flagged(env, limit):
+    pickings = env["stock.picking"].sudo().search(
+        [("amazon_dispatch_pending", "=", True)], order="id", limit=limit)
+    if pickings:
+        deliver(pickings.sale_id)
+        pickings.amazon_dispatch_pending = False
+    return len(pickings)

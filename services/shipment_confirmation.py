@@ -190,8 +190,10 @@ def states_on_validation(pickings, shipped_on_amazon=False):
     return out
 
 
-def send(pickings, manual=False):
-    """Confirm ``pickings`` to Amazon (grouped by seller); returns ``{state: count}``."""
+def send(pickings, manual=False, deadline=None):
+    """Confirm ``pickings`` to Amazon (grouped by seller); returns ``{state: count}``.
+    ``deadline`` (``time.time()``): no quota wait or retry crosses it; what is left then
+    stays to send, untouched, and the count has ``stop``."""
     counts = {}
     if not pickings:
         return counts
@@ -199,13 +201,18 @@ def send(pickings, manual=False):
     for seller in pickings.sale_id.amazon_seller_id:
         todo = pickings.filtered(lambda p, s=seller: p.sale_id.amazon_seller_id == s)
         try:
-            adapter = seller._get_client().orders()
+            client = seller._get_client()
+            client.deadline = deadline
+            adapter = client.orders()
         except (UserError, errors.AmazonError) as exc:   # credentials missing: the seller must act
             _later(todo, str(exc), manual)
             counts["to_send"] = counts.get("to_send", 0) + len(todo)
             continue
         for index, picking in enumerate(todo):
             state = _send_one(adapter, picking, carriers, manual)
+            if state == "out_of_time":   # Odoo's time limit is near: the next run goes on
+                counts["stop"] = counts.get("stop", 0) + 1
+                return counts
             counts[state] = counts.get(state, 0) + 1
             if state == "stop":   # the seller's credentials or access: leave the rest for later
                 _later(todo[index + 1:], picking.amazon_confirm_message, manual)
@@ -228,6 +235,8 @@ def _send_one(adapter, picking, carriers, manual):
     try:
         adapter.confirm_shipment(order.amazon_order_ref,
                                  order.amazon_marketplace_id.amazon_marketplace_id, detail)
+    except errors.AmazonOutOfTime:
+        return "out_of_time"
     except (errors.AmazonAuthError, errors.AmazonAccessDenied) as exc:
         _later(picking, str(exc), manual)
         return "stop"

@@ -22,11 +22,28 @@ UK = "A1F83G8C2ARO7P"
 
 
 class AmazonCase(TransactionCase):
+    """The production code commits through ``services.runner``; here it runs on Odoo's
+    test cursor (``registry.cursor()`` in test mode), whose commit and rollback are
+    savepoints inside the test's transaction: the same code path, nothing committed.
+    Classes whose threads open cursors of their own (``real_cursors``) and browser
+    tours (HttpCase, in test mode already) use the plain test transaction."""
     emulator_rate_scale = 500.0
+    real_cursors = False
+
+    @classmethod
+    def _uses_test_cursor(cls):
+        from odoo.tests import HttpCase
+        return not cls.real_cursors and not issubclass(cls, HttpCase)
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        if cls._uses_test_cursor():
+            cls.registry.enter_test_mode(cls.cr)
+            cls.addClassCleanup(cls.registry.leave_test_mode)
+            test_cursor = cls.registry.cursor()
+            cls.addClassCleanup(test_cursor.close)
+            cls.env = api.Environment(test_cursor, SUPERUSER_ID, {})
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
         RateLimiter.reset()
         cls.now = datetime.now(timezone.utc).replace(microsecond=0)
@@ -83,14 +100,39 @@ class AmazonCase(TransactionCase):
             "taxes_id": [(6, 0, cls.tax_vat.ids)]})
 
     def setUp(self):
+        if self._uses_test_cursor():
+            # What the class set up is "committed" before the test's savepoint: a commit
+            # in the test then releases savepoints inside it, never outside.
+            self.env.cr.commit()  # pylint: disable=invalid-commit  # a savepoint of the test cursor
         super().setUp()
+        if self._uses_test_cursor():
+            self.addCleanup(self._forget_test_cursor_savepoint)
         self.emulator.reset_state()
         RateLimiter.reset()
         # The emulator's buckets are full again: so are ours (shared in the database).
         self.env["amazon.rate.bucket"]._store().reset()
         _token_cache.clear()   # the emulator forgot its access tokens
 
+    def _forget_test_cursor_savepoint(self):
+        """Before the test's savepoint is rolled back: drop the test cursor's own
+        savepoint (inside it), so the next test starts from the class's state."""
+        test_cursor = self.env.cr
+        if test_cursor._savepoint:
+            test_cursor._savepoint.rollback()
+            test_cursor._savepoint.close(rollback=False)
+            test_cursor._savepoint = None
+
     # ------------------------------------------------------------- helpers
+    def process_file(self, request):
+        """Process File, then the scheduler's pass that imports the report."""
+        action = request.action_process_file()
+        self.env["amazon.report.request"]._cron_process_reports()
+        request.invalidate_recordset()
+        return action
+
+    def run_listings(self):
+        """The listing cron's pass: the listings an Operations click started."""
+        self.env["amazon.order.listing"]._cron_continue()
     def add_us_order(self, **kw):
         items = kw.pop("items", None) or [
             # US: Amazon taxes the discounted price (8.25% of 18.00 = 1.49), and
@@ -129,7 +171,7 @@ class AmazonCase(TransactionCase):
 @contextmanager
 def cron_pass_began(seconds_ago, limit=120):
     """The current thread as Odoo marks a cron thread whose pass began ``seconds_ago``
-    (``limit_time_real`` = ``limit``): what ``batching.deadline`` reads."""
+    (``limit_time_real`` = ``limit``): what ``runner.deadline`` reads."""
     thread = threading.current_thread()
     saved = {name: getattr(thread, name, None) for name in ("type", "start_time")}
     thread.type, thread.start_time = "cron", time.time() - seconds_ago

@@ -31,7 +31,7 @@ class TestBadInput(AmazonCase):
         self.assertEqual(request.state, "done", request.message)
         if before_process:
             before_process(request)
-        request.action_process_file()
+        self.process_file(request)
         return request
 
     def rewrite_document(self, request, change):
@@ -72,7 +72,7 @@ class TestBadInput(AmazonCase):
         # processed again once Amazon serves the real document: nothing was lost
         self.emulator.documents[request.amazon_document_id].update(saved)
         request.attachment_id.unlink()
-        request.action_process_file()
+        self.process_file(request)
         self.assertGoodImported()
         self.assertFalse(self.failed(request))
 

@@ -16,6 +16,7 @@ SKU = "TWIN-NEW-SKU"
 
 @tagged("post_install", "-at_install")
 class TestConcurrentCreation(AmazonCase):
+    real_cursors = True  # its workers open committed cursors of their own
     """Committed rows stay in the throw-away test database (see TestQueueConcurrency)."""
 
     def _committed_queues(self, twins=None):

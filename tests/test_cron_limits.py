@@ -30,6 +30,7 @@ class TestCronLimits(AmazonCase):
             "marketplace_ids": [(6, 0, self.mp_us.ids)],
             "date_from": fields.Datetime.now() - timedelta(days=10),
             "date_to": fields.Datetime.now()}).action_execute()
+        self.run_listings()
         return refs, self.env["amazon.order.queue"].search([("seller_id", "=", self.seller.id)])
 
     def triggers(self, xmlids):
@@ -87,12 +88,16 @@ class TestCronLimits(AmazonCase):
         self.assertEqual(request.state, "done")
         self.assertFalse(request.auto_process, "requested by a click")
         before = self.triggers(["amazon_fbm_connector.ir_cron_amazon_report_requests"])
-        with cron_pass_began(100):   # a Process File click late in a long request
-            request.action_process_file()
-        self.assertEqual(request.state, "done")
-        self.assertIn("0 orders processed so far", request.message)
+        request.action_process_file()   # the click hands it to the scheduler and returns
         self.assertTrue(request.auto_process, "the scheduler takes it over")
         self.assertEqual(self.triggers(["amazon_fbm_connector.ir_cron_amazon_report_requests"]) - before, 1)
+        before = self.triggers(["amazon_fbm_connector.ir_cron_amazon_report_requests"])
+        with cron_pass_began(100):   # the scheduler's pass, late in its run
+            self.env["amazon.report.request"]._cron_process_reports()
+        self.assertEqual(request.state, "done")
+        self.assertIn("0 orders processed so far", request.message)
+        self.assertEqual(self.triggers(["amazon_fbm_connector.ir_cron_amazon_report_requests"]) - before, 1,
+                         "the pass that stopped wakes the scheduler again")
         self.assertFalse(self.orders_of(refs))
         with cron_pass_began(0):
             self.env["amazon.report.request"]._cron_process_reports()

@@ -54,7 +54,7 @@ class TestFaults(AmazonCase):
         for _poll in range(polls):
             request.action_check_status()
         if request.state == "done":
-            request.action_process_file()
+            self.process_file(request)
         return request
 
     def queue_run(self, operation="fbm_import_shipped"):
@@ -63,6 +63,7 @@ class TestFaults(AmazonCase):
             "marketplace_ids": [(6, 0, self.mp_us.ids)],
             "date_from": fields.Datetime.now() - timedelta(days=10),
             "date_to": fields.Datetime.now()}).action_execute()
+        self.run_listings()
         self.cron()
 
     def cron(self, times=3):
@@ -192,6 +193,7 @@ class TestFaults(AmazonCase):
             "marketplace_ids": [(6, 0, self.mp_us.ids)],
             "date_from": fields.Datetime.now() - timedelta(days=10),
             "date_to": fields.Datetime.now()}).action_execute()
+        self.run_listings()
         self._access_token_expires()
         self.emulator.fail_next("lwaToken", 100, 503)   # LWA down (an HTML outage page)
         with mute_logger("odoo.addons.amazon_fbm_connector.services.spapi_client"):
@@ -221,7 +223,7 @@ class TestFaults(AmazonCase):
         self.assertIn("180 days", request.message)
         self.emulator.apps[client_id] = self.seller.lwa_client_secret = "rotated-secret"
         request.action_check_status()
-        request.action_process_file()
+        self.process_file(request)
         self.assertEqual(request.state, "processed", request.message)
         self.assertExactlyOnce(refs)
         self.emulator.apps[client_id] = old_secret
@@ -282,7 +284,7 @@ class TestFaults(AmazonCase):
             request.action_check_status()
             self.assertEqual(request.price_report_id.state, "done", request.price_report_id.message)
             self.emulator.faults["truncate_downloads"] = 1  # the unshipped report's document
-            request.action_process_file()
+            self.process_file(request)
         self.assertEqual(request.state, "processed", request.message)
         self.assertEqual(self.emulator.calls["truncatedDownload"], 2)
         self.assertEqual(self.emulator.calls["getOrderItems"], 0, "not degraded to a call per order")

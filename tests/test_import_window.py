@@ -42,6 +42,7 @@ class TestImportWindow(AmazonCase):
             "seller_id": self.seller.id, "operation": "fbm_import_shipped",
             "marketplace_ids": [(6, 0, self.mp_us.ids)]})
         wizard.action_execute()
+        self.run_listings()
         self.run_cron()
         orders = self.orders_of([ref, recent])
         self.assertEqual(len(orders), 2)
@@ -80,7 +81,7 @@ class TestImportWindow(AmazonCase):
         request = self.env["amazon.report.request"]._request_unshipped(self.seller, self.mp_us, auto=False)
         request.action_check_status()
         request.action_check_status()
-        request.action_process_file()
+        self.process_file(request)
         order = self.orders_of([ref])
         self.assertEqual(order.amazon_status, "Unshipped")
         self.seller.fbm_shipped_auto = True

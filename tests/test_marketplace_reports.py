@@ -60,7 +60,7 @@ class TestMarketplaceReports(AmazonCase):
         request = self.env["amazon.report.request"].browse(wizard.action_execute()["res_id"])
         request.action_check_status()
         request.action_check_status()
-        request.action_process_file()
+        self.process_file(request)
         self.assertEqual(request.state, "processed", request.message)
         return request
 
@@ -171,7 +171,7 @@ class TestMarketplaceReports(AmazonCase):
         report["marketplaceIds"] = report["marketplaceIds"] + ["APJ6JRA9NG5V4"]
         request.action_check_status()
         request.action_check_status()
-        request.action_process_file()
+        self.process_file(request)
         line = request.line_ids.filtered(lambda l: l.amazon_order_ref == it)
         self.assertEqual(line.state, "failed")
         self.assertIn("Amazon.it", line.message)

@@ -7,15 +7,21 @@ thread look like a cron thread whose pass began long ago (the way Odoo marks
 it), so a run reaches its deadline after a page or two."""
 import time
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import fields
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from ..models.amazon_order_listing import LISTING_CRON
+from ..services.runner import Runner
 from .common import AmazonCase, cron_pass_began
 
 ORDERS = 250  # three pages of searchOrders / getOrders
+
+
+class WorkerKilled(BaseException):
+    """The server died (kill -9): nothing after it runs, nothing uncommitted stays."""
 
 
 @tagged("post_install", "-at_install")
@@ -40,11 +46,14 @@ class TestOrderListing(AmazonCase):
             "date_to": fields.Datetime.now()}).action_execute()
 
     def first_page_then_deadline(self):
-        """A click whose first page arrives after the run's deadline (5 s left, the
-        page takes 6 s): it stops there."""
+        """A click starts the listing; the listing cron's pass, whose first page arrives
+        after the pass's deadline (5 s left, the page takes 6 s), stops there."""
+        action = self.wizard()
+        self.assertFalse(self.emulator.calls[self.list_operation], "the click lists nothing itself")
         self.emulator.slow_next(self.list_operation, count=1, seconds=6.0)
         with cron_pass_began(55):
-            return self.wizard()
+            self.env["amazon.order.listing"]._cron_continue()
+        return action
 
     def listing(self):
         return self.env["amazon.order.listing"].search([("seller_id", "=", self.seller.id)])
@@ -71,13 +80,14 @@ class TestOrderListing(AmazonCase):
         action = self.first_page_then_deadline()
         listing = self.listing()
         self.assertEqual((listing.state, listing.page_count), ("running", 1),
-                         "the click stops after the page that reached the deadline")
+                         "the pass stops after the page that reached the deadline")
         self.assertTrue(listing.next_token)
         self.assertEqual(len(self.queued_refs()), 100, "the page read is queued at once")
         self.assertEqual(action["tag"], "display_notification")
-        self.assertIn("the scheduler lists the rest", action["params"]["message"])
+        self.assertIn("in the background", action["params"]["message"])
         self.assertEqual(action["params"]["next"]["res_model"], "amazon.order.queue",
-                         "the click opens what it queued so far")
+                         "the click opens the queues the listing fills")
+        self.assertEqual(action["params"]["next"]["domain"], [("listing_id", "=", listing.id)])
         self.assertTrue(self.triggers(), "the listing cron is woken to continue")
         calls = self.emulator.calls[self.list_operation]
         self.continue_listings()
@@ -90,25 +100,45 @@ class TestOrderListing(AmazonCase):
         self.assertEqual(listing.queue_ids, self.env["amazon.order.queue"].search(
             [("seller_id", "=", self.seller.id)]))
 
-    def test_small_listing_finishes_in_the_click(self):
+    def test_small_listing_finishes_in_one_pass(self):
         action = self.wizard()
         listing = self.listing()
+        self.assertEqual((listing.state, listing.page_count), ("running", 0), "the click reads nothing")
+        self.assertTrue(self.triggers(), "the click wakes the listing cron")
+        self.assertEqual(action["tag"], "display_notification")
+        self.continue_listings()
         self.assertEqual((listing.state, listing.page_count), ("done", 3))
-        self.assertEqual(action["res_model"], "amazon.order.queue")
         self.assertQueuedOnce()
 
     def test_killed_run_resumes_from_its_last_commit(self):
         self.first_page_then_deadline()
         listing = self.listing()
         token = listing.next_token
-        # A run reads the rest, and the server dies before its commit.
-        self.env.flush_all()
-        self.env.cr.execute("SAVEPOINT killed_run")
-        self.continue_listings()
-        self.assertEqual(listing.state, "done")
-        self.env.flush_all()
-        self.env.cr.execute("ROLLBACK TO SAVEPOINT killed_run")
-        self.env.invalidate_all()
+        # A run reads the next page, and the server dies before the runner commits it.
+        original = Runner.commit
+        took_page = []
+
+        def die_after_page(runner):
+            if took_page:
+                raise WorkerKilled()
+            return original(runner)
+
+        def take_page(listing_, *args):
+            took_page.append(True)
+            return Listing_take_page(listing_, *args)
+
+        Listing_take_page = type(listing)._take_page
+        # (not assertRaises: its savepoint would be released by the runner's commits)
+        killed = False
+        with patch.object(Runner, "commit", die_after_page), \
+                patch.object(type(listing), "_take_page", take_page):
+            try:
+                self.continue_listings()
+            except WorkerKilled:
+                killed = True
+        self.assertTrue(killed)
+        self.assertEqual(listing.page_count, 2, "the page was read")
+        self.env.cr.rollback()   # what the dead server's connection did
         self.assertEqual((listing.state, listing.page_count, listing.next_token), ("running", 1, token))
         self.assertEqual(len(self.queued_refs()), 100)
         self.continue_listings()
@@ -174,7 +204,7 @@ class TestOrderListingToken(TestOrderListing):
 
     # the inherited tests run once, in TestOrderListing
     test_long_listing_continues_in_the_next_run = None
-    test_small_listing_finishes_in_the_click = None
+    test_small_listing_finishes_in_one_pass = None
     test_killed_run_resumes_from_its_last_commit = None
     test_quota_wait_past_the_deadline_stops_without_sleeping = None
 

@@ -28,11 +28,13 @@ class TestOrderQueues(AmazonCase):
             "validate_invoice": True, "payment_journal_id": journal.id})
 
     def wizard(self, operation, **vals):
-        return self.env["amazon.operation.wizard"].create(dict({
+        action = self.env["amazon.operation.wizard"].create(dict({
             "seller_id": self.seller.id, "operation": operation,
             "marketplace_ids": [(6, 0, self.mp_us.ids)],
             "date_from": fields.Datetime.now() - timedelta(days=10),
             "date_to": fields.Datetime.now()}, **vals)).action_execute()
+        self.run_listings()
+        return action
 
     def queues(self):
         return self.env["amazon.order.queue"].search([("seller_id", "=", self.seller.id)])
@@ -241,6 +243,7 @@ class TestOrderQueues(AmazonCase):
 
 @tagged("post_install", "-at_install")
 class TestQueueConcurrency(AmazonCase):
+    real_cursors = True  # its workers open committed cursors of their own
     """Real commits on separate cursors, like several Odoo workers.
 
     The committed rows stay in the throw-away test database: deleting them

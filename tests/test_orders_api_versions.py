@@ -60,11 +60,13 @@ class TestOrdersApi2026Flows(AmazonCase):
         return refs
 
     def wizard(self, operation):
-        return self.env["amazon.operation.wizard"].create({
+        action = self.env["amazon.operation.wizard"].create({
             "seller_id": self.seller.id, "operation": operation,
             "marketplace_ids": [(6, 0, (self.mp_us | self.mp_de | self.mp_uk).ids)],
             "date_from": fields.Datetime.now() - timedelta(days=10),
             "date_to": fields.Datetime.now()}).action_execute()
+        self.run_listings()
+        return action
 
     def run_cron(self):
         self.env["amazon.order.queue"]._cron_process_queues()

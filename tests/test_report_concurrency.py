@@ -19,15 +19,16 @@ from odoo.sql_db import connection_info_for
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from ..models.amazon_report_request import PROCESS_LOCK_KEY
 from ..services import pipeline
 from ..services.rate_limit import RateLimiter
+from ..services.runner import lock_namespace
 from ..services.tax_resolver import CLEARING_XMLID, XMLID_MODULE
 from .common import AmazonCase, cron_worker, first_builds_at_once, run_in_threads
 
 
 @tagged("post_install", "-at_install")
 class TestReportConcurrency(AmazonCase):
+    real_cursors = True  # its workers open committed cursors of their own
     """Committed rows stay in the throw-away test database (see TestQueueConcurrency)."""
 
     def _committed_report_and_queue(self, forget_clearing_account=True):
@@ -131,7 +132,7 @@ class TestReportConcurrency(AmazonCase):
         other = psycopg2.connect(**connection_info_for(self.env.cr.dbname)[1])
         try:
             with other.cursor() as cr:
-                cr.execute("SELECT pg_try_advisory_lock(%s, %s)", (PROCESS_LOCK_KEY, request_id))
+                cr.execute("SELECT pg_try_advisory_lock(%s, %s)", (lock_namespace("report_processing"), request_id))
                 self.assertTrue(cr.fetchone()[0], "the report's processing lock was released")
         finally:
             other.close()

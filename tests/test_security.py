@@ -99,7 +99,7 @@ class TestSecurity(AmazonCase):
                 auto=False)
             request.action_check_status()
             request.action_check_status()
-            request.action_process_file()
+            self.process_file(request)
             self.env["amazon.order.queue"]._import_shipped(
                 self.seller, self.mp_us, fields.Datetime.now() - timedelta(days=10), fields.Datetime.now())
             for _run in range(3):

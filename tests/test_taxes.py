@@ -390,6 +390,7 @@ class TestTaxes(AmazonCase):
             "marketplace_ids": [(6, 0, self.mp_us.ids)],
             "date_from": fields.Datetime.now() - timedelta(days=10),
             "date_to": fields.Datetime.now()}).action_execute()
+        self.run_listings()
         self.env["amazon.order.queue"]._cron_process_queues()
         lines = {line.amazon_order_ref: line for line in self.env["amazon.order.queue.line"].search(
             [("amazon_order_ref", "in", [bad, good])])}

@@ -33,7 +33,7 @@ class TestWholeOrders(AmazonCase):
         request = self.env["amazon.report.request"].browse(wizard.action_execute()["res_id"])
         request.action_check_status()
         request.action_check_status()
-        request.action_process_file()
+        self.process_file(request)
         self.assertEqual(request.state, "processed", request.message)
         return request
 
@@ -77,6 +77,7 @@ class TestWholeOrders(AmazonCase):
         self.env["amazon.operation.wizard"].create({
             "seller_id": self.seller.id, "operation": "fbm_import_missing_unshipped",
             "marketplace_ids": [(6, 0, self.mp_us.ids)]}).action_execute()
+        self.run_listings()
         self.env["amazon.order.queue"]._cron_process_queues()
         order = self.assertWhole()
         self.assertEqual(order.amazon_status, "PartiallyShipped")

@@ -80,7 +80,7 @@ class TestPlainWords(AmazonCase):
         request.action_check_status()
         self.assertEqual(request.state, "done")
         self.assertIn("press Process File", request.state_hint)
-        request.action_process_file()
+        self.process_file(request)
         self.assertEqual(request.state, "processed")
         self.assertIn("1 created", request.state_hint)
         # the order's chatter says where it came from
@@ -99,11 +99,13 @@ class TestWorkspace(AmazonCase):
         self.scenario.orders.clear()
 
     def run_wizard(self, operation, marketplaces=None):
-        return self.env["amazon.operation.wizard"].create({
+        action = self.env["amazon.operation.wizard"].create({
             "seller_id": self.seller.id, "operation": operation,
             "marketplace_ids": [(6, 0, (marketplaces or self.mp_us).ids)],
             "date_from": fields.Datetime.now() - timedelta(days=10),
             "date_to": fields.Datetime.now()}).action_execute()
+        self.run_listings()
+        return action
 
     def test_queue_lines_say_created_updated_and_the_queue_form_what_was_done(self):
         unshipped = self.add_us_order()
@@ -264,7 +266,7 @@ class TestWorkspaceAccess(AmazonCase):
         request = self.env["amazon.report.request"].with_user(user).browse(wizard.action_execute()["res_id"])
         request.action_check_status()
         request.action_check_status()
-        request.action_process_file()
+        self.process_file(request)
         self.assertEqual(request.state, "processed")
         self.assertEqual(request.count_created, 1)
         # ... but never a credential

@@ -84,20 +84,12 @@ class AmazonOperationWizard(models.TransientModel):
                 self.seller_id, self.marketplace_ids, flow, self.date_from, self.date_to)
         except errors.AmazonError as exc:
             raise UserError(str(exc)) from None
-        queues = listing.queue_ids
-        if listing.state == "running":
-            # Longer than Odoo lets a click run: the listing cron lists the rest.
-            message = _("%(queued)s order(s) queued from %(pages)s page(s) so far. Amazon lists "
-                        "100 orders a page and limits how often it may be asked: the scheduler "
-                        "lists the rest in the background and queues it as it goes.",
-                        queued=listing.queued_count, pages=listing.page_count)
-            params = {"title": _("Amazon"), "type": "warning", "sticky": True, "message": message}
-            if queues:
-                params["next"] = queues._action_open_made(self.operation)
-            return {"type": "ir.actions.client", "tag": "display_notification", "params": params}
-        if not queues:
-            return {"type": "ir.actions.client", "tag": "display_notification",
-                    "params": {"title": _("Amazon"), "type": "info",
-                               "message": _("Amazon has no new orders to import for this selection."),
-                               "next": {"type": "ir.actions.act_window_close"}}}
-        return queues._action_open_made(self.operation)
+        # The listing cron reads Amazon's pages in the background and queues the orders
+        # as it goes; the queue workers import them.
+        message = _("Amazon is being asked for the orders of this selection, in the background: "
+                    "Amazon lists 100 orders a page and limits how often it may be asked. The "
+                    "orders appear in Order Data Queues as they are listed, and are imported "
+                    "by the scheduler within minutes.")
+        return {"type": "ir.actions.client", "tag": "display_notification",
+                "params": {"title": _("Amazon"), "type": "info", "sticky": False, "message": message,
+                           "next": listing._action_open_queues(self.operation)}}
