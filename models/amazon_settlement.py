@@ -134,13 +134,15 @@ class AmazonSettlement(models.Model):
             with runner.lock("amazon_settlement", settlement.id) as held:
                 if not held:
                     continue
-                while settlement.stage in ("download", "book"):
+                while settlement.exists() and settlement.stage in ("download", "book"):
                     if runner.out_of_time():
                         runner.trigger()
                         return True
-                    runner.run_batch(settlement._settlement_step, deadline=runner.stop_at,
-                                     on_error=settlement._settlement_failed)
+                    done = runner.run_batch(settlement._settlement_step, deadline=runner.stop_at,
+                                            on_error=settlement._settlement_failed)
                     settlement.invalidate_recordset()
+                    if not done:    # an error was recorded: the next run tries again
+                        break
         return True
 
     def _settlement_step(self, deadline=None):
@@ -150,6 +152,7 @@ class AmazonSettlement(models.Model):
             self._settlement_download(deadline)
         elif self.stage == "book":
             self._settlement_book()
+        return True
 
     def _settlement_download(self, deadline=None):
         client = self.seller_id._get_client()

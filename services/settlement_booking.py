@@ -137,18 +137,22 @@ class SettlementBooking:
             return plan
         kind_account = {KIND_COMMISSION: "commission", KIND_FEE: "fee",
                         KIND_RESERVE: "reserve"}.get(line.kind)
-        if line.kind in (KIND_CHARGE, KIND_WITHHELD_TAX) and line.amazon_order_ref:
-            kind_account = None  # an order's amount Amazon sent in an unexpected transaction
         if kind_account:
             plan["counterparts"].append({"account": self.account(kind_account), "balance": -amount,
                                          "name": plan["ref"]})
             plan["updates"].append((line, {"state": "matched"}))
+            return plan
+        plan["suspense"] += amount
+        if line.kind in (KIND_CHARGE, KIND_WITHHELD_TAX):
+            reason = _("A buyer's amount or withheld tax (%(type)s / %(desc)s) in a %(trans)s "
+                       "transaction without an order this connector can match: reconcile it by "
+                       "hand.", type=line.amount_type or "-", desc=line.amount_description or "-",
+                       trans=line.transaction_type or "-")
         else:
-            plan["suspense"] += amount
             reason = _("Amazon's amount type %(type)s / %(desc)s is unknown to the connector: "
                        "reconcile it by hand.", type=line.amount_type or "-",
                        desc=line.amount_description or "-")
-            plan["updates"].append((line, {"state": "unmatched", "reason": reason}))
+        plan["updates"].append((line, {"state": "unmatched", "reason": reason}))
         return plan
 
     def _plan_order(self, ttype, lines, order):

@@ -22,3 +22,4 @@ from . import test_price_report_lines
 from . import test_order_listing
 from . import test_cron_limits
 from . import test_report_concurrency
+from . import test_settlements

@@ -1,0 +1,170 @@
+"""Amazon settlements, end to end against the emulator: Amazon publishes a settlement of
+orders Odoo imported and invoiced; the cron lists it (getReports), downloads it once, and
+books it as a bank statement of the seller's settlement journal, reconciled."""
+from datetime import timedelta
+from decimal import Decimal
+
+from odoo.tests import tagged
+
+from .common import AmazonCase
+
+UNKNOWN_ORDER = "999-0000000-0000001"
+
+
+@tagged("post_install", "-at_install")
+class TestSettlements(AmazonCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        env = cls.env
+        cls.journal = cls.seller._settlement_journal()
+        cls.seller.workflow_id = env["amazon.sale.workflow"].create({
+            "name": "Invoice and pay", "confirm_order": True, "create_invoice": True,
+            "validate_invoice": True, "register_payment": True,
+            "payment_journal_id": cls.journal.id})
+        cls.unpaid_workflow = env["amazon.sale.workflow"].create({
+            "name": "Invoice only", "confirm_order": True, "create_invoice": True,
+            "validate_invoice": True})
+
+    # ------------------------------------------------------------- helpers
+    def _orders(self, count, paid=True):
+        refs = [self.add_us_order(status="Shipped", purchase_date=self.now - timedelta(days=3 + n))
+                for n in range(count)]
+        if not paid:
+            saved = self.seller.workflow_id
+            self.seller.workflow_id = self.unpaid_workflow
+            self.build(refs, shipped=True)
+            self.seller.workflow_id = saved
+        else:
+            self.build(refs, shipped=True)
+        orders = self.orders_of(refs)
+        self.assertEqual(len(orders.invoice_ids.filtered(lambda m: m.state == "posted")), count)
+        return refs
+
+    def _refund(self, ref):
+        invoice = self.orders_of([ref]).invoice_ids
+        reversal = self.env["account.move.reversal"].with_context(
+            active_model="account.move", active_ids=invoice.ids).create({
+                "reason": "Amazon refund", "journal_id": invoice.journal_id.id})
+        credit_note = self.env["account.move"].browse(reversal.refund_moves()["res_id"])
+        credit_note.action_post()
+        return credit_note
+
+    def _import(self):
+        self.env["amazon.settlement"]._cron_import_settlements()
+        return self.env["amazon.settlement"].search([("seller_id", "=", self.seller.id)])
+
+    def _balance(self, account, moves=None):
+        domain = [("account_id", "=", account.id), ("parent_state", "=", "posted")]
+        if moves is not None:
+            domain.append(("move_id", "in", moves.ids))
+        return sum(self.env["account.move.line"].search(domain).mapped("balance"))
+
+    def _rows(self, builder, **match):
+        return [r for r in builder.rows if all(r[k.replace("_", "-")] == v for k, v in match.items())]
+
+    def _sum(self, rows):
+        return float(sum(Decimal(r["amount"]) for r in rows))
+
+    # ------------------------------------------------------------- tests
+    def test_settlement_reconciles_the_books(self):
+        paid = self._orders(2)
+        unpaid = self._orders(1, paid=False)
+        refunded = self._orders(1)
+        credit_note = self._refund(refunded[0])
+        settled = paid + unpaid + refunded
+        _report_id, builder = self.emulator.add_settlement(
+            settled, refunds=refunded, fees=[("Subscription Fee", "-39.99")],
+            reserve_previous="50.00", reserve_current="-60.00", unknown_orders=[UNKNOWN_ORDER],
+            unknown_amounts=[("NewAmountType2027", "Something new", "-2.50")])
+
+        settlement = self._import()
+        self.assertEqual(len(settlement), 1)
+        self.assertEqual(settlement.settlement_ref, builder.settlement_id)
+        self.assertAlmostEqual(settlement.total_amount, float(builder.total), places=2)
+        self.assertEqual(settlement.stage, "done")
+        self.assertEqual(settlement.line_count, len(builder.rows))
+
+        # every settled order's invoice is paid and reconciled, the refund's credit note too
+        invoices = self.orders_of(settled).invoice_ids.filtered(lambda m: m.move_type == "out_invoice")
+        self.assertEqual(len(invoices), 4)
+        self.assertEqual(set(invoices.mapped("payment_state")), {"paid"},
+                         "in_payment is not enough: the settlement must match the payments")
+        self.assertEqual(credit_note.payment_state, "paid")
+
+        # the statement balances, and the payout is Amazon's total
+        statement = settlement.statement_id
+        self.assertEqual(statement.journal_id, self.journal)
+        self.assertTrue(statement.is_complete)
+        self.assertAlmostEqual(statement.balance_end, statement.balance_end_real, places=2)
+        payout = statement.line_ids.filtered(lambda l: "payout" in l.payment_ref)
+        self.assertAlmostEqual(payout.amount, -float(builder.total), places=2)
+        self.assertEqual(payout.move_id.line_ids.account_id - self.journal.default_account_id,
+                         self.company.transfer_account_id)
+
+        # Amazon's fees are on their accounts
+        commissions = self._rows(builder, amount_description="Commission") + \
+            self._rows(builder, amount_description="RefundCommission")
+        known = [r for r in commissions if r["order-id"] != UNKNOWN_ORDER]
+        self.assertAlmostEqual(self._balance(self.seller._settlement_account("commission")),
+                               -self._sum(known), places=2)
+        fees = self._rows(builder, amount_description="FixedClosingFee") + \
+            self._rows(builder, amount_description="Subscription Fee")
+        self.assertAlmostEqual(self._balance(self.seller._settlement_account("fee")),
+                               -self._sum(fees), places=2)
+        self.assertAlmostEqual(self._balance(self.seller._settlement_account("reserve")), 10.0,
+                               places=2)
+
+        # the tax Amazon collected and withheld: the clearing account is back to zero
+        clearing = self.mp_us.amazon_tax_account_id or self.env.ref(
+            "amazon_fbm_connector.tax_collected_by_amazon_%s" % self.company.id)
+        withheld = self._rows(builder, amount_type="ItemWithheldTax")
+        self.assertTrue(withheld)
+        self.assertAlmostEqual(self._balance(clearing, invoices | credit_note), self._sum(withheld),
+                               places=2, msg="the invoices credited what Amazon withheld")
+        self.assertAlmostEqual(self._balance(clearing), 0.0, places=2)
+
+        # what cannot be matched is listed, with its reason, and waits on the suspense account
+        unmatched = settlement.line_ids.filtered(lambda l: l.state == "unmatched")
+        self.assertEqual(len(unmatched), 3)
+        self.assertEqual(set(unmatched.filtered("amazon_order_ref").mapped("amazon_order_ref")),
+                         {UNKNOWN_ORDER})
+        self.assertTrue(all("not in Odoo" in r for r in unmatched.filtered("amazon_order_ref").mapped("reason")))
+        self.assertIn("NewAmountType2027", unmatched.filtered(lambda l: not l.amazon_order_ref).reason)
+        self.assertEqual(settlement.state, "to_check")
+        self.assertIn("not matched", settlement.message)
+        suspense = self.journal.suspense_account_id
+        self.assertAlmostEqual(self._balance(suspense, statement.line_ids.move_id),
+                               -(19.99 - 3.00 - 2.50), places=2)
+        self.assertEqual(set((settlement.line_ids - unmatched).mapped("state")), {"matched"})
+
+        # imported twice -> once: nothing listed is downloaded or booked again
+        downloads = self.emulator.calls["getReportDocument"]
+        st_lines = statement.line_ids
+        self.seller.action_import_settlements()
+        again = self._import()
+        self.assertEqual(again, settlement)
+        self.assertEqual(self.emulator.calls["getReportDocument"], downloads)
+        self.assertEqual(statement.line_ids, st_lines)
+        self.assertEqual(self.env["account.bank.statement"].search_count(
+            [("journal_id", "=", self.journal.id)]), 1)
+
+    def test_clean_settlement_is_reconciled(self):
+        refs = self._orders(2)
+        self.emulator.add_settlement(refs, fees=[("Subscription Fee", "-39.99")])
+        settlement = self._import()
+        self.assertEqual(settlement.state, "reconciled", settlement.message)
+        self.assertFalse(settlement.line_ids.filtered(lambda l: l.state != "matched"))
+        self.assertTrue(all(settlement.statement_id.line_ids.mapped("is_reconciled")))
+        self.assertEqual(self.seller.workflow_id.payment_journal_id, self.seller.settlement_journal_id)
+
+    def test_more_than_the_invoice_waits_on_suspense(self):
+        """Amazon settling an order for more than its open invoice: the invoice is paid,
+        the excess is not forced anywhere."""
+        refs = self._orders(1, paid=False)
+        self.emulator.add_settlement(refs, extra=[("Order", "ItemPrice", "Principal", "5.00")])
+        # the extra row has no order id: an amount of an order that Amazon did not name
+        settlement = self._import()
+        self.assertEqual(self.orders_of(refs).invoice_ids.payment_state, "paid")
+        self.assertEqual(settlement.state, "to_check")
+        self.assertEqual(settlement.unmatched_count, 1)
