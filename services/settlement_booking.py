@@ -171,12 +171,12 @@ class SettlementBooking:
             by_kind[line.kind] |= line
         base = {"sale_order_id": order.id}
         # commissions and fees: the seller's expense accounts
+        names = {KIND_COMMISSION: _("%s: commission", label), KIND_FEE: _("%s: fees", label)}
         for kind in (KIND_COMMISSION, KIND_FEE):
             if by_kind[kind]:
                 amount = self._amount(by_kind[kind])
                 plan["counterparts"].append({"account": self.account(kind), "balance": -amount,
-                                             "name": "%s %s" % (label, dict(
-                                                 commission=_("commission"), fee=_("fees"))[kind])})
+                                             "name": names[kind]})
                 plan["updates"] += [(line, dict(base, state="matched")) for line in by_kind[kind]]
         if by_kind[KIND_UNKNOWN]:
             plan["suspense"] += self._amount(by_kind[KIND_UNKNOWN])

@@ -288,7 +288,7 @@ def get_reports(handler):
                         for r in page]}
     if offset + size < len(found):
         body["nextToken"] = base64.b64encode(json.dumps(
-            {"q": {k: v for k, v in query.items()}, "offset": offset + size}).encode()).decode()
+            {"q": dict(query), "offset": offset + size}).encode()).decode()
     handler._send(200, body)
     return None
 
