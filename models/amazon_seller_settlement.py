@@ -95,8 +95,9 @@ class AmazonSeller(models.Model):
         values = {"settlement_requested": False}
         if latest:
             created = fields.Datetime.to_datetime(latest[:19].replace("T", " "))
-            values["settlement_cursor"] = max(self.settlement_cursor or created,
-                                              created - CURSOR_OVERLAP)
+            cursor = created - CURSOR_OVERLAP
+            values["settlement_cursor"] = max(self.settlement_cursor, cursor) \
+                if self.settlement_cursor else cursor
         self.sudo().write(values)
         return len(new)
 

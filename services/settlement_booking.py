@@ -252,6 +252,12 @@ class SettlementBooking:
         return outstanding.sorted("id") + open_lines.sorted("id")
 
     # ------------------------------------------------------------ writing
+    def _statement_lines(self):
+        """Statement lines are journal entries nobody follows: no chatter message and no
+        tracking for each of them (thousands in a big settlement)."""
+        return self.env["account.bank.statement.line"].with_context(
+            tracking_disable=True, mail_create_nolog=True, mail_notrack=True)
+
     def _create(self, plans):
         settlement = self.settlement
         date = settlement.date_end.date() if settlement.date_end else settlement.create_date.date()
@@ -284,7 +290,7 @@ class SettlementBooking:
                 "payment_ref": name, "partner_id": partner.id if partner else False,
                 "amount": amount, "line_ids": line_cmds})
             booked.append(plan)
-        st_lines = self.env["account.bank.statement.line"].create(vals_list) if vals_list else []
+        st_lines = self._statement_lines().create(vals_list) if vals_list else []
         reconcile_plan = []
         for plan, st_line in zip(booked, st_lines):
             move_lines = st_line.move_id.line_ids.sorted("id")[1:]
@@ -328,7 +334,7 @@ class SettlementBooking:
         transfer = self.company.transfer_account_id
         date = (settlement.deposit_date or settlement.date_end or settlement.create_date).date()
         name = _("%s payout to the bank", settlement.settlement_ref)
-        return self.env["account.bank.statement.line"].create({
+        return self._statement_lines().create({
             "journal_id": self.journal.id, "date": date, "payment_ref": name, "amount": amount,
             "line_ids": [
                 Command.create({"name": name, "account_id": self.journal.default_account_id.id,

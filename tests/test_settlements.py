@@ -88,9 +88,16 @@ class TestSettlements(AmazonCase):
         # every settled order's invoice is paid and reconciled, the refund's credit note too
         invoices = self.orders_of(settled).invoice_ids.filtered(lambda m: m.move_type == "out_invoice")
         self.assertEqual(len(invoices), 4)
-        self.assertEqual(set(invoices.mapped("payment_state")), {"paid"},
-                         "in_payment is not enough: the settlement must match the payments")
+        self.assertEqual(set(invoices.mapped("payment_state")), {"paid"})
         self.assertEqual(credit_note.payment_state, "paid")
+        # Community shows an invoice paid once a payment is registered: the settlement
+        # is what matches those payments (their outstanding receipts) with Amazon's money
+        payments = invoices._get_reconciled_payments()
+        self.assertEqual(len(payments), 3, "three of the four orders were paid by the workflow")
+        self.assertTrue(all(payments.mapped("is_matched")))
+        receivables = (invoices | credit_note).line_ids.filtered(
+            lambda l: l.account_id.account_type == "asset_receivable")
+        self.assertTrue(all(receivables.mapped("reconciled")))
 
         # the statement balances, and the payout is Amazon's total
         statement = settlement.statement_id
@@ -155,6 +162,7 @@ class TestSettlements(AmazonCase):
         settlement = self._import()
         self.assertEqual(settlement.state, "reconciled", settlement.message)
         self.assertFalse(settlement.line_ids.filtered(lambda l: l.state != "matched"))
+        self.assertTrue(all(self.orders_of(refs).invoice_ids._get_reconciled_payments().mapped("is_matched")))
         self.assertTrue(all(settlement.statement_id.line_ids.mapped("is_reconciled")))
         self.assertEqual(self.seller.workflow_id.payment_journal_id, self.seller.settlement_journal_id)
 
@@ -168,3 +176,26 @@ class TestSettlements(AmazonCase):
         self.assertEqual(self.orders_of(refs).invoice_ids.payment_state, "paid")
         self.assertEqual(settlement.state, "to_check")
         self.assertEqual(settlement.unmatched_count, 1)
+
+    def test_next_settlement_and_a_damaged_document(self):
+        """A later settlement is listed after the cursor; a document that arrives damaged
+        every time is recorded on its settlement, and Retry books it once it reads."""
+        first = self._orders(1)
+        self.emulator.add_settlement(first)
+        self.assertEqual(self._import().state, "reconciled")
+        second = self._orders(1)
+        self.emulator.faults["truncate_downloads"] = 3      # every download of the next run
+        self.emulator.add_settlement(second)
+        settlements = self._import()
+        self.assertEqual(len(settlements), 2)
+        failed = settlements.filtered(lambda s: s.stage == "failed")
+        self.assertEqual(len(failed), 1)
+        self.assertEqual(failed.state, "to_check")
+        self.assertIn("damaged", failed.message)
+        payment = self.orders_of(second).invoice_ids._get_reconciled_payments()
+        self.assertFalse(payment.is_matched, "not settled yet: Amazon's money is not matched")
+        failed.action_retry()
+        settlements = self._import()
+        self.assertEqual(len(settlements), 2)
+        self.assertEqual(set(settlements.mapped("state")), {"reconciled"})
+        self.assertTrue(payment.is_matched)

@@ -53,8 +53,8 @@ def measure(label, fn):
     return result
 
 
-# A scenario with enough shipped orders for LINES rows (about 13 rows an order).
-scenario = Scenario.generate(max(10, LINES // 12), shipped_ratio=1.0, seed=19)
+# A scenario with enough shipped orders for LINES rows (about 12 rows an order).
+scenario = Scenario.generate(max(10, LINES // 10), shipped_ratio=1.0, seed=19)
 emulator = Emulator(scenario, rate_scale=1000.0).start()
 orders = list(scenario.orders)
 report_id, builder = emulator.add_settlement(orders[:1], fees=[("Subscription Fee", "-39.99")])
@@ -115,7 +115,15 @@ if IMPORT:
             steps += 1
         return steps
 
-    steps = measure("book + close (statement lines, payout)", book)
+    if os.environ.get("BENCH_SETTLEMENT_PROFILE"):
+        import cProfile
+        import pstats
+        profiler = cProfile.Profile()
+        steps = measure("book + close (statement lines, payout)",
+                        lambda: profiler.runcall(book))
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+    else:
+        steps = measure("book + close (statement lines, payout)", book)
     print()
     print("%d booking batches; settlement %s: %d amounts, %d statement lines, state %s" % (
         steps, settlement.settlement_ref, settlement.line_count,
