@@ -140,7 +140,9 @@ class AmazonSettlement(models.Model):
                         return True
                     done = runner.run_batch(settlement._settlement_step, deadline=runner.stop_at,
                                             on_error=settlement._settlement_failed)
-                    settlement.invalidate_recordset()
+                    # what a batch read or wrote leaves the cache: memory stays flat over
+                    # the thousands of statement lines of a big settlement
+                    self.env.invalidate_all()
                     if not done:    # an error was recorded: the next run tries again
                         break
         return True
@@ -208,7 +210,8 @@ class AmazonSettlement(models.Model):
         booking = SettlementBooking(self)
         problem = booking.problem()
         if problem:
-            self.write({"stage": "done", "state": "to_check", "message": problem})
+            # Retry books it once the seller's setup is fixed
+            self.write({"stage": "failed", "state": "to_check", "message": problem})
             self.message_post(body=problem)
             return
         if booking.book_next():

@@ -199,3 +199,17 @@ class TestSettlements(AmazonCase):
         self.assertEqual(len(settlements), 2)
         self.assertEqual(set(settlements.mapped("state")), {"reconciled"})
         self.assertTrue(payment.is_matched)
+
+    def test_foreign_currency_settlement_is_not_forced(self):
+        """An Amazon.de settlement (EUR) for a company and journal in USD: stored, listed,
+        and not booked at some rate; the settlement says what to set up."""
+        ref = self.scenario.add_order(marketplace_id="A1PA6795UKMFR9", status="Shipped", items=[
+            {"sku": "SKU-EU", "qty": 1, "price": "11.90", "tax": "1.90"}])
+        self.emulator.add_settlement([ref], marketplace_id="A1PA6795UKMFR9")
+        settlement = self._import()
+        self.assertEqual(settlement.currency_id.name, "EUR")
+        self.assertEqual(settlement.state, "to_check")
+        self.assertIn("EUR", settlement.message)
+        self.assertFalse(settlement.statement_id)
+        self.assertFalse(settlement.line_ids.statement_line_id)
+        self.assertEqual(settlement.stage, "failed", "Retry books it once the journal is set")
