@@ -13,9 +13,9 @@ from . import sale_order_tax
 from . import sale_order_workspace
 from . import sale_order_cancellation
 from . import amazon_report_request
-from . import amazon_report_request_display
+from . import amazon_report_request_line
 from . import amazon_order_queue
-from . import amazon_order_queue_display
+from . import amazon_order_queue_line
 from . import amazon_order_listing
 from . import amazon_carrier_code
 from . import stock_picking

@@ -5,7 +5,7 @@ import pytz
 from odoo import _, fields, models
 from odoo.tools.misc import format_datetime
 
-from ..services.const import UNSHIPPED_STATUSES
+from ..services.const import FBM_FLOWS, UNSHIPPED_STATUSES
 
 # dashboard counter -> (search filter of the FBM orders list, extra domain)
 ORDER_COUNTERS = ("today", "week", "unshipped", "late", "to_confirm", "confirm_failed")
@@ -82,13 +82,13 @@ class AmazonMarketplace(models.Model):
 
         for mp in self:
             seller = mp.seller_id
-            for flow in ("unshipped", "shipped", "missing"):
-                nxt = seller["fbm_%s_next_run" % flow]
-                if not seller["fbm_%s_auto" % flow]:
+            for flow in FBM_FLOWS:
+                nxt = seller[flow.next_run]
+                if not seller[flow.auto]:
                     nxt = _("by hand")
                 else:
                     nxt = when(nxt) if nxt else _("due now")
-                mp["dashboard_flow_%s" % flow] = "%s / %s" % (when(seller["fbm_%s_last_run" % flow]), nxt)
+                mp[flow.dashboard] = "%s / %s" % (when(seller[flow.last_run]), nxt)
 
     # === ACTION METHODS ===
     def action_dashboard_orders(self):

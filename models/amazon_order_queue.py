@@ -2,7 +2,7 @@ import json
 import logging
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import _, api, fields, models
 
 from ..services import delivery, errors, pipeline, pricing
 from ..services import runner as runner_mod
@@ -15,6 +15,7 @@ from ..services.const import (
     UNSHIPPED_STATUSES,
 )
 from ..services.normalize import is_orders_2026, payload_marketplace_id, payload_order_id
+from .amazon_order_queue_line import RESULTS
 
 _logger = logging.getLogger(__name__)
 CLAIM_BATCH = 50
@@ -38,6 +39,7 @@ class AmazonOrderQueue(models.Model):
     _order = "id desc"
     _sequence_code = "amazon.order.queue"
 
+    # === FIELDS ===
     seller_id = fields.Many2one("amazon.seller", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="seller_id.company_id", store=True)
     marketplace_id = fields.Many2one("amazon.marketplace")
@@ -53,7 +55,10 @@ class AmazonOrderQueue(models.Model):
     line_count = fields.Integer(compute="_compute_line_stats")
     failed_count = fields.Integer(compute="_compute_line_stats")
     done_count = fields.Integer(compute="_compute_line_stats")
+    summary = fields.Char(compute="_compute_summary",
+                          help="What the scheduler does next with this queue, or what it did.")
 
+    # === COMPUTE METHODS ===
     @api.depends("line_ids.state")
     def _compute_line_stats(self):
         for queue in self:
@@ -62,7 +67,51 @@ class AmazonOrderQueue(models.Model):
             queue.failed_count = states.count("failed")
             queue.done_count = states.count("done") + states.count("skipped")
 
-    # ============================================================ queue import
+    @api.depends("state", "line_ids.state", "line_ids.outcome", "done_date",
+                 "price_report_id.state", "price_report_id.request_count")
+    def _compute_summary(self):
+        for queue in self:
+            results = queue.line_ids.mapped("result")
+            counts = {key: results.count(key) for key, _label in RESULTS}
+            prices = queue.price_report_id
+            if queue.state in ("new", "in_progress") and prices.state == "requested" \
+                    and prices.request_count > 1:
+                # A damaged price document: the orders wait for the report requested again.
+                queue.summary = _("%(n)s order(s) wait for Amazon's price report, requested again "
+                                  "because its document was damaged (request %(r)s); the scheduler "
+                                  "imports them once it is read.", n=len(results), r=prices.request_count)
+            elif queue.state == "new":
+                queue.summary = _("%(n)s order(s) wait for the scheduler, which imports them within "
+                                  "minutes: there is nothing to click.", n=len(results))
+            elif queue.state == "in_progress":
+                queue.summary = _("The scheduler is importing these orders: %(d)s of %(n)s handled so far.",
+                                  d=len(results) - counts["pending"], n=len(results))
+            else:
+                text = _("%(c)s created, %(u)s updated (shipped on Amazon: delivery validated), "
+                         "%(e)s already in Odoo, %(s)s skipped, %(f)s failed.",
+                         c=counts["created"], u=counts["updated"], e=counts["existing"],
+                         s=counts["skipped"], f=counts["failed"])
+                if queue.state == "done":
+                    queue.summary = _("Done: %s", text)
+                else:
+                    queue.summary = _("%(text)s The failed orders say why; the scheduler tries them "
+                                      "again up to %(n)s times, so fix the cause (e.g. map the SKU) "
+                                      "and wait.", text=text, n=queue.seller_id.max_line_attempts or 3)
+
+    # === ACTION METHODS ===
+
+    def _action_open_made(self, operation):
+        """After Amazon > Operations queued orders: the queues it made."""
+        count = sum(len(q.line_ids) for q in self)
+        action = {"type": "ir.actions.act_window", "res_model": "amazon.order.queue",
+                  "name": _("%(n)s Order(s) Queued", n=count), "target": "current",
+                  "context": {"create": False}}
+        if len(self) == 1:
+            return dict(action, res_id=self.id, view_mode="form", views=[(False, "form")])
+        return dict(action, view_mode="tree,form", views=[(False, "tree"), (False, "form")],
+                    domain=[("id", "in", self.ids)])
+
+    # === BUSINESS METHODS: queueing ===
     @api.model
     def _create_queues(self, seller, flow, headers, price_report=None, listing=None):
         size = max(seller.queue_size or 50, 1)
@@ -139,7 +188,7 @@ class AmazonOrderQueue(models.Model):
             ]).mapped("amazon_order_ref"))
         return handled
 
-    # ============================================================ processing
+    # === BUSINESS METHODS: processing ===
     _CLAIMABLE = """
         (l.state = 'pending'
          OR (l.state = 'failed' AND l.attempts < COALESCE(s.max_line_attempts, 3)
@@ -281,8 +330,7 @@ class AmazonOrderQueue(models.Model):
         for res in results:
             line = by_ref[res.ref]
             if res.state in ("created", "existing"):
-                line.write({"state": "done", "message": res.message or False,
-                            "sale_order_id": res.sale_order.id if res.sale_order else False})
+                line._done(res.sale_order, res.message)
             elif res.state == "skipped":
                 line.write({"state": "skipped", "message": res.message})
             else:
@@ -300,28 +348,3 @@ class AmazonOrderQueue(models.Model):
     def _cron_purge_done(self, days=7):
         limit = fields.Datetime.now() - timedelta(days=days)
         self.search([("state", "=", "done"), ("done_date", "<", limit)]).unlink()
-
-
-class AmazonOrderQueueLine(models.Model):
-    _name = "amazon.order.queue.line"
-    _description = "Amazon Order Data Queue Line"
-    _order = "id"
-
-    queue_id = fields.Many2one("amazon.order.queue", required=True, ondelete="cascade", index=True)
-    seller_id = fields.Many2one(related="queue_id.seller_id", store=True, index=True)
-    company_id = fields.Many2one(related="queue_id.company_id", store=True)
-    amazon_order_ref = fields.Char("Amazon Order ID", required=True, index=True)
-    payload = fields.Text(required=True, help="The order as Amazon sent it (JSON).")
-    state = fields.Selection([("pending", "Pending"), ("done", "Done"), ("failed", "Failed"),
-                              ("skipped", "Skipped")], default="pending", required=True, index=True)
-    message = fields.Text()
-    attempts = fields.Integer(default=0)
-    next_try = fields.Datetime()
-    sale_order_id = fields.Many2one("sale.order", ondelete="set null")
-
-    def _fail(self, message):
-        now = fields.Datetime.now()
-        for line in self:
-            attempts = line.attempts + 1
-            line.write({"state": "failed", "message": message, "attempts": attempts,
-                        "next_try": now + timedelta(minutes=5 * attempts)})

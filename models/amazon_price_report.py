@@ -9,6 +9,7 @@ from ..services.const import REPORT_ALL_ORDERS, REPORT_ALL_ORDERS_BY_UPDATE
 _logger = logging.getLogger(__name__)
 
 STORE_BATCH = 1000      # orders stored per create while the document is read
+MAX_REQUESTS = 3        # a report whose document stays damaged is requested this many times
 
 
 class AmazonPriceReport(models.Model):
@@ -32,6 +33,10 @@ class AmazonPriceReport(models.Model):
     state = fields.Selection([("requested", "Requested"), ("done", "Done"), ("failed", "Failed")],
                              default="requested", required=True, index=True)
     message = fields.Text()
+    request_count = fields.Integer(
+        "Requests", default=1, readonly=True,
+        help="How many times this report was requested: a report whose document stays damaged "
+             "(fresh download URLs included) is requested again, and the orders it prices wait.")
 
     # === BUSINESS METHODS ===
     def _request(self, seller, marketplace_codes, date_from, date_to, client=None, by_update=False):
@@ -68,8 +73,35 @@ class AmazonPriceReport(models.Model):
                 self.write({"state": "failed", "message": _("The price report did not finish in time.")})
         except errors.AmazonDocumentError as exc:
             self._drop_orders()     # what was stored of a document that could not be read to its end
-            self.write({"state": "failed", "message": str(exc)})
+            self._request_again(reports, exc)
         return self.state != "requested"
+
+    def _request_again(self, reports, exc):
+        """The document could not be read, from fresh URLs too: request the report
+        again. It stays ``requested``, so the queues it prices wait (their orders are
+        not priced one getOrderItems call each) and the scheduler polls the new
+        report. After ``MAX_REQUESTS`` damaged documents it fails."""
+        self.ensure_one()
+        if self.request_count >= MAX_REQUESTS:
+            self.write({"state": "failed", "message": _(
+                "%(error)s Amazon's document was damaged for each of the %(n)s requests of this "
+                "report; the orders it was to price are priced by getOrderItems instead.",
+                error=str(exc), n=self.request_count)})
+            return
+        codes = [code for code in (self.marketplace_codes or "").split(",") if code]
+        try:
+            report_id = reports.request(self.report_type, codes, self.date_from, self.date_to)
+        except errors.AmazonError as again:
+            # The damaged report stays the one to poll: the next poll tries again.
+            self.message = _("%(error)s Requesting the report again failed (%(again)s); the next "
+                             "check tries again. The orders it prices wait for it.",
+                             error=str(exc), again=str(again))
+            return
+        self.write({"amazon_report_id": report_id, "request_count": self.request_count + 1,
+                    "message": _(
+                        "%(error)s The report was requested again (request %(n)s of %(max)s): the "
+                        "orders it prices wait for it and are imported once it is read.",
+                        error=str(exc), n=self.request_count + 1, max=MAX_REQUESTS)})
 
     def _store_prices(self, lines):
         """Read the All Orders document (``lines``, streamed) into this report's

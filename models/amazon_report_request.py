@@ -8,11 +8,16 @@ from odoo.tools.translate import _lt
 
 from ..services import errors, pipeline, report_parser
 from ..services import runner as runner_mod
-from ..services.const import FLOW_UNSHIPPED, REPORT_UNSHIPPED
+from ..services.const import FLOW_UNSHIPPED, REPORT_ALL_ORDERS, REPORT_ALL_ORDERS_BY_UPDATE, REPORT_UNSHIPPED
 
 _logger = logging.getLogger(__name__)
 BATCH = 50
 FAILED_BATCH = 1000  # unreadable rows recorded at a time
+REPORT_TYPE_NAMES = {
+    REPORT_UNSHIPPED: _lt("Unshipped Orders report"),
+    REPORT_ALL_ORDERS: _lt("All Orders report (by order date)"),
+    REPORT_ALL_ORDERS_BY_UPDATE: _lt("All Orders report (by last update)"),
+}
 REPORT_CRON = "amazon_fbm_connector.ir_cron_amazon_report_requests"
 
 FATAL_PLAIN = _lt("Amazon aborted the report (FATAL) without an explanation. This happens when "
@@ -29,6 +34,7 @@ class AmazonReportRequest(models.Model):
     _order = "id desc"
     _sequence_code = "amazon.report.request"
 
+    # === FIELDS ===
     seller_id = fields.Many2one("amazon.seller", required=True, ondelete="cascade", index=True,
                                 tracking=True)
     company_id = fields.Many2one(related="seller_id.company_id", store=True)
@@ -58,7 +64,12 @@ class AmazonReportRequest(models.Model):
     count_skipped = fields.Integer("Skipped", compute="_compute_counts")
     count_failed = fields.Integer("Failed", compute="_compute_counts")
     sale_order_count = fields.Integer(compute="_compute_counts")
+    report_type_name = fields.Char("Report", compute="_compute_report_type_name",
+                                   help="The report Odoo asks Amazon for, as Seller Central names it.")
+    state_hint = fields.Char("Next Step", compute="_compute_state_hint",
+                             help="What happens next with this report.")
 
+    # === COMPUTE METHODS ===
     @api.depends("line_ids.state")
     def _compute_counts(self):
         for req in self:
@@ -69,7 +80,38 @@ class AmazonReportRequest(models.Model):
             req.count_failed = states.count("failed")
             req.sale_order_count = len(req.line_ids.sale_order_id)
 
-    # ================================================================ actions
+    @api.depends("report_type")
+    def _compute_report_type_name(self):
+        for req in self:
+            name = REPORT_TYPE_NAMES.get(req.report_type)
+            req.report_type_name = str(name) if name else req.report_type
+
+    @api.depends("state", "auto_process", "message")
+    def _compute_state_hint(self):
+        manual = {
+            "draft": _("Not sent to Amazon yet: press Request Report."),
+            "submitted": _("Amazon has queued the report: press Check Status in a minute."),
+            "in_progress": _("Amazon is preparing the report: press Check Status in a minute."),
+            "done": _("Amazon finished the report: press Process File to create the orders."),
+            "fatal": _("Amazon could not build this report (see why below): request it again "
+                       "from Amazon > Operations in a few minutes."),
+        }
+        auto = _("The scheduler checks this report every few minutes and imports its orders with "
+                 "no click; you may press Check Status to hurry it.")
+        for req in self:
+            if req.state == "processed":
+                req.state_hint = _("Done: %s See the orders in the Orders tab.", req.message or "")
+            elif req.state == "cancelled":
+                req.state_hint = req.message or _("Cancelled: nothing was imported.")
+            elif req.auto_process and req.state == "done":
+                req.state_hint = _("The scheduler is importing this report's orders in the background: "
+                                   "they appear here within a minute or two.")
+            elif req.auto_process and req.state in ("submitted", "in_progress"):
+                req.state_hint = auto
+            else:
+                req.state_hint = manual.get(req.state, "")
+
+    # === ACTION METHODS ===
     @api.model
     def _request_unshipped(self, seller, marketplaces, date_from=None, date_to=None, auto=True):
         date_to = date_to or fields.Datetime.now()
@@ -248,11 +290,13 @@ class AmazonReportRequest(models.Model):
         results = pipeline.run(self.seller_id, todo, flow=FLOW_UNSHIPPED, prices=prices,
                                marketplaces=self.marketplace_ids, adapter=adapter,
                                date_from=self.date_from)
-        self.env["amazon.report.request.line"].create([
+        lines = self.env["amazon.report.request.line"].create([
             {"request_id": self.id, "amazon_order_ref": res.ref, "state": res.state,
              "message": res.message or False,
              "sale_order_id": res.sale_order.id if res.sale_order else False}
             for res in results])
+        # the chatter of an order created from the report says where it came from
+        lines.filtered(lambda l: l.state == "created").sale_order_id._amazon_log_origin(self)
 
     def action_view_orders(self):
         return {"type": "ir.actions.act_window", "res_model": "sale.order", "name": _("Orders"),
@@ -267,9 +311,7 @@ class AmazonReportRequest(models.Model):
         for req in self.search([("state", "in", ("submitted", "in_progress")), ("auto_process", "=", True)]):
             runner.run_batch(req.action_check_status)
         for req in self.search([("state", "=", "done"), ("auto_process", "=", True)]):
-            if runner.out_of_time():
-                runner.trigger()
-                break
+            # (``_process`` stops before Odoo's limit itself, saying how far it got)
             with runner.lock("report_processing", req.id) as held:
                 if not held:
                     continue  # another server is processing it
@@ -292,17 +334,3 @@ class AmazonReportRequest(models.Model):
             self.sudo().message_post(subtype_xmlid="mail.mt_note", body=str(exc))
             runner.commit()
             return False
-
-
-class AmazonReportRequestLine(models.Model):
-    _name = "amazon.report.request.line"
-    _description = "Amazon Sale Order Report: one order"
-    _order = "id"
-
-    request_id = fields.Many2one("amazon.report.request", required=True, ondelete="cascade", index=True)
-    company_id = fields.Many2one(related="request_id.company_id", store=True)
-    amazon_order_ref = fields.Char("Amazon Order ID", required=True)
-    state = fields.Selection([("created", "Created"), ("existing", "Already Present"),
-                              ("skipped", "Skipped"), ("failed", "Failed")], required=True)
-    message = fields.Text()
-    sale_order_id = fields.Many2one("sale.order", ondelete="set null")

@@ -10,8 +10,8 @@ from ..services import errors
 from ..services import runner as runner_mod
 from ..services.const import (
     CURSOR_OVERLAP_MINUTES,
-    FLOW_MISSING_UNSHIPPED,
-    FLOW_SHIPPED,
+    FBM_FLOWS,
+    FLOW_UNSHIPPED,
     LWA_ENDPOINT,
     ORDERS_API_2026,
     ORDERS_API_DEFAULT,
@@ -274,10 +274,11 @@ class AmazonSeller(models.Model):
                         "own.", INTERACTIVE_SECONDS)
             self.sudo().message_post(subtype_xmlid="mail.mt_note", body=_("Connection test failed: %s", str(exc)))
             self.sudo().write({"connection_state": "failed", "connection_checked_at": fields.Datetime.now()})
-            # The UserError rolls the request's transaction back: the runner commits the
-            # failed state first, so the seller's form shows it.
-            runner_mod.Runner(self.env).commit()
-            raise UserError(_("Connection test failed: %s", str(exc))) from None
+            # A notification, not an error: the failed state and the note are kept.
+            return {"type": "ir.actions.client", "tag": "display_notification",
+                    "params": {"title": _("Amazon"), "type": "danger", "sticky": True,
+                               "message": _("Connection test failed: %s", str(exc)),
+                               "next": {"type": "ir.actions.client", "tag": "soft_reload"}}}
         self.sudo().write({"connection_state": "ok", "connection_checked_at": fields.Datetime.now()})
         known = set(self.marketplace_ids.mapped("amazon_marketplace_id"))
         missing = [m for m in marketplaces if m not in known]
@@ -300,34 +301,32 @@ class AmazonSeller(models.Model):
         now = fields.Datetime.now()
         for seller in self.search(["|", "|", ("fbm_unshipped_auto", "=", True), ("fbm_shipped_auto", "=", True),
                                     ("fbm_missing_auto", "=", True)]):
-            for flow in ("unshipped", "shipped", "missing"):
-                if not seller["fbm_%s_auto" % flow]:
+            for flow in FBM_FLOWS:
+                if not seller[flow.auto]:
                     continue
-                due = seller["fbm_%s_next_run" % flow]
+                due = seller[flow.next_run]
                 if due and due > now:
                     continue
                 if runner.out_of_time():
                     runner.trigger()
                     return
-                seller["fbm_%s_next_run" % flow] = now + seller._interval(
-                    seller["fbm_%s_interval" % flow], seller["fbm_%s_interval_type" % flow])
+                seller[flow.next_run] = now + seller._interval(seller[flow.interval], seller[flow.interval_type])
                 runner.commit()
                 try:
-                    getattr(seller, "_scheduled_%s" % flow)(runner)
+                    seller._scheduled_import(runner, flow)
                 except (errors.AmazonError, UserError) as exc:
                     runner.rollback()
                     runner.run_batch(seller.sudo().message_post, subtype_xmlid="mail.mt_note", body=_(
-                        "Scheduled %(flow)s import failed: %(err)s", flow=flow, err=str(exc)))
+                        "Scheduled %(flow)s import failed: %(err)s", flow=flow.flow, err=str(exc)))
                 runner.commit()
 
-    def _scheduled_unshipped(self, runner):
-        self.env["amazon.report.request"]._request_unshipped(self, self.marketplace_ids)
-
-    def _scheduled_shipped(self, runner):
-        self._scheduled_queue_import(runner, FLOW_SHIPPED, "fbm_shipped_cursor")
-
-    def _scheduled_missing(self, runner):
-        self._scheduled_queue_import(runner, FLOW_MISSING_UNSHIPPED, "fbm_missing_cursor")
+    def _scheduled_import(self, runner, flow):
+        """One scheduled run of ``flow`` (``const.FbmFlow``): the unshipped report is
+        requested; shipped and missing orders are listed from the flow's cursor."""
+        if flow.flow == FLOW_UNSHIPPED:
+            self.env["amazon.report.request"]._request_unshipped(self, self.marketplace_ids)
+        else:
+            self._scheduled_queue_import(runner, flow.flow, flow.cursor)
 
     def _scheduled_queue_import(self, runner, flow, cursor_field):
         """Queue the orders Amazon updated since the stored cursor (minus an overlap).

@@ -1,10 +1,12 @@
 from odoo import _, api, fields, models
 
-# (flow key on the seller, model, domain of that flow's records)
+from ..services.const import FBM_FLOWS, FLOW_MISSING_UNSHIPPED, FLOW_SHIPPED, FLOW_UNSHIPPED
+
+# The model and domain of each flow's records
 FLOW_SOURCES = {
-    "unshipped": ("amazon.report.request", []),
-    "shipped": ("amazon.order.queue", [("flow", "=", "shipped")]),
-    "missing": ("amazon.order.queue", [("flow", "=", "missing_unshipped")]),
+    FLOW_UNSHIPPED: ("amazon.report.request", []),
+    FLOW_SHIPPED: ("amazon.order.queue", [("flow", "=", FLOW_SHIPPED)]),
+    FLOW_MISSING_UNSHIPPED: ("amazon.order.queue", [("flow", "=", FLOW_MISSING_UNSHIPPED)]),
 }
 
 
@@ -49,12 +51,13 @@ class AmazonSeller(models.Model):
             seller.failed_item_count = failed.get(seller.id, 0)
 
     def _compute_last_runs(self):
-        for flow, (model, domain) in FLOW_SOURCES.items():
+        for flow in FBM_FLOWS:
+            model, domain = FLOW_SOURCES[flow.flow]
             groups = self.env[model]._read_group(domain + [("seller_id", "in", self.ids)],
                                                  ["seller_id"], ["create_date:max"])
             last = {seller.id: when for seller, when in groups}
             for seller in self:
-                seller["fbm_%s_last_run" % flow] = last.get(seller.id, False)
+                seller[flow.last_run] = last.get(seller.id, False)
 
     # === ACTION METHODS ===
     def _open(self, model, name, domain, context=None, views="tree,form"):

@@ -1,5 +1,7 @@
 from odoo import Command, fields, models
 
+from ..services.const import MFN
+
 
 class SaleOrder(models.Model):
     _inherit = "sale.order"
@@ -7,7 +9,7 @@ class SaleOrder(models.Model):
     amazon_order_ref = fields.Char("Amazon Order ID", copy=False, index=True, readonly=True)
     amazon_seller_id = fields.Many2one("amazon.seller", copy=False, readonly=True, index=True)
     amazon_marketplace_id = fields.Many2one("amazon.marketplace", copy=False, readonly=True)
-    amazon_fulfillment_channel = fields.Selection([("MFN", "Fulfilled by Merchant (FBM)"),
+    amazon_fulfillment_channel = fields.Selection([(MFN, "Fulfilled by Merchant (FBM)"),
                                                    ("AFN", "Fulfilled by Amazon (FBA)")],
                                                   copy=False, readonly=True)
     amazon_status = fields.Char("Amazon Status", copy=False, readonly=True)

@@ -6,11 +6,15 @@ run again each inside its own savepoint; a step that fails for the batch
 runs order by order, so that one bad order gets its message
 (``amazon_workflow_message``) and the others go on. A failed step never
 undoes the order itself. An order with a tax problem (its taxes could not
-reproduce Amazon's) keeps its invoice in draft for a person to check.
+reproduce Amazon's) keeps its invoice in draft for a person to check. A
+concurrency error (another worker) is not an order's failure: it goes up to the
+runner, which runs the batch again on a fresh snapshot.
 """
 import logging
 
 from odoo import _, fields
+
+from .runner import CONCURRENCY_ERRORS
 
 _logger = logging.getLogger(__name__)
 
@@ -32,6 +36,8 @@ class AutoWorkflow:
         try:
             with orders.env.cr.savepoint():
                 return self._run(orders, isolated=False)
+        except CONCURRENCY_ERRORS:
+            raise   # another worker: the runner runs the whole batch again
         except Exception:  # noqa: BLE001 - find the order that breaks the batch
             _logger.info("auto workflow: batch failed, running its steps apart", exc_info=True)
         return self._run(orders.browse(orders.ids), isolated=True)
@@ -80,12 +86,16 @@ class AutoWorkflow:
             with env.cr.savepoint():
                 fn(records)
             return True
+        except CONCURRENCY_ERRORS:
+            raise
         except Exception:  # noqa: BLE001 - isolate the order that breaks the batch
             _logger.info("auto workflow: batch step failed, retrying one by one", exc_info=True)
         for record in records:
             try:
                 with env.cr.savepoint():
                     fn(record)
+            except CONCURRENCY_ERRORS:
+                raise   # not the order's fault: never a "failed" note
             except Exception as exc:  # noqa: BLE001
                 order = record if record._name == "sale.order" else record.line_ids.sale_line_ids.order_id
                 order.amazon_workflow_message = "%s: %s" % (label, exc)

@@ -1,4 +1,5 @@
 """Amazon SP-API constants: endpoints, rate limits, report types, column names."""
+import collections
 
 REGION_API_ENDPOINTS = {
     "na": "https://sellingpartnerapi-na.amazon.com",
@@ -39,7 +40,6 @@ REPORT_STATUS = {
     "CANCELLED": "cancelled",   # cancelled, or Amazon had no data for the window
     "FATAL": "fatal",           # may carry a document with Amazon's error text
 }
-REPORT_STATES = tuple(REPORT_STATUS)
 # reportOptions a report type is always requested with. The Unshipped Orders
 # report has a sales-channel column only when asked (reportType values doc).
 REPORT_OPTIONS = {REPORT_UNSHIPPED: {"ShowSalesChannel": "true"}}
@@ -53,8 +53,6 @@ ORDERS_API_V0 = "v0"
 ORDERS_API_VERSIONS = (ORDERS_API_2026, ORDERS_API_V0)
 ORDERS_API_DEFAULT = ORDERS_API_2026
 V0_READS_RETIRED_ON = "2027-03-27"
-V0_READ_OPERATIONS = ("getOrders", "getOrder", "getOrderItems", "getOrderAddress",
-                      "getOrderBuyerInfo", "getOrderItemsBuyerInfo")
 
 # v0 OrderStatus <-> 2026-01-01 fulfillmentStatus; v0 channel <-> fulfilledBy.
 FULFILLMENT_STATUS_2026 = {
@@ -86,10 +84,32 @@ MFN = "MFN"
 MFN_CHANNEL_VALUES = (MFN, "Merchant")
 STATUS_UNSHIPPED = "Unshipped"
 
-# The three FBM flows (queue ``flow`` values and the unshipped report).
+# The three FBM flows, one vocabulary: ``flow`` (queues, reports, the pipeline),
+# the Operations wizard's ``operation``, and the seller's scheduler fields (named
+# here once; never built from strings elsewhere).
 FLOW_UNSHIPPED = "unshipped"
 FLOW_SHIPPED = "shipped"
 FLOW_MISSING_UNSHIPPED = "missing_unshipped"
+
+
+class FbmFlow(collections.namedtuple("FbmFlow", "flow operation auto interval interval_type next_run "
+                                                "last_run cursor dashboard")):
+    __slots__ = ()
+
+
+FBM_FLOWS = (
+    FbmFlow(FLOW_UNSHIPPED, "fbm_import_unshipped", "fbm_unshipped_auto", "fbm_unshipped_interval",
+            "fbm_unshipped_interval_type", "fbm_unshipped_next_run", "fbm_unshipped_last_run", None,
+            "dashboard_flow_unshipped"),
+    FbmFlow(FLOW_SHIPPED, "fbm_import_shipped", "fbm_shipped_auto", "fbm_shipped_interval",
+            "fbm_shipped_interval_type", "fbm_shipped_next_run", "fbm_shipped_last_run", "fbm_shipped_cursor",
+            "dashboard_flow_shipped"),
+    FbmFlow(FLOW_MISSING_UNSHIPPED, "fbm_import_missing_unshipped", "fbm_missing_auto", "fbm_missing_interval",
+            "fbm_missing_interval_type", "fbm_missing_next_run", "fbm_missing_last_run", "fbm_missing_cursor",
+            "dashboard_flow_missing"),
+)
+FBM_FLOW_BY_NAME = {f.flow: f for f in FBM_FLOWS}
+FBM_FLOW_BY_OPERATION = {f.operation: f for f in FBM_FLOWS}
 
 # Scheduled imports list orders by lastUpdatedAfter from a stored cursor; they
 # start this much before it, so nothing updated around the boundary is missed.

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 
-from .const import CHANNEL_V0, MONEY_FIELDS, ORDER_STATUS_V0
+from .const import CHANNEL_V0, MFN, MONEY_FIELDS, ORDER_STATUS_V0
 
 ZERO = Decimal("0")
 DATE_FIELDS = ("purchase_date", "last_update", "ship_by_date", "deliver_by_date")
@@ -64,6 +64,9 @@ class Item:
     gift_message: str = ""
     priced: bool = False
     quantity_shipped: int = 0   # what Amazon already shipped of ``quantity``
+    # False when Amazon stated no tax for the item (v0 ItemTax absent, no 2026 TAX
+    # breakdown, an empty item-tax cell): its tax amounts are unknown, not zero.
+    tax_stated: bool = True
 
 
 @dataclass
@@ -72,7 +75,7 @@ class Order:
     marketplace_id: str = ""
     purchase_date: datetime = None
     status: str = ""
-    fulfillment_channel: str = "MFN"
+    fulfillment_channel: str = MFN
     sales_channel: str = ""
     currency: str = ""
     is_business: bool = False
@@ -149,6 +152,13 @@ def money(value, what="amount"):
     if not amount.is_finite():
         raise NormalizeError("%s %r is not a number" % (what, value))
     return amount
+
+
+def stated(value):
+    """Whether Amazon stated an amount (``"0.00"`` is stated; absent or empty is not)."""
+    if isinstance(value, dict):
+        value = value.get("Amount", value.get("amount"))
+    return value not in (None, "") and str(value).strip() != ""
 
 
 def parse_datetime(value):
@@ -258,6 +268,7 @@ def item_from_orders_api(it):
         shipping_discount_tax=money(it.get("ShippingDiscountTax")),
         gift_message=gift.get("GiftMessageText") or "",
         priced=True,
+        tax_stated=stated(it.get("ItemTax")),
     )
 
 
@@ -423,6 +434,8 @@ def item_from_orders_2026(it, order_id="", require_proceeds=True):
             "proceeds only once the order is paid; it is retried later."
             % (item_id or "?", product.get("sellerSku") or "?", order_id or "?"))
     values = {}
+    if proceeds["breakdowns"] and not any(p.get("type") == "TAX" for p in proceeds["breakdowns"]):
+        values["tax_stated"] = False    # no TAX breakdown: Amazon stated no tax, not a zero
     for part in proceeds["breakdowns"]:
         kind = part.get("type")
         amount = money(part.get("subtotal"), "%s amount" % kind)

@@ -17,7 +17,7 @@ from decimal import Decimal
 from odoo import _
 
 from . import creation_lock
-from .const import MFN_CHANNEL_VALUES
+from .const import MFN, MFN_CHANNEL_VALUES
 from .tax_resolver import TaxResolver
 
 _logger = logging.getLogger(__name__)
@@ -389,7 +389,7 @@ class OrderBuilder:
         apart = {}
         for line, _product, _taxes in planned:
             apart[line.kind] = apart.get(line.kind, 0) + 1
-        lines, seq = [], 10
+        lines, seq, unstated_tax = [], 10, Decimal(0)
         for line, product, taxes in planned:
             extra = {}
             if line.kind == "item":
@@ -402,6 +402,11 @@ class OrderBuilder:
                 if apart[line.kind] > 1:   # one line per item: Amazon rounded them apart
                     name = "%s (%s)" % (name, ", ".join(i.sku for i in line.items))
             for qty, unit in line.split:
+                if not line.stated and taxes:
+                    # Amazon stated no tax: the tax is Odoo's, so the order's expected tax too
+                    res = taxes.compute_all(float(unit), currency=currency, quantity=float(qty),
+                                            product=product)
+                    unstated_tax += Decimal(str(res["total_included"])) - Decimal(str(res["total_excluded"]))
                 lines.append(dict(extra, product_id=product.id, name=name,
                                   tax_id=[(6, 0, taxes.ids)], analytic_distribution=analytic,
                                   product_uom=product.uom_id.id, sequence=seq,
@@ -410,6 +415,8 @@ class OrderBuilder:
         self._tax_info[order.order_id] = {
             "country": self.tax_resolver.tax_country(fpos),
             "account": self.tax_resolver.main_account(planned),
+            "unstated_tax": unstated_tax,
+            "taxed_lines": sum(len(line.split) for line, _product, taxes in planned if taxes),
             "problems": problems}
         return lines, notes, problems
 
@@ -461,7 +468,7 @@ class OrderBuilder:
             "amazon_order_ref": order.order_id,
             "amazon_seller_id": self.seller.id,
             "amazon_marketplace_id": marketplace.id,
-            "amazon_fulfillment_channel": "MFN",
+            "amazon_fulfillment_channel": MFN,
             "amazon_status": order.status,
             "amazon_total": float(order.amazon_total if order.amazon_total is not None
                                   else order.total(included)),
@@ -483,16 +490,18 @@ class OrderBuilder:
                     - i.shipping_discount_tax for i in order.items), Decimal(0))
 
     def _adjust_totals(self, sale_orders, orders):
-        """Where Odoo's per-line rounding misses Amazon's tax by a cent, an
-        adjustment line moves that cent onto the tax account (a fixed tax of
-        minus one cent); any larger difference is kept on the adjustment line so
-        the total stays Amazon's, and reported on the order."""
+        """Where Odoo's per-line rounding misses Amazon's tax (Amazon rounds the
+        VAT of each amount half up; Odoo's float arithmetic can round an exact half
+        cent down), an adjustment line moves the difference onto the tax account
+        (a fixed tax): at most one cent per taxed line is rounding. Any larger
+        difference is kept on the adjustment line so the total stays Amazon's,
+        and reported on the order."""
         product = self.seller.adjustment_product_id
         vals, flagged = [], {}
         for so, order in zip(sale_orders, orders):
             info = self._tax_info[order.order_id]
             cent = Decimal(str(so.currency_id.rounding))
-            amazon_tax = self.amazon_tax(order).quantize(cent)
+            amazon_tax = (self.amazon_tax(order) + info["unstated_tax"]).quantize(cent)
             amazon_untaxed = Decimal(str(so.amazon_total)).quantize(cent) - amazon_tax
             d_tax = amazon_tax - Decimal(str(so.amount_tax)).quantize(cent)
             d_net = amazon_untaxed - Decimal(str(so.amount_untaxed)).quantize(cent)
@@ -501,12 +510,14 @@ class OrderBuilder:
             base = {"order_id": so.id, "product_id": product.id, "sequence": 99,
                     "name": _("Tax rounding: Amazon rounded its tax apart from Odoo's per-line rounding"),
                     "analytic_distribution": so.amazon_marketplace_id.analytic_distribution or False}
-            if abs(d_tax) <= cent and abs(d_net) <= cent and info["account"]:
+            bound = cent * max(1, info["taxed_lines"])   # one cent per taxed line
+            if abs(d_tax) <= bound and abs(d_net) <= bound and info["account"]:
                 # Lines of quantity 1 (Odoo invoices negative quantities only in final
                 # invoices): a fixed tax of d_tax on a zero price, or, where prices
-                # include tax, a fixed tax on the cent that moves from untaxed to tax.
+                # include tax, a fixed tax on the cents that move from untaxed to tax
+                # (a fixed tax takes the sign of the price: -|d_tax| on a price of -d_tax).
                 if d_tax and d_net == -d_tax:
-                    price, amount = d_net, -cent
+                    price, amount = d_net, -abs(d_tax)
                 else:
                     price, amount = Decimal(0), d_tax
                 if d_tax:

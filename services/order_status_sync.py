@@ -21,7 +21,7 @@ import logging
 from odoo import _, fields
 from odoo.tools import float_compare
 
-from .const import INCLUDED_DATA_STATUS
+from .const import INCLUDED_DATA_STATUS, MFN
 from .normalize import is_orders_2026, item_from_orders_api, order_from_payload
 
 _logger = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ def fetch_updates(adapter, marketplace_ids, since, needs_items=None):
     (orders Odoo has and has not finished delivering). Orders API 2026-01-01
     orders carry their items and cancellations: no call per order."""
     payloads = list(adapter.list_orders(
-        marketplace_ids, last_updated_after=since, statuses=None, channels=("MFN",), with_pii=False,
+        marketplace_ids, last_updated_after=since, statuses=None, channels=(MFN,), with_pii=False,
         included_data=INCLUDED_DATA_STATUS))
     if payloads and is_orders_2026(payloads[0]):
         return [order_from_payload(p, require_proceeds=False) for p in payloads]

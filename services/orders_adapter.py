@@ -28,6 +28,7 @@ from .const import (
     FULFILLED_BY_2026,
     FULFILLMENT_STATUS_2026,
     INCLUDED_DATA_IMPORT,
+    MFN,
     ORDERS_API_2026,
     ORDERS_API_DEFAULT,
     ORDERS_API_V0,
@@ -61,7 +62,7 @@ class OrdersAdapter:
     # ------------------------------------------------------------ listing
     def list_orders(self, marketplace_ids, *, created_after=None, created_before=None,
                     last_updated_after=None, last_updated_before=None, statuses=None,
-                    channels=("MFN",), with_pii=True, order_ids=None,
+                    channels=(MFN,), with_pii=True, order_ids=None,
                     included_data=INCLUDED_DATA_IMPORT):
         """Yield every order of the window, all pages, 100 a page.
 
@@ -149,7 +150,7 @@ class OrdersAdapter:
 
     # ------------------------------------------------------------ page by page
     def listing_params(self, marketplace_ids, *, created_after=None, created_before=None,
-                       last_updated_after=None, statuses=None, channels=("MFN",),
+                       last_updated_after=None, statuses=None, channels=(MFN,),
                        included_data=INCLUDED_DATA_IMPORT):
         """The exact parameters of a listing read page by page (``read_page``),
         JSON-serialisable, so a listing stopped between pages can continue in
@@ -235,7 +236,7 @@ class OrdersAdapter:
 
     def _list_v0(self, marketplace_ids, *, created_after=None, created_before=None,
                  last_updated_after=None, last_updated_before=None, statuses=None,
-                 channels=("MFN",), with_pii=True, order_ids=None):
+                 channels=(MFN,), with_pii=True, order_ids=None):
         """Orders API v0 getOrders. Buyer and ship-to data come with one Restricted
         Data Token for the whole listing (it covers every page of ``/orders/v0/orders``)."""
         self._v0_api = None if with_pii else self.client.api(OrdersV0)
@@ -248,7 +249,7 @@ class OrdersAdapter:
 
     def _v0_params(self, marketplace_ids, *, created_after=None, created_before=None,
                    last_updated_after=None, last_updated_before=None, statuses=None,
-                   channels=("MFN",), order_ids=None):
+                   channels=(MFN,), order_ids=None):
         params = {"MarketplaceIds": list(marketplace_ids), "MaxResultsPerPage": PAGE_SIZE}
         if created_after and not order_ids:
             params["CreatedAfter"] = _iso(created_after)

@@ -88,6 +88,7 @@ def fill_from_order_items(adapter, order):
             used.add(id(src))
             for name in MONEY_FIELDS:
                 setattr(item, name, getattr(src, name))
+            item.tax_stated = src.tax_stated
             item.gift_message = item.gift_message or src.gift_message
             item.asin = item.asin or src.asin
             item.order_item_id = item.order_item_id or src.order_item_id

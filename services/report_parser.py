@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from . import document_stream
 from .const import COLUMN_ALIASES, MFN, REPORT_MONEY_FIELDS, STATUS_UNSHIPPED
-from .normalize import Address, Buyer, Item, NormalizeError, Order, money, parse_bool, parse_datetime, parse_quantity
+from .normalize import Address, Buyer, Item, NormalizeError, Order, money, parse_bool, parse_datetime, parse_quantity, stated
 
 
 @dataclass
@@ -348,6 +348,7 @@ def _price_item(row):
         promotion_discount=abs(money(row.get("promotion_discount"), "item-promotion-discount")),
         shipping_discount=abs(money(row.get("shipping_discount"), "ship-promotion-discount")),
         priced=True,
+        tax_stated=stated(row.get("item_tax")),
     )
     if row.get("item_status", "").lower() == "shipped":
         item.quantity_shipped = qty
@@ -362,6 +363,7 @@ def _add_item(items, item):
         return
     prev.quantity += item.quantity
     prev.quantity_shipped += item.quantity_shipped
+    prev.tax_stated = prev.tax_stated and item.tax_stated
     for name in REPORT_MONEY_FIELDS:
         setattr(prev, name, getattr(prev, name) + getattr(item, name))
 
@@ -450,6 +452,7 @@ def _copy_amounts(item, price, qty, total_qty, last=True, done=()):
         setattr(item, name, value)
     item.asin = item.asin or price.asin
     item.priced = True
+    item.tax_stated = price.tax_stated
 
 
 def index_by_order(prices):
@@ -462,8 +465,10 @@ def index_by_order(prices):
 def dump_order_prices(info, items):
     """One order's facts and priced items (``{sku: Item}``) -> the compact JSON
     text ``order_prices_from_json`` reads back (one price report line)."""
+    # An item whose tax Amazon did not state ends with a 0 (older lines have no flag).
     return json.dumps([info, [[item.sku, item.quantity, item.quantity_shipped, item.asin, item.title]
                               + [str(getattr(item, name)) for name in REPORT_MONEY_FIELDS]
+                              + ([] if item.tax_stated else [0])
                               for item in items.values()]], separators=(",", ":"))
 
 
@@ -475,6 +480,8 @@ def order_prices_from_json(text, amounts=None):
     items = {}
     for sku, quantity, shipped, asin, title, *money_texts in rows:
         item = Item(sku=sku, quantity=quantity, quantity_shipped=shipped, asin=asin, title=title, priced=True)
+        if len(money_texts) > len(REPORT_MONEY_FIELDS):
+            item.tax_stated = bool(money_texts[len(REPORT_MONEY_FIELDS)])
         for name, value in zip(REPORT_MONEY_FIELDS, money_texts):
             amount = amounts.get(value)
             if amount is None:

@@ -16,6 +16,8 @@ from .const import GET_REPORTS_PAGE_SIZE, REPORT_OPTIONS, REPORT_STATUS
 from .document_stream import DocumentLines
 from .spapi_client import decode_document
 
+DOCUMENT_URLS = 3   # fresh document URLs (getReportDocument) tried, one download each
+
 
 @dataclass
 class ReportStatus:
@@ -97,11 +99,25 @@ class ReportsAdapter:
         return result
 
     def fetch(self, document_id, report_type=None):
-        """getReportDocument + download -> ``ReportDocument`` (checked, not decoded)."""
-        document = self.client.get_report_document(document_id, report_type)
-        download = self.client.download_document(document)
-        return ReportDocument(download.raw, download.charset or "",
-                              document.get("compressionAlgorithm") or "")
+        """getReportDocument + download -> ``ReportDocument`` (checked, not decoded).
+
+        A download that does not read to its end is not downloaded again from the
+        same URL (a damaged copy can stay behind it): getReportDocument gives a
+        fresh URL, up to ``DOCUMENT_URLS`` times. Then ``AmazonDocumentError``:
+        the caller requests the report again (``amazon.price.report``)."""
+        last = None
+        for _url in range(DOCUMENT_URLS):
+            document = self.client.get_report_document(document_id, report_type)
+            try:
+                download = self.client.download_document(document, attempts=1)
+            except errors.AmazonDocumentError as exc:
+                last = exc
+                continue
+            return ReportDocument(download.raw, download.charset or "",
+                                  document.get("compressionAlgorithm") or "")
+        raise errors.AmazonDocumentError(
+            "%s It was downloaded from %d fresh URLs and was damaged each time."
+            % (last, DOCUMENT_URLS)) from None
 
     @staticmethod
     def decode(raw, compression=None, charset=None):

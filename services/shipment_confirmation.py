@@ -22,6 +22,7 @@ from odoo import _, fields
 from odoo.exceptions import UserError
 
 from . import errors
+from .const import MFN
 
 _logger = logging.getLogger(__name__)
 
@@ -180,7 +181,7 @@ def states_on_validation(pickings, shipped_on_amazon=False):
     out = {}
     for picking in pickings:
         order = picking.sale_id
-        if not (order.amazon_order_ref and order.amazon_fulfillment_channel == "MFN"
+        if not (order.amazon_order_ref and order.amazon_fulfillment_channel == MFN
                 and picking.location_dest_id.usage == "customer"):
             continue
         if shipped_on_amazon or order.amazon_status == "Shipped":

@@ -343,9 +343,10 @@ class SpApiClient:
         reports = self.api(Reports, restricted_data_token=token)
         return self.call("getReportDocument", reports.get_report_document, document_id).payload
 
-    def download_document(self, document):
+    def download_document(self, document, attempts=DOWNLOAD_ATTEMPTS):
         """Fetch a document's URL: returns ``Download(raw bytes as sent, charset, compression)``
-        once the document reads to its end (streamed: the text is not kept)."""
+        once the document reads to its end (streamed: the text is not kept). ``attempts``:
+        downloads of this URL (``ReportsAdapter.fetch`` asks one per URL, then a fresh URL)."""
         def fetch():
             with httpx.Client(timeout=self.timeout) as http:
                 response = http.get(document["url"])
@@ -356,7 +357,7 @@ class SpApiClient:
                     headers=response.headers)
             return response
         last = None
-        for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
+        for attempt in range(1, attempts + 1):
             response = self.call("downloadDocument", fetch)
             raw = response.content
             charset = getattr(response, "charset_encoding", None)
@@ -370,12 +371,14 @@ class SpApiClient:
                 last = exc
                 self.damaged_downloads += 1
                 _logger.warning("Report document download %d of %d was damaged (%s bytes); "
-                                "downloading it again.", attempt, DOWNLOAD_ATTEMPTS, len(raw))
+                                "downloading it again.", attempt, attempts, len(raw))
                 continue
             return Download(raw, charset, compression)
+        if attempts == 1:
+            raise last
         raise errors.AmazonDocumentError(
             "%s It was downloaded %d times and was damaged each time."
-            % (last, DOWNLOAD_ATTEMPTS)) from None
+            % (last, attempts)) from None
 
     def orders(self, version=None):
         """The Orders API adapter, in ``version`` or the seller's Orders API version."""

@@ -143,6 +143,7 @@ class PlannedLine:
     split: list             # [(quantity, unit price)]
     amazon_tax: Decimal     # the tax Amazon charged for it
     rate: Rate = None       # None: no rate explains Amazon's amounts
+    stated: bool = True     # False: Amazon stated no tax for it (no rate to read back)
 
 
 def _plan_item(item, included, cent, preferred):
@@ -190,6 +191,9 @@ def _merge(lines, included, cent):
         key = (line.kind, line.rate.rate if line.rate else None)
         groups.setdefault(key, []).append(line)
     for (kind, rate), group in groups.items():
+        if rate is None:      # no rate (unexplained, or no tax stated): the lines stay apart
+            out.extend(group)
+            continue
         amount = sum((sum(totals(g.split), ZERO) for g in group), ZERO)
         tax = sum((g.amazon_tax for g in group), ZERO)
         if len(group) > 1 and rate is not None and \
@@ -202,18 +206,39 @@ def _merge(lines, included, cent):
     return out
 
 
-def plan_order(items, included, cent, product_rates=None):
+def _plan_unstated(item, cent):
+    """The lines of an item whose tax Amazon did not state: Amazon's amounts,
+    no rate read back (the seller's taxes carry them)."""
+    lines = [PlannedLine("item", (item,), money_split(item.item_price, item.quantity, cent), ZERO,
+                         None, False)]
+    for kind, amount in (("shipping", item.shipping_price - item.shipping_discount),
+                         ("gift_wrap", item.gift_wrap_price), ("promotion", -item.promotion_discount)):
+        if amount:
+            lines.append(PlannedLine(kind, (item,), [(1, amount)], ZERO, None, False))
+    return lines
+
+
+def plan_order(items, included, cent, product_rates=None, absent=False):
     """Amazon's items -> planned lines: item lines in Amazon's order, then
     shipping, gift wrap and promotion lines (one per rate where possible).
 
     ``product_rates``: per item, the rates of the taxes its product already
     carries, tried first. Items are read biggest first: a big amount pins the
-    rate down, and the order's small lines (shipping) then prefer it."""
+    rate down, and the order's small lines (shipping) then prefer it.
+
+    ``absent``: an item whose tax Amazon did not state (``Item.tax_stated``) is
+    not read as a zero rate: its lines come out with ``stated=False`` and no
+    rate. Without it, an unstated tax is Amazon's zero (sales tax marketplaces)."""
     cent = Decimal(cent)
     product_rates = product_rates or [()] * len(items)
     order_rates, planned = [], {}
     for idx in sorted(range(len(items)), key=lambda i: -abs(items[i].item_price)):
         item = items[idx]
+        if absent and not item.tax_stated:
+            lines = _plan_unstated(item, cent)
+            promo = next((line for line in lines if line.kind == "promotion"), None)
+            planned[idx] = (lines[0], promo, [line for line in lines[1:] if line is not promo])
+            continue
         preferred = list(product_rates[idx]) + [r for r in order_rates if r not in product_rates[idx]]
         item_line, promo_line = _plan_item(item, included, cent, preferred)
         item_rate = item_line.rate.rate if item_line.rate else None

@@ -268,7 +268,10 @@ class TaxResolver:
         for product in products:
             rate = None if collected else self._single_rate(mapped(product), country)
             rates.append((rate,) if rate is not None else ())
-        planned = plan_order(order.items, included, cent, rates)
+        # Where prices include VAT, Amazon stating no tax is not a zero rate: the
+        # seller's own taxes carry those lines (sales tax marketplaces keep a zero).
+        absent = included and not collected
+        planned = plan_order(order.items, included, cent, rates, absent=absent)
         index = {id(item): n for n, item in enumerate(order.items)}
         out, notes, problems = [], [], []
         for line in planned:
@@ -277,7 +280,16 @@ class TaxResolver:
             # a promotion reduces its item's tax: it starts from the item's taxes
             taxes = mapped(item_product if line.kind == "promotion" else product)
             label = product.display_name
-            if line.rate is None:
+            if not line.stated:
+                chosen, note, problem = self._unstated(taxes, included, fpos, label)
+                head = self._unstated_head(marketplace, fpos)
+                if head not in notes:
+                    notes.insert(0, head)
+                if note not in notes:
+                    notes.append(note)
+                if problem:
+                    problems.append(problem)
+            elif line.rate is None:
                 problems.append(_(
                     "%(line)s: no tax rate explains Amazon's tax of %(tax)s on %(amount)s; "
                     "the product's taxes were kept.",
@@ -292,6 +304,27 @@ class TaxResolver:
                     problems.append(problem)
             out.append((line, product, chosen))
         return out, notes, problems
+
+    @staticmethod
+    def _unstated_head(marketplace, fpos):
+        return _(
+            "Amazon stated no tax for this order (%(mp)s prices include VAT): its VAT is not "
+            "taken as zero; the seller's taxes are used (the products' taxes%(fpos)s), and the "
+            "tax is Odoo's.", mp=marketplace.display_name,
+            fpos=_(" mapped by the fiscal position %s", fpos.display_name) if fpos else "")
+
+    def _unstated(self, taxes, included, fpos, label):
+        """The seller's taxes for a line whose tax Amazon did not state: the product's
+        taxes as the fiscal position maps them (price-included twins where prices
+        include tax). Returns (taxes, note, problem)."""
+        if not taxes:
+            return taxes, _("%(line)s: no tax.", line=label), _(
+                "%(line)s: Amazon stated no tax and the product has no sales tax%(fpos)s: set the "
+                "product's tax (or the marketplace's fiscal position), then check the invoice.",
+                line=label, fpos=_(" after the fiscal position %s", fpos.display_name) if fpos else "")
+        chosen = self.env["account.tax"].union(*[self._twin(tax, included) for tax in taxes])
+        return chosen, _("%(line)s: %(taxes)s.", line=label,
+                         taxes=", ".join(chosen.mapped("name"))), None
 
     def _choose(self, taxes, rate, included, country, collected, marketplace, label):
         rate_text = _fmt_rate(rate) + "%"

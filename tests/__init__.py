@@ -22,4 +22,7 @@ from . import test_price_report_lines
 from . import test_order_listing
 from . import test_cron_limits
 from . import test_report_concurrency
+from . import test_runner
+from . import test_vat_absent
+from . import test_damaged_document
 from . import test_settlements

@@ -6,7 +6,6 @@ a later run imports what was missed: no order lost, none twice."""
 from datetime import timedelta
 
 from odoo import fields
-from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -143,9 +142,11 @@ class TestFaults(AmazonCase):
         self.seller.orders_api_version = "v0"   # getOrders, and a price report for the queues
         refs = self.orders(status="Shipped")
         self.emulator.fail_next("getOrders", 100, 429)
-        with mute_logger("odoo.addons.amazon_fbm_connector.services.spapi_client"), \
-                self.assertRaisesRegex(UserError, "throttled getOrders.*resume"):
+        with mute_logger("odoo.addons.amazon_fbm_connector.services.spapi_client"):
             self.queue_run("fbm_import_shipped")
+        listing = self.env["amazon.order.listing"].search([("seller_id", "=", self.seller.id)])
+        self.assertEqual(listing.state, "failed", "a click's listing that read nothing says why")
+        self.assertRegex(listing.message, "throttled getOrders.*resume")
         self.assertFalse(self.env["amazon.order.queue"].search([("seller_id", "=", self.seller.id)]))
         self.emulator.faults["server_errors"].clear()
         self.queue_run("fbm_import_shipped")

@@ -68,9 +68,11 @@ class TestOrderQueues(AmazonCase):
         self.add_us_order()   # an unshipped order is not part of this flow
         action = self.wizard("fbm_import_shipped")
         queue = self.queues()
-        self.assertEqual((action["res_model"], action["res_id"]), ("amazon.order.queue", queue.id),
-                         "the wizard opens the queue it made")
-        self.assertIn("3 Order(s) Queued", action["name"])
+        self.assertEqual(action["tag"], "display_notification", "the click returns at once")
+        opened = action["params"]["next"]
+        self.assertEqual(opened["res_model"], "amazon.order.queue")
+        self.assertEqual(self.env["amazon.order.queue"].search(opened["domain"]), queue,
+                         "the wizard opens the queues its listing made")
         self.assertEqual(queue.state, "new")
         self.assertEqual(sorted(queue.line_ids.mapped("amazon_order_ref")), sorted(refs))
         self.assertFalse(self.orders_of(refs), "nothing happens before the cron")
@@ -292,8 +294,8 @@ class TestQueueConcurrency(AmazonCase):
         Queue = type(self.env["amazon.order.queue"])
         original = Queue._claim
 
-        def spy_claim(queue_self, limit):
-            lines = original(queue_self, limit)
+        def spy_claim(queue_self, runner, limit):
+            lines = original(queue_self, runner, limit)
             name = threading.current_thread().name
             if name not in claimed:
                 claimed[name] = set(lines.ids)

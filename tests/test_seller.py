@@ -1,4 +1,4 @@
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from .common import AmazonCase
@@ -76,6 +76,13 @@ class TestSeller(AmazonCase):
         self.assertIn(self.seller, visible)
         self.assertNotIn(other_seller, visible)
 
+    def assertConnectionFailed(self, text):
+        action = self.seller.action_test_connection()
+        self.assertEqual(action["params"]["type"], "danger")
+        self.assertIn("Connection test failed", action["params"]["message"])
+        self.assertRegex(action["params"]["message"], text)
+        self.assertEqual(self.seller.connection_state, "failed")
+
     def test_connection_success(self):
         action = self.seller.action_test_connection()
         self.assertEqual(action["params"]["type"], "success")
@@ -83,20 +90,17 @@ class TestSeller(AmazonCase):
 
     def test_connection_wrong_secret(self):
         self.seller.lwa_client_secret = "not-the-secret"
-        with self.assertRaisesRegex(UserError, "client secret"):
-            self.seller.action_test_connection()
+        self.assertConnectionFailed("client secret")
 
     def test_connection_revoked_refresh_token(self):
         self.emulator.add_refresh_token("Atzr|revoked", revoked=True)
         self.seller.refresh_token = "Atzr|revoked"
-        with self.assertRaisesRegex(UserError, "refresh token"):
-            self.seller.action_test_connection()
+        self.assertConnectionFailed("refresh token")
 
     def test_connection_missing_role(self):
         self.emulator.add_refresh_token("Atzr|no-sellers-role", roles={"orders", "reports"})
         self.seller.refresh_token = "Atzr|no-sellers-role"
-        with self.assertRaisesRegex(UserError, "role"):
-            self.seller.action_test_connection()
+        self.assertConnectionFailed("role")
 
     def test_connection_unreachable(self):
         self.seller.api_endpoint = "http://127.0.0.1:9"

@@ -1,3 +1,4 @@
+from odoo import SUPERUSER_ID, api
 from odoo.tests import HttpCase, tagged
 
 from .common import AmazonCase
@@ -32,6 +33,17 @@ class TestSellerDayTour(HttpCase, AmazonCase):
 
     def test_seller_day(self):
         self.start_tour("/web", "amazon_fbm_seller_day", login="admin", timeout=180)
+        request = self.env["amazon.report.request"].search([("seller_id", "=", self.seller.id)])
+        self.assertEqual((request.state, request.auto_process), ("done", True), "handed to the scheduler")
+        self.assertFalse(self.orders_of(TOUR_ORDERS), "the click imported nothing itself")
+        # the scheduler's pass, on a test cursor (HttpCase's mode): its commits are savepoints
+        self.env.flush_all()
+        with self.registry.cursor() as cr:
+            api.Environment(cr, SUPERUSER_ID, {})["amazon.report.request"]._cron_process_reports()
+        self.env.invalidate_all()
+        menu = self.env.ref("amazon_fbm_connector.menu_amazon_root")
+        self.start_tour("/web#model=amazon.report.request&id=%d&view_type=form&menu_id=%d" % (request.id, menu.id),
+                        "amazon_fbm_seller_day_orders", login="admin", timeout=180)
         orders = self.orders_of(TOUR_ORDERS)
         self.assertEqual(len(orders), 2)
         order = orders.filtered(lambda o: o.amazon_order_ref == TOUR_ORDERS[0])

@@ -112,7 +112,7 @@ class TestWorkspace(AmazonCase):
         shipped = self.add_us_order(status="Shipped")
         # the unshipped order comes first, by the missing-unshipped flow
         action = self.run_wizard("fbm_import_missing_unshipped")
-        queue = self.env["amazon.order.queue"].browse(action["res_id"])
+        queue = self.env["amazon.order.queue"].search(action["params"]["next"]["domain"])
         self.assertEqual(queue.line_ids.mapped("amazon_order_ref"), [unshipped])
         self.assertIn("wait for the scheduler", queue.summary)
         self.env["amazon.order.queue"]._cron_process_queues()
@@ -123,7 +123,7 @@ class TestWorkspace(AmazonCase):
         # Amazon ships it: the shipped flow updates the order and creates the other one
         self.scenario.orders[unshipped]["order"]["OrderStatus"] = "Shipped"
         action = self.run_wizard("fbm_import_shipped")
-        queue2 = self.env["amazon.order.queue"].browse(action["res_id"])
+        queue2 = self.env["amazon.order.queue"].search(action["params"]["next"]["domain"])
         self.env["amazon.order.queue"]._cron_process_queues()
         results = {line.amazon_order_ref: line.result for line in queue2.line_ids}
         self.assertEqual(results, {unshipped: "updated", shipped: "created"})
@@ -137,13 +137,17 @@ class TestWorkspace(AmazonCase):
         self.seller.queue_size = 2
         refs = [self.add_us_order(status="Shipped") for _n in range(3)]
         action = self.run_wizard("fbm_import_shipped")
-        queues = self.env["amazon.order.queue"].search(action["domain"])
+        self.assertEqual(action["tag"], "display_notification", "the click returns at once")
+        opened = action["params"]["next"]
+        queues = self.env["amazon.order.queue"].search(opened["domain"])
         self.assertEqual(len(queues), 2)
         self.assertEqual(sorted(queues.line_ids.mapped("amazon_order_ref")), sorted(refs))
-        self.assertEqual(action["view_mode"], "tree,form")
-        # nothing new on Amazon: a notification, no empty list
+        self.assertEqual(opened["view_mode"], "tree,form")
+        # nothing new on Amazon: the listing says so, and queues nothing
         action = self.run_wizard("fbm_import_shipped")
-        self.assertEqual(action["tag"], "display_notification")
+        self.assertFalse(self.env["amazon.order.queue"].search(action["params"]["next"]["domain"]))
+        listing = self.env["amazon.order.listing"].search([("seller_id", "=", self.seller.id)], limit=1)
+        self.assertIn("0 queued", listing.message)
 
     def test_dashboard_counts_and_their_lists(self):
         now = fields.Datetime.now()

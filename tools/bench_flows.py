@@ -21,6 +21,7 @@ from odoo import fields  # noqa: E402
 from odoo.addons.amazon_fbm_connector.services import normalize, report_parser  # noqa: E402
 from odoo.addons.amazon_fbm_connector.services.const import RATE_LIMITS  # noqa: E402
 from odoo.addons.amazon_fbm_connector.services.reports_adapter import ReportsAdapter  # noqa: E402
+from odoo.addons.amazon_fbm_connector.services.runner import Runner  # noqa: E402
 from odoo.addons.amazon_fbm_connector.tools.spapi_emulator import Emulator, Scenario  # noqa: E402
 from tools.bench_common import Timer, quota_seconds, setup  # noqa: E402
 
@@ -76,7 +77,8 @@ def unshipped_flow(n, version):
             while request.state in ("submitted", "in_progress"):
                 request.action_check_status()
             if build:
-                request.action_process_file()
+                request.action_process_file()   # hands it to the scheduler: its pass, here
+                env["amazon.report.request"]._cron_process_reports()  # noqa: F821
             else:
                 raw = request._fetch_document().raw
                 text = ReportsAdapter.decode(raw, "GZIP" if raw[:2] == b"\x1f\x8b" else None)
@@ -121,7 +123,7 @@ def queue_flow(n, version, flow, status, importer, label):
                                                   now, stop_at=NO_LIMIT)
                 env.cr.commit()  # noqa: F821
                 while Queue.search_count([("id", "in", queues.ids), ("price_report_id.state", "=", "requested")]):
-                    Queue._poll_price_reports()
+                    Queue._poll_price_reports(Runner(env, stop_at=NO_LIMIT))  # noqa: F821
                 adapter = seller._get_client().orders()
                 priced = 0
                 for queue in queues:

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Linters: ruff (ruff.toml) and pylint with pylint-odoo (.pylintrc: OCA's checks
-# for manifests, XML ids, translations and SQL). Exit non-zero on any finding.
+# for manifests, XML ids, translations and SQL), and tools/lint_xml.py (XML ids of
+# modules outside the manifest's dependencies, read from tools/odoo_depends_closure.txt,
+# which is compared with the Odoo tree when ODOO_PATH holds one; no Odoo needed).
+# Exit non-zero on any finding.
 set -uo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$ROOT"

@@ -13,37 +13,25 @@ try:
 except ImportError:  # the pure-suite venv has no lxml; line numbers are then unknown
     from xml.etree import ElementTree as etree
 
+import odoo_closure  # tools/odoo_closure.py, beside this script
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 MODULE = "amazon_fbm_connector"
 
 
-def closure(depends):
-    """The manifest's dependencies and theirs, read from Odoo's addons when known."""
-    odoo = os.environ.get("ODOO_PATH")
-    if not odoo:
-        return None
-    paths = [pathlib.Path(odoo, "addons"), pathlib.Path(odoo, "odoo", "addons")]
-    seen, todo = set(), list(depends)
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        for base in paths:
-            manifest = base / name / "__manifest__.py"
-            if manifest.exists():
-                todo.extend(ast.literal_eval(manifest.read_text()).get("depends", []))
-                break
-    return seen
+def allowed_modules(problems):
+    """The modules whose XML ids the data may use: the checked-in closure of the
+    manifest's depends (tools/odoo_depends_closure.txt), checked against the manifest
+    and, when ODOO_PATH holds an Odoo tree, against that tree's dependency graph."""
+    problems.extend(odoo_closure.check(os.environ.get("ODOO_PATH", "")))
+    return odoo_closure.read_list()[1] or set()
 
 
 def main():
     manifest = ast.literal_eval((ROOT / "__manifest__.py").read_text())
     listed = manifest.get("data", []) + manifest.get("demo", [])
-    allowed = closure(manifest.get("depends", []))
-    if allowed is not None:
-        allowed |= {MODULE, "base", "web"}
     problems, ids = [], {}
+    allowed = allowed_modules(problems) | {MODULE}
     for name in listed:
         if not (ROOT / name).exists():
             problems.append("__manifest__.py: data file %s does not exist" % name)
@@ -75,7 +63,7 @@ def main():
                     value = value.strip().lstrip("!")
                     if "." in value and " " not in value and "(" not in value:
                         module = value.split(".", 1)[0]
-                        if allowed is not None and module not in allowed:
+                        if module not in allowed:
                             problems.append("%s:%s: %s refers to %s, a module the manifest does not depend on"
                                             % (rel, getattr(node, 'sourceline', '?'), attr, value))
     for path in sorted(ROOT.glob("security/*.csv")):

@@ -173,7 +173,14 @@ def _processed_report(odoo, seller_id, marketplace_ids):
         odoo.call("amazon.report.request", "action_check_status", [report_id])
     if state["state"] != "done":
         raise SystemExit("the report ended %s: %s" % (state["state"], state["message"]))
-    odoo.call("amazon.report.request", "action_process_file", [report_id])
+    odoo.call("amazon.report.request", "action_process_file", [report_id])   # the scheduler imports it
+    for _ in range(60):
+        state = odoo.read_fields("amazon.report.request", [report_id], ["state", "message"])[0]
+        if state["state"] == "processed":
+            break
+        time.sleep(2)
+    else:
+        raise SystemExit("the scheduler did not process the report: %s" % state["message"])
     return report_id
 
 
@@ -187,8 +194,14 @@ def _done_queue(odoo, seller_id, marketplace_ids):
         "seller_id": seller_id, "operation": "fbm_import_shipped",
         "marketplace_ids": [(6, 0, marketplace_ids)]})
     action = odoo.call("amazon.operation.wizard", "action_execute", [wizard])
-    queue_ids = [action["res_id"]] if action.get("res_id") else odoo.search("amazon.order.queue",
-                                                                            action.get("domain") or [])
+    # the listing cron lists Amazon's orders in the background and queues them
+    domain = action["params"]["next"]["domain"]
+    queue_ids = []
+    for _ in range(60):
+        queue_ids = odoo.search("amazon.order.queue", domain)
+        if queue_ids:
+            break
+        time.sleep(2)
     if not queue_ids:
         raise SystemExit("Amazon (the emulator) has no shipped order to queue")
     cron = odoo.ref("amazon_fbm_connector.ir_cron_amazon_order_queues")

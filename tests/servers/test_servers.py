@@ -169,7 +169,7 @@ def test_two_servers_import_each_order_once_and_faster_than_one(seed, scenario, 
         failed = failed_cron_jobs([first] + servers)
         assert not failed, "cron jobs failed:\n%s" % "\n".join(failed)
         # Odoo's multi-process engine is how the connector scales: two servers finish first.
-        # (1.56x on this project's quiet 2-core machine; README, "Several Odoo servers".)
+        # (1.56x on this project's quiet 2-core machine; docs/concurrency.md.)
         assert together < alone, "two servers (%.1fs) not faster than one (%.1fs)" % (together, alone)
     finally:
         for server in servers:

@@ -80,7 +80,9 @@ def item_proceeds(item, currency, vat_inclusive):
     if wrap:
         breakdowns.append({"type": "GIFT_WRAP", "subtotal": _money(currency, wrap)})
     tax = sum(taxes.values(), ZERO)
-    if any(taxes.values()):
+    # A TAX breakdown whenever Amazon stated the tax, an explicit zero too (zero-rated
+    # goods, exports); none when it stated no tax (v0: no ItemTax).
+    if any(taxes.values()) or item.get("ItemTax") is not None:
         breakdowns.append({"type": "TAX", "subtotal": _money(currency, tax), "detailedBreakdowns": [
             {"subtype": k, "value": _money(currency, v)} for k, v in taxes.items() if v]})
     discount = sum(discounts.values(), ZERO)

@@ -4,6 +4,8 @@ from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
+# The v0 OrderItem's tax amounts (optional in the model): absent when Amazon states no tax.
+TAX_KEYS = ("ItemTax", "ShippingTax", "PromotionDiscountTax", "ShippingDiscountTax")
 
 # marketplace id -> (country, currency, VAT rate when prices include tax, or None)
 MARKETPLACES = {
@@ -45,11 +47,18 @@ class Scenario:
                   items, purchase_date=None, buyer_name="Ada Lovelace",
                   buyer_email=None, order_id=None, address=None, is_business=False,
                   buyer_company="", buyer_vat="", purchase_order_number="", seller_order_id="",
-                  is_prime=False):
+                  is_prime=False, tax_data=True):
         """``items``: dicts with sku, qty, price (line total), and optional tax,
         shipping, shipping_tax, gift_wrap, gift_wrap_tax, promotion,
         promotion_tax, gift_message, title. The order is kept in Orders API v0
-        shape; ``orders_2026.order_2026`` tells the same story in 2026-01-01."""
+        shape; ``orders_2026.order_2026`` tells the same story in 2026-01-01.
+
+        ``tax_data=False``: Amazon states no tax for the order, as it may (its
+        tax service had not answered, a marketplace it does not compute VAT
+        for): v0 items without ``ItemTax`` / ``ShippingTax`` /
+        ``PromotionDiscountTax`` / ``ShippingDiscountTax`` / ``GiftWrapTax``,
+        2026-01-01 items without a ``TAX`` breakdown, All Orders rows with empty
+        tax cells. An explicit zero (``tax`` "0.00") is still stated."""
         self._seq += 1
         order_id = order_id or "%03d-%07d-%07d" % (111 + self._seq % 800, 1000000 + self._seq,
                                                    2000000 + self._seq)
@@ -94,10 +103,14 @@ class Scenario:
                     "GiftMessageText": spec.get("gift_message", ""),
                     "GiftWrapLevel": "Classic",
                 }
+            if not tax_data:
+                for key in TAX_KEYS:
+                    item.pop(key, None)
+                (item.get("BuyerInfo") or {}).pop("GiftWrapTax", None)
             order_items.append(item)
             d = lambda k, spec=spec: Decimal(str(spec.get(k, "0")))  # noqa: E731
             total += d("price") + d("shipping") + d("gift_wrap") - d("promotion") - d("shipping_discount")
-            if _vat is None:
+            if _vat is None and tax_data:
                 total += d("tax") + d("shipping_tax") + d("gift_wrap_tax") - d("promotion_tax")
         unshipped = sum(i["QuantityOrdered"] - i["QuantityShipped"] for i in order_items)
         order = {
@@ -270,8 +283,8 @@ class Scenario:
                     channel, o["SalesChannel"], "", "Standard", it["Title"], it["SellerSKU"],
                     it["ASIN"], "Shipped" if it["QuantityShipped"] >= it["QuantityOrdered"] else "Unshipped",
                     str(it["QuantityOrdered"]), it["ItemPrice"]["CurrencyCode"],
-                    amt(it["ItemPrice"]), amt(it["ItemTax"]), amt(it["ShippingPrice"]),
-                    amt(it["ShippingTax"]), amt(gift.get("GiftWrapPrice")),
+                    amt(it["ItemPrice"]), amt(it.get("ItemTax")), amt(it["ShippingPrice"]),
+                    amt(it.get("ShippingTax")), amt(gift.get("GiftWrapPrice")),
                     amt(gift.get("GiftWrapTax")), "-" + promo if Decimal(promo) else "",
                     "-" + amt(it["ShippingDiscount"]) if Decimal(amt(it["ShippingDiscount"])) else "",
                     a.get("City", ""), a.get("StateOrRegion", ""), a.get("PostalCode", ""),
@@ -298,7 +311,8 @@ def add_taxed_order(scenario, *, items, marketplace_id="ATVPDKIKX0DER", rate="0"
     rounded per unit and multiplied when ``per_unit`` (Amazon's US tax engine
     rounds each unit). ``items``: dicts with sku, qty, unit (price of one
     unit), optional rate (percent, else the order's), shipping, gift_wrap.
-    ``purchase_order_number`` is the buyer's PO (Amazon Business)."""
+    ``purchase_order_number`` is the buyer's PO (Amazon Business); ``tax_data=False``
+    (see ``Scenario.add_order``): the same order with Amazon stating no tax."""
     _country, currency, vat = MARKETPLACES[marketplace_id]
     included = vat is not None
 

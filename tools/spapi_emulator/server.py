@@ -89,7 +89,12 @@ class Emulator:
                            "next_report": collections.deque(), "gzip": True,
                            "price_report_lag_minutes": 0, "call_log": False,
                            # a report without the columns its options asked for
-                           "ignore_report_options": False, "slow": {}}
+                           "ignore_report_options": False, "slow": {},
+                           # the next N document URLs getReportDocument issues serve a
+                           # truncated file at every download (a damaged copy cached
+                           # behind that URL); a fresh URL serves the document whole
+                           "damaged_urls": 0}
+            self.damaged_signatures = set()
             self.call_times = collections.defaultdict(list)
             self.throttle_times = collections.defaultdict(list)
             self._next_id = 50000
@@ -537,7 +542,13 @@ class _Handler(Orders2026Mixin, BaseHTTPRequestHandler):
         if doc["reportType"] in RESTRICTED and not self._pii_allowed(path):
             return self._error(403, "Unauthorized", "Access to requested resource is denied.",
                                "A restricted data token is required for this report type.")
-        body = {"reportDocumentId": id, "url": "%s/download/%s" % (emu.url, id)}
+        # Like Amazon's presigned URLs: a fresh signature each time it is asked for.
+        signature = secrets.token_hex(16)
+        if emu.faults["damaged_urls"] > 0:
+            emu.faults["damaged_urls"] -= 1
+            emu.damaged_signatures.add(signature)
+        body = {"reportDocumentId": id,
+                "url": "%s/download/%s?X-Amz-Signature=%s" % (emu.url, id, signature)}
         if doc["gzip"]:
             body["compressionAlgorithm"] = "GZIP"
         self._send(200, body)
@@ -549,7 +560,10 @@ class _Handler(Orders2026Mixin, BaseHTTPRequestHandler):
             return self._send(403, raw=b"<Error><Code>AccessDenied</Code></Error>",
                               content_type="application/xml")
         body = doc["body"]
-        if emu.faults["truncate_downloads"] > 0:
+        if (self.query.get("X-Amz-Signature") or [""])[0] in emu.damaged_signatures:
+            emu.calls["truncatedDownload"] += 1
+            body = body[: max(10, len(body) // 2)]
+        elif emu.faults["truncate_downloads"] > 0:
             # The transfer is cut short; the stored document stays whole.
             emu.faults["truncate_downloads"] -= 1
             emu.calls["truncatedDownload"] += 1

@@ -2,9 +2,10 @@
 /**
  * A seller's day in the Amazon app, in a real browser (run by
  * tests/test_tour.py against the SP-API emulator): the dashboard, an unshipped
- * import from Operations to a processed report, the FBM orders, one order and
- * its delivery, validated with a carrier and a tracking number, and confirmed
- * to Amazon.
+ * import from Operations to a report handed to the scheduler (Process File
+ * returns at once); then, once the scheduler imported it, the processed report,
+ * the FBM orders, one order and its delivery, validated with a carrier and a
+ * tracking number, and confirmed to Amazon.
  */
 import { registry } from "@web/core/registry";
 import { stepUtils } from "@web_tour/tour_service/tour_utils";
@@ -93,6 +94,18 @@ registry.category("web_tour.tours").add("amazon_fbm_seller_day", {
             content: "Process File",
             trigger: '.o_statusbar_buttons button[name="action_process_file"]',
         },
+        {
+            content: "The click hands the report to the scheduler and returns at once",
+            trigger: '.o_amazon_state_hint:contains("in the background")',
+            isCheck: true,
+        },
+    ],
+});
+
+// Started on the report's form once the scheduler has imported it.
+registry.category("web_tour.tours").add("amazon_fbm_seller_day_orders", {
+    test: true,
+    steps: () => [
         {
             content: "Processed: the orders are created",
             trigger: status("Processed"),
