@@ -32,7 +32,6 @@
         "views/amazon_order_listing_views.xml",
         "views/amazon_carrier_code_views.xml",
         "views/stock_picking_views.xml",
-        "data/ir_cron_settlement_data.xml",
         "views/amazon_settlement_views.xml",
     ],
     "assets": {
