@@ -27,3 +27,4 @@ from . import amazon_buyer_retention
 from . import amazon_settlement
 from . import amazon_settlement_line
 from . import amazon_seller_settlement
+from . import amazon_marketplace_settlement

@@ -213,3 +213,14 @@ class TestSettlements(AmazonCase):
         self.assertFalse(settlement.statement_id)
         self.assertFalse(settlement.line_ids.statement_line_id)
         self.assertEqual(settlement.stage, "failed", "Retry books it once the journal is set")
+
+    def test_dashboard_shows_the_last_payout(self):
+        refs = self._orders(1)
+        _report_id, builder = self.emulator.add_settlement(refs, unknown_orders=[UNKNOWN_ORDER])
+        self.assertEqual(self.mp_us.dashboard_last_payout, "none yet")
+        self._import()
+        self.mp_us.invalidate_recordset()
+        self.assertIn("%.2f" % builder.total, self.mp_us.dashboard_last_payout.replace(",", ""))
+        self.assertEqual(self.mp_us.dashboard_settlement_check_count, 1)
+        action = self.mp_us.action_dashboard_settlements()
+        self.assertEqual(self.env["amazon.settlement"].search(action["domain"]).state, "to_check")
