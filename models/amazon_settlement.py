@@ -49,6 +49,9 @@ class AmazonSettlement(models.Model):
                              help="Where the import stands; the cron continues from here.")
     message = fields.Text(readonly=True, help="What is left to check, and why.")
     line_ids = fields.One2many("amazon.settlement.line", "settlement_id", string="Amounts")
+    unmatched_line_ids = fields.One2many("amazon.settlement.line", "settlement_id",
+                                         string="Left to Reconcile",
+                                         domain=[("state", "=", "unmatched")], readonly=True)
     line_count = fields.Integer(compute="_compute_totals")
     unmatched_count = fields.Integer("Not Matched", compute="_compute_totals")
     amount_unmatched = fields.Monetary("Left to Reconcile", compute="_compute_totals")

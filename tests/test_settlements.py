@@ -134,6 +134,7 @@ class TestSettlements(AmazonCase):
         # what cannot be matched is listed, with its reason, and waits on the suspense account
         unmatched = settlement.line_ids.filtered(lambda l: l.state == "unmatched")
         self.assertEqual(len(unmatched), 3)
+        self.assertEqual(settlement.unmatched_line_ids, unmatched, "the form's Left to Reconcile tab")
         self.assertEqual(set(unmatched.filtered("amazon_order_ref").mapped("amazon_order_ref")),
                          {UNKNOWN_ORDER})
         self.assertTrue(all("not in Odoo" in r for r in unmatched.filtered("amazon_order_ref").mapped("reason")))
