@@ -50,7 +50,7 @@ class AmazonSettlement(models.Model):
     message = fields.Text(readonly=True, help="What is left to check, and why.")
     line_ids = fields.One2many("amazon.settlement.line", "settlement_id", string="Amounts")
     unmatched_line_ids = fields.One2many("amazon.settlement.line", "settlement_id",
-                                         string="Left to Reconcile",
+                                         string="Amounts Left to Reconcile",
                                          domain=[("state", "=", "unmatched")], readonly=True)
     line_count = fields.Integer(compute="_compute_totals")
     unmatched_count = fields.Integer("Not Matched", compute="_compute_totals")

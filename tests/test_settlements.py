@@ -1,12 +1,19 @@
 """Amazon settlements, end to end against the emulator: Amazon publishes a settlement of
 orders Odoo imported and invoiced; the cron lists it (getReports), downloads it once, and
 books it as a bank statement of the seller's settlement journal, reconciled."""
+import threading
+import time
 from datetime import timedelta
 from decimal import Decimal
+from functools import partial
+from unittest.mock import patch
 
+from odoo import SUPERUSER_ID, api
 from odoo.tests import tagged
 
-from .common import AmazonCase
+from ..services.rate_limit import RateLimiter
+from ..services.settlement_booking import SettlementBooking
+from .common import AmazonCase, cron_worker, run_in_threads
 
 UNKNOWN_ORDER = "999-0000000-0000001"
 
@@ -113,13 +120,14 @@ class TestSettlements(AmazonCase):
         commissions = self._rows(builder, amount_description="Commission") + \
             self._rows(builder, amount_description="RefundCommission")
         known = [r for r in commissions if r["order-id"] != UNKNOWN_ORDER]
-        self.assertAlmostEqual(self._balance(self.seller._settlement_account("commission")),
+        booked = statement.line_ids.move_id   # (committed tests may use the same accounts)
+        self.assertAlmostEqual(self._balance(self.seller._settlement_account("commission"), booked),
                                -self._sum(known), places=2)
         fees = self._rows(builder, amount_description="FixedClosingFee") + \
             self._rows(builder, amount_description="Subscription Fee")
-        self.assertAlmostEqual(self._balance(self.seller._settlement_account("fee")),
+        self.assertAlmostEqual(self._balance(self.seller._settlement_account("fee"), booked),
                                -self._sum(fees), places=2)
-        self.assertAlmostEqual(self._balance(self.seller._settlement_account("reserve")), 10.0,
+        self.assertAlmostEqual(self._balance(self.seller._settlement_account("reserve"), booked), 10.0,
                                places=2)
 
         # the tax Amazon collected and withheld: the clearing account is back to zero
@@ -129,7 +137,7 @@ class TestSettlements(AmazonCase):
         self.assertTrue(withheld)
         self.assertAlmostEqual(self._balance(clearing, invoices | credit_note), self._sum(withheld),
                                places=2, msg="the invoices credited what Amazon withheld")
-        self.assertAlmostEqual(self._balance(clearing), 0.0, places=2)
+        self.assertAlmostEqual(self._balance(clearing, invoices | credit_note | booked), 0.0, places=2)
 
         # what cannot be matched is listed, with its reason, and waits on the suspense account
         unmatched = settlement.line_ids.filtered(lambda l: l.state == "unmatched")
@@ -142,7 +150,7 @@ class TestSettlements(AmazonCase):
         self.assertEqual(settlement.state, "to_check")
         self.assertIn("not matched", settlement.message)
         suspense = self.journal.suspense_account_id
-        self.assertAlmostEqual(self._balance(suspense, statement.line_ids.move_id),
+        self.assertAlmostEqual(self._balance(suspense, booked),
                                -(19.99 - 3.00 - 2.50), places=2)
         self.assertEqual(set((settlement.line_ids - unmatched).mapped("state")), {"matched"})
 
@@ -225,3 +233,75 @@ class TestSettlements(AmazonCase):
         self.assertEqual(self.mp_us.dashboard_settlement_check_count, 1)
         action = self.mp_us.action_dashboard_settlements()
         self.assertEqual(self.env["amazon.settlement"].search(action["domain"]).state, "to_check")
+
+
+@tagged("post_install", "-at_install")
+class TestSettlementConcurrency(AmazonCase):
+    """Two cron workers (two servers) import the same settlements at the same instant,
+    on real cursors and commits: one settlement, one statement, each document downloaded
+    once. Committed rows stay in the throw-away test database."""
+    real_cursors = True
+
+    def test_two_workers_import_once(self):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+            seller = env["amazon.seller"].create({
+                "name": "Settlement race seller", "lwa_client_id": self.seller.lwa_client_id,
+                "lwa_client_secret": self.seller.lwa_client_secret,
+                "refresh_token": self.seller.refresh_token, "api_endpoint": self.emulator.url,
+                "lwa_endpoint": self.emulator.url})
+            env["amazon.marketplace"].create({
+                "seller_id": seller.id,
+                "reference_id": env.ref("amazon_fbm_connector.marketplace_us").id,
+                "warehouse_id": self.warehouse.id})
+            cr.commit()  # pylint: disable=invalid-commit
+            seller_id = seller.id
+        # Amazon settles orders this database does not have, a fee and a reserve
+        for n in range(2):
+            self.emulator.add_settlement(
+                unknown_orders=["999-0000000-00000%02d" % (n * 10 + k) for k in range(3)],
+                fees=[("Subscription Fee", "-39.99")], reserve_current="-10.00")
+        RateLimiter.reset()
+        with self.registry.cursor() as cr:   # the scheduler listed them: two to download
+            env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+            self.assertEqual(env["amazon.seller"].browse(seller_id)._settlement_list(), 2)
+            cr.commit()  # pylint: disable=invalid-commit
+        booked_by = {}
+        original = SettlementBooking.book_next
+
+        def book_slowly(booking, *args, **kwargs):
+            # a booking batch that takes a moment: the other worker meets it under way
+            booked_by.setdefault(booking.settlement.id, set()).add(threading.current_thread().name)
+            time.sleep(0.5)
+            return original(booking, *args, **kwargs)
+
+        errors = []
+        sellers = lambda model: model.browse(seller_id)  # noqa: E731  (this test's seller only)
+        with patch.object(SettlementBooking, "book_next", book_slowly), \
+                patch.object(type(self.env["amazon.seller"]), "_settlement_sellers", sellers):
+            run_in_threads({name: partial(cron_worker, self.registry, "amazon.settlement",
+                                          "_cron_import_settlements", errors)
+                            for name in ("server-1", "server-2")})
+        self.assertFalse(errors, errors)
+        self.assertEqual(len(booked_by), 2)
+        self.assertTrue(all(len(names) == 1 for names in booked_by.values()),
+                        "a settlement is booked by one worker: %s" % booked_by)
+        self.assertEqual(set().union(*booked_by.values()), {"server-1", "server-2"},
+                         "the two workers booked at the same time, one settlement each")
+        self.assertEqual(self.emulator.calls["getReportDocument"], 2, "each document once")
+        self.assertLessEqual(self.emulator.calls["getReports"], 3, "listed before, then once a worker at most")
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            settlements = env["amazon.settlement"].search([("seller_id", "=", seller_id)])
+            self.assertEqual(len(settlements), 2)
+            self.assertEqual(set(settlements.mapped("stage")), {"done"})
+            for settlement in settlements:
+                # 3 unknown orders, the fee, the reserve, the payout: once each
+                self.assertEqual(len(settlement.statement_id.line_ids), 6)
+                self.assertTrue(settlement.statement_id.is_complete)
+            self.assertEqual(len(settlements.statement_id), 2)
+            journal = env["amazon.seller"].browse(seller_id).settlement_journal_id
+            self.assertEqual(env["account.journal"].search_count(
+                [("name", "like", "Settlement race seller")]), 1, "one settlement journal")
+            self.assertEqual(env["account.bank.statement.line"].search_count(
+                [("journal_id", "=", journal.id)]), 12)
