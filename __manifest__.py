@@ -32,6 +32,10 @@
         "views/amazon_order_listing_views.xml",
         "views/amazon_carrier_code_views.xml",
         "views/stock_picking_views.xml",
+        "wizards/amazon_shipping_check_wizard_views.xml",
+        "views/amazon_first_week_views.xml",
+        # Stock export (issue 20)
+        "views/amazon_stock_offer_views.xml",
         "views/amazon_settlement_views.xml",
     ],
     "assets": {

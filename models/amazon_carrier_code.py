@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import Command, _, api, fields, models
 
 
 class AmazonCarrierCode(models.Model):
@@ -30,3 +30,31 @@ class AmazonCarrierCode(models.Model):
     def _compute_name(self):
         for rec in self:
             rec.name = rec.name or rec.code
+
+    # === ACTION METHODS ===
+    def action_create_carrier(self):
+        """One click: the Odoo carrier (shipping method) for this Amazon code."""
+        carriers = self._amazon_carrier()
+        return {"type": "ir.actions.client", "tag": "display_notification", "params": {
+            "title": _("Amazon"), "type": "success",
+            "message": _("Carrier %s is ready: choose it on deliveries.",
+                         ", ".join(carriers.mapped("name"))),
+            "next": {"type": "ir.actions.client", "tag": "soft_reload"}}}
+
+    # === BUSINESS METHODS ===
+    def _amazon_carrier(self):
+        """The Odoo carrier of each code: the one linked, else one named like the code,
+        else a new one (fixed price 0, linked to the code)."""
+        out = self.env["delivery.carrier"]
+        Carrier = self.env["delivery.carrier"].sudo().with_context(active_test=False)
+        product = self.env.ref("amazon_fbm_connector.product_amazon_shipping")
+        for rec in self:
+            carrier = rec.carrier_ids.filtered("active")[:1] or Carrier.search(
+                [("name", "=ilike", rec.name or rec.code), ("active", "=", True)], limit=1)
+            if not carrier:
+                carrier = Carrier.create({"name": rec.name or rec.code, "delivery_type": "fixed",
+                                          "fixed_price": 0.0, "product_id": product.id})
+            if carrier not in rec.carrier_ids:
+                rec.sudo().carrier_ids = [Command.link(carrier.id)]
+            out |= carrier
+        return out.with_env(self.env)

@@ -245,7 +245,7 @@ class AmazonOrderQueue(models.Model):
         if not self.env.cr.fetchone():
             return
         try:
-            report._poll(timeout_hours=report.seller_id.report_timeout_hours or 4)
+            report._poll()
         except errors.AmazonError as exc:
             report.message = str(exc)
 

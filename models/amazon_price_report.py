@@ -1,5 +1,4 @@
 import logging
-from datetime import timedelta
 
 from odoo import _, fields, models
 
@@ -20,15 +19,14 @@ class AmazonPriceReport(models.Model):
     """
 
     _name = "amazon.price.report"
+    _inherit = ["amazon.report.mixin"]
     _description = "Amazon Price Report (All Orders)"
     _order = "id desc"
 
-    seller_id = fields.Many2one("amazon.seller", required=True, ondelete="cascade", index=True)
-    company_id = fields.Many2one(related="seller_id.company_id", store=True)
+    # === FIELDS ===
     marketplace_codes = fields.Char(required=True, help="Comma-separated Amazon marketplace ids.")
     date_from = fields.Datetime()
     date_to = fields.Datetime()
-    amazon_report_id = fields.Char(index=True)
     report_type = fields.Char(default=REPORT_ALL_ORDERS, required=True)
     state = fields.Selection([("requested", "Requested"), ("done", "Done"), ("failed", "Failed")],
                              default="requested", required=True, index=True)
@@ -49,7 +47,7 @@ class AmazonPriceReport(models.Model):
                             "date_from": date_from, "date_to": date_to, "report_type": report_type,
                             "amazon_report_id": report_id})
 
-    def _poll(self, client=None, timeout_hours=4):
+    def _poll(self, client=None):
         """One status check; downloads and parses once done. True when final."""
         self.ensure_one()
         if self.state != "requested":
@@ -57,7 +55,7 @@ class AmazonPriceReport(models.Model):
         client = client or self.seller_id._get_client()
         reports = client.reports()
         try:
-            status = reports.status(self.amazon_report_id, self.report_type)
+            status = self._report_status(reports)
             if status.state == "done":
                 document = reports.fetch(status.document_id, self.report_type)
                 priced, unreadable = self._store_prices(
@@ -69,7 +67,7 @@ class AmazonPriceReport(models.Model):
             elif status.state == "fatal":
                 self.write({"state": "failed", "message": _("Amazon could not build the price report; "
                                                             "prices come from getOrderItems.")})
-            elif self.create_date < fields.Datetime.now() - timedelta(hours=timeout_hours):
+            elif self._report_timed_out():
                 self.write({"state": "failed", "message": _("The price report did not finish in time.")})
         except errors.AmazonDocumentError as exc:
             self._drop_orders()     # what was stored of a document that could not be read to its end
@@ -98,6 +96,7 @@ class AmazonPriceReport(models.Model):
                              error=str(exc), again=str(again))
             return
         self.write({"amazon_report_id": report_id, "request_count": self.request_count + 1,
+                    "requested_at": fields.Datetime.now(),
                     "message": _(
                         "%(error)s The report was requested again (request %(n)s of %(max)s): the "
                         "orders it prices wait for it and are imported once it is read.",

@@ -1,6 +1,8 @@
 import itertools
 import logging
+import re
 from datetime import timedelta
+from urllib.parse import quote
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
@@ -19,6 +21,7 @@ REPORT_TYPE_NAMES = {
     REPORT_ALL_ORDERS_BY_UPDATE: _lt("All Orders report (by last update)"),
 }
 REPORT_CRON = "amazon_fbm_connector.ir_cron_amazon_report_requests"
+PRICE_WAIT_SECONDS = 120   # a report waiting for its price report is looked at again after this
 
 FATAL_PLAIN = _lt("Amazon aborted the report (FATAL) without an explanation. This happens when "
                 "the same report is requested many times in a row, or when Amazon has no data "
@@ -30,27 +33,25 @@ class AmazonReportRequest(models.Model):
 
     _name = "amazon.report.request"
     _description = "Amazon Sale Order Report"
-    _inherit = ["mail.thread", "amazon.sequence.mixin"]
+    _inherit = ["mail.thread", "amazon.sequence.mixin", "amazon.report.mixin"]
     _order = "id desc"
     _sequence_code = "amazon.report.request"
 
     # === FIELDS ===
     seller_id = fields.Many2one("amazon.seller", required=True, ondelete="cascade", index=True,
                                 tracking=True)
-    company_id = fields.Many2one(related="seller_id.company_id", store=True)
     marketplace_ids = fields.Many2many("amazon.marketplace", required=True,
                                        domain="[('seller_id', '=', seller_id)]")
     report_type = fields.Char(default=REPORT_UNSHIPPED, required=True, readonly=True)
     date_from = fields.Datetime(required=True)
     date_to = fields.Datetime(required=True)
-    amazon_report_id = fields.Char("Amazon Report ID", readonly=True, copy=False)
     amazon_document_id = fields.Char("Amazon Document ID", readonly=True, copy=False)
     price_report_id = fields.Many2one("amazon.price.report", readonly=True, copy=False)
     state = fields.Selection([
         ("draft", "Draft"), ("submitted", "Submitted"), ("in_progress", "In Progress"),
         ("done", "Done"), ("fatal", "Fatal"), ("cancelled", "Cancelled"),
         ("processed", "Processed")], default="draft", required=True, tracking=True, index=True)
-    requested_at = fields.Datetime(readonly=True, copy=False)
+    requested_at = fields.Datetime(readonly=True, copy=False, default=False)
     auto_process = fields.Boolean(help="Processed by the scheduler with no click: set on the reports "
                                   "it requests, and on a report whose processing stopped before "
                                   "Odoo's time limit (the scheduler finishes it).")
@@ -156,9 +157,9 @@ class AmazonReportRequest(models.Model):
         for req in self.filtered(lambda r: r.state in ("submitted", "in_progress")):
             client = req.seller_id._get_client()
             try:
-                status = client.reports().status(req.amazon_report_id, req.report_type)
+                status = req._report_status(client.reports())
                 if req.price_report_id:
-                    req.price_report_id._poll(client, req.seller_id.report_timeout_hours)
+                    req.price_report_id._poll(client)
             except errors.AmazonError as exc:
                 req.message = str(exc)
                 continue
@@ -172,8 +173,7 @@ class AmazonReportRequest(models.Model):
             self.write({"state": "done", "amazon_document_id": status.document_id,
                         "message": _("Amazon finished the report: download or process it.")})
         elif status.state in ("done", "pending"):
-            timeout = timedelta(hours=self.seller_id.report_timeout_hours or 4)
-            if self.requested_at and fields.Datetime.now() - self.requested_at > timeout:
+            if self.requested_at and self._report_timed_out():
                 self.write({"state": "cancelled", "message": _(
                     "Amazon did not finish the report within %s hours; it was closed instead of "
                     "being polled forever. Request it again.", self.seller_id.report_timeout_hours)})
@@ -198,7 +198,22 @@ class AmazonReportRequest(models.Model):
         self.ensure_one()
         self._fetch_document()
         return {"type": "ir.actions.act_url", "target": "self",
-                "url": "/web/content/%s?download=true" % self.attachment_id.id}
+                "url": self._download_url()}
+
+    def _download_url(self):
+        return "/web/content/%s?download=true&filename=%s" % (
+            self.attachment_id.id, quote(self._download_filename()))
+
+    def _download_filename(self):
+        """The file a seller downloads, named in words: "Amazon Unshipped Orders report
+        2026-12-07 (Amazon.com) 12345.tsv.gz", not Amazon's report type."""
+        self.ensure_one()
+        when = fields.Datetime.context_timestamp(self, self.create_date or fields.Datetime.now())
+        where = ", ".join(self.marketplace_ids.mapped("name"))
+        ext = ".tsv.gz" if self.document_compression == "GZIP" else ".tsv"
+        name = "Amazon %s %s%s %s" % (self.report_type_name, when.strftime("%Y-%m-%d"),
+                                      " (%s)" % where if where else "", self.amazon_report_id or "")
+        return re.sub(r'[\\/:*?"<>|]+', "-", name.strip()) + ext
 
     def _fetch_document(self):
         if self.attachment_id:
@@ -246,8 +261,19 @@ class AmazonReportRequest(models.Model):
         done_refs = set(self.line_ids.filtered(lambda l: l.state in ("created", "existing", "skipped"))
                         .mapped("amazon_order_ref"))
         self.line_ids.filtered(lambda l: l.state == "failed").unlink()
-        if self.price_report_id and self.price_report_id.state == "requested":
-            self.price_report_id._poll(timeout_hours=0)
+        price_report = self.price_report_id
+        if price_report and price_report.state == "requested":
+            price_report._poll(client)
+            if price_report.state == "requested":
+                # Prices are missing (Amazon is still building the price report, or it is
+                # being requested again after a damaged document): the orders wait for it,
+                # they are not priced one call per order. The scheduler comes back.
+                self.write({"auto_process": True, "message": _(
+                    "Waiting for Amazon's price report (All Orders report) before importing: the "
+                    "scheduler imports the orders as soon as it is ready.")})
+                runner.commit()
+                runner.trigger(wait=PRICE_WAIT_SECONDS)
+                return False
         adapter = client.orders()
         prices = self.price_report_id._price_book(adapter)
         runner.commit()

@@ -286,10 +286,18 @@ class AmazonSeller(models.Model):
                     count=len(marketplaces))
         if missing:
             message += " " + _("Not configured here yet: %s.", ", ".join(missing))
+        # Marketplaces configured here that Amazon does not list for the seller.
+        not_selling = self.with_context(active_test=False).marketplace_ids._amazon_note_participation(
+            marketplaces).filtered("active")
+        if not_selling:
+            message += " " + _("Amazon does not list the seller on %s: archive these marketplaces "
+                               "or register for them in Seller Central.",
+                               ", ".join(not_selling.mapped("name")))
         self.sudo().message_post(subtype_xmlid="mail.mt_note", body=message)
         return {"type": "ir.actions.client", "tag": "display_notification",
-                "params": {"title": _("Amazon"), "message": message, "type": "success",
-                           "sticky": False}}
+                "params": {"title": _("Amazon"), "message": message,
+                           "type": "warning" if not_selling else "success",
+                           "sticky": bool(not_selling)}}
 
     def _interval(self, number, kind):
         return timedelta(**{kind: max(number or 1, 1)})

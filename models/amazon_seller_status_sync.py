@@ -21,7 +21,8 @@ class AmazonSeller(models.Model):
              "shipped outside Odoo.")
     fbm_status_sync_cursor = fields.Datetime(
         "Order Changes Followed Until", copy=False,
-        help="lastUpdatedAfter of the next status sync; empty: the import window (Import Days).")
+        help="The next look at Amazon's order changes covers the orders changed since this "
+             "time; empty: since the start of the import window (Look Back (Days)).")
 
     # === ACTION METHODS ===
     def action_sync_order_status(self):

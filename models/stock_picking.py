@@ -49,8 +49,12 @@ class StockPicking(models.Model):
         pickings.write({"amazon_confirm_attempts": 0, "amazon_confirm_next_try": False})
         counts = confirmation.send(pickings, manual=True)
         failed = pickings.filtered(lambda p: p.amazon_confirm_state == "failed")
-        message = _("Amazon accepted %(sent)s of %(total)s delivery(ies).",
-                    sent=counts.get("sent", 0), total=len(pickings))
+        if len(pickings) == 1:
+            message = _("Amazon accepted the shipment.") if counts.get("sent") else \
+                _("Amazon did not accept the shipment.")
+        else:
+            message = _("Amazon accepted %(sent)s of %(total)s deliveries.",
+                        sent=counts.get("sent", 0), total=len(pickings))
         if failed:
             message += " " + failed[0].amazon_confirm_message
         return {"type": "ir.actions.client", "tag": "display_notification", "params": {

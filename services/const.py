@@ -9,6 +9,10 @@ REGION_API_ENDPOINTS = {
 LWA_ENDPOINT = "https://api.amazon.com"
 LWA_TOKEN_PATH = "/auth/o2/token"
 
+# API paths a Restricted Data Token names (the library knows the others).
+PATH_ORDERS_V0 = "/orders/v0/orders"
+PATH_REPORT_DOCUMENT = "/reports/2021-06-30/documents/%s"
+
 # Default usage plans (requests per second, burst), from Amazon's models.
 RATE_LIMITS = {
     "getOrders": (0.0167, 20),
@@ -167,7 +171,44 @@ COLUMN_ALIASES = {
     "promotion_discount": ("item-promotion-discount",),
     "shipping_discount": ("ship-promotion-discount",),
     "gift_message": ("gift-message-text",),
+    # The Unshipped report's promise-date is the latest ship date Amazon promised.
+    "ship_by": ("promise-date", "latest-ship-date"),
 }
+
+# === Stock export: FBM quantities to Amazon (issue 20) ===
+# Listings Items API 2021-08-01 and Feeds API 2021-06-30 usage plans (the models'
+# "Usage Plan" tables). The XML / flat-file inventory feeds
+# (POST_INVENTORY_AVAILABILITY_DATA, POST_FLAT_FILE_INVLOADER_DATA) were removed by
+# Amazon on 2025-07-31: never send them.
+RATE_LIMITS.update({
+    "getListingsItem": (5.0, 10),
+    "patchListingsItem": (5.0, 5),
+    "searchListingsItems": (5.0, 5),
+    "createFeedDocument": (0.5, 15),
+    "uploadFeedDocument": (50.0, 50),   # presigned URL, not an SP-API quota
+    "createFeed": (0.0083, 15),
+    "getFeed": (2.0, 15),
+    "getFeedDocument": (0.0222, 10),
+})
+LISTINGS_API_VERSION = "2021-08-01"
+LISTINGS_ITEM_PATH = "/listings/2021-08-01/items/{sellerId}/{sku}"
+FEEDS_API_VERSION = "2021-06-30"
+FEEDS_PATH = "/feeds/2021-06-30/feeds"
+FEED_DOCUMENTS_PATH = "/feeds/2021-06-30/documents"
+FEED_JSON_LISTINGS = "JSON_LISTINGS_FEED"
+FEED_CONTENT_TYPE_JSON = "application/json; charset=UTF-8"
+REMOVED_FEED_TYPES = ("POST_INVENTORY_AVAILABILITY_DATA", "POST_FLAT_FILE_INVLOADER_DATA",
+                      "POST_PRODUCT_DATA", "POST_PRODUCT_PRICING_DATA")
+# Feeds API ``processingStatus`` -> our step (like REPORT_STATUS).
+FEED_STATUS = {"IN_QUEUE": "pending", "IN_PROGRESS": "pending", "DONE": "done",
+               "CANCELLED": "cancelled", "FATAL": "fatal"}
+FULFILLMENT_CHANNEL_DEFAULT = "DEFAULT"    # merchant-fulfilled (FBM) quantity
+FULFILLMENT_AVAILABILITY_PATH = "/attributes/fulfillment_availability"
+# Above this many changed SKUs of a marketplace, one JSON_LISTINGS_FEED instead of
+# one patchListingsItem each (5/s: 50 patches are 10 s; a feed is ~5 calls).
+STOCK_FEED_THRESHOLD = 50
+# Messages per JSON_LISTINGS_FEED (the schema allows 25,000; ~250 bytes each).
+STOCK_FEED_MAX_MESSAGES = 10000
 
 # === Settlements (GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2) ===
 # Amazon schedules settlement reports itself: they cannot be requested (createReport

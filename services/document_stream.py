@@ -4,9 +4,10 @@ Amazon's flat-file reports can be hundreds of thousands of lines. A stored
 document (the bytes as Amazon sent them, gzip or not) is gunzipped and
 decoded chunk by chunk, and split into lines as it goes: reading it holds one
 chunk, not the document. It can be read as often as needed (the report parser
-reads it twice). The charset rules are ``spapi_client.decode_document``'s:
-a UTF-8 byte-order mark wins; without a charset, UTF-8 when the whole
-document is valid UTF-8, else ISO-8859-1; Shift_JIS read as Windows-31J.
+reads it twice). The one set of rules for every document (``decode_document``
+is the same reading, joined): a UTF-8 byte-order mark wins; without a charset,
+UTF-8 when the whole document is valid UTF-8, else ISO-8859-1; Shift_JIS read
+as Windows-31J; gzip when Amazon says so or when the bytes are gzip.
 """
 import codecs
 import gzip
@@ -53,8 +54,7 @@ class DocumentLines:
     """A stored document (``raw`` bytes, ``compression`` as Amazon named it,
     ``charset`` from the download) as lines; iterate it once per pass.
 
-    Raises ``errors.AmazonDocumentError`` (the same messages as
-    ``spapi_client.decode_document``) when the document is damaged or not
+    Raises ``errors.AmazonDocumentError`` when the document is damaged or not
     text in its charset: at construction for what the charset choice reads,
     else while iterating."""
 
@@ -153,3 +153,18 @@ class DocumentLines:
 
     def __iter__(self):
         return split_lines(self._text_chunks())
+
+    def text(self):
+        """The whole document as one text (small documents: a big one is iterated)."""
+        return "".join(self._text_chunks())
+
+    def check(self):
+        """Read the document to its end (gzip and charset): ``AmazonDocumentError``
+        when it is damaged. Nothing is kept."""
+        for _chunk in self._text_chunks():
+            pass
+
+
+def decode_document(raw, compression=None, charset=None):
+    """Bytes of a report document -> its text, by ``DocumentLines``' rules."""
+    return DocumentLines(raw, compression, charset).text()

@@ -161,6 +161,13 @@ def stated(value):
     return value not in (None, "") and str(value).strip() != ""
 
 
+def iso_time(value):
+    """A datetime (naive UTC, Odoo's convention) -> Amazon's ISO-8601 with Z; text as is."""
+    if isinstance(value, str):
+        return value
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def parse_datetime(value):
     """ISO-8601 with offset or Z -> naive UTC datetime (Odoo's convention)."""
     if isinstance(value, datetime):

@@ -34,9 +34,10 @@ from .const import (
     ORDERS_API_V0,
     ORDERS_API_VERSIONS,
     ORDERS_RESTRICTED_ELEMENTS,
+    PATH_ORDERS_V0,
     V0_READS_RETIRED_ON,
 )
-from .spapi_client import _iso
+from .normalize import iso_time
 
 PAGE_SIZE = 100
 PII_DATASETS = ("BUYER", "RECIPIENT")
@@ -122,13 +123,13 @@ class OrdersAdapter:
         if marketplace_ids:
             params["marketplaceIds"] = list(marketplace_ids)
         if created_after:
-            params["createdAfter"] = _iso(created_after)
+            params["createdAfter"] = iso_time(created_after)
             if created_before:
-                params["createdBefore"] = _iso(_not_after(created_before, latest))
+                params["createdBefore"] = iso_time(_not_after(created_before, latest))
         else:
-            params["lastUpdatedAfter"] = _iso(last_updated_after)
+            params["lastUpdatedAfter"] = iso_time(last_updated_after)
             if last_updated_before:
-                params["lastUpdatedBefore"] = _iso(_not_after(last_updated_before, latest))
+                params["lastUpdatedBefore"] = iso_time(_not_after(last_updated_before, latest))
         if fulfillment_statuses:
             params["fulfillmentStatuses"] = list(fulfillment_statuses)
         if fulfilled_by:
@@ -252,13 +253,13 @@ class OrdersAdapter:
                    channels=(MFN,), order_ids=None):
         params = {"MarketplaceIds": list(marketplace_ids), "MaxResultsPerPage": PAGE_SIZE}
         if created_after and not order_ids:
-            params["CreatedAfter"] = _iso(created_after)
+            params["CreatedAfter"] = iso_time(created_after)
         if created_before and not order_ids:
-            params["CreatedBefore"] = _iso(created_before)
+            params["CreatedBefore"] = iso_time(created_before)
         if last_updated_after:
-            params["LastUpdatedAfter"] = _iso(last_updated_after)
+            params["LastUpdatedAfter"] = iso_time(last_updated_after)
         if last_updated_before:
-            params["LastUpdatedBefore"] = _iso(last_updated_before)
+            params["LastUpdatedBefore"] = iso_time(last_updated_before)
         if statuses:
             params["OrderStatuses"] = list(statuses)
         if channels:
@@ -272,7 +273,7 @@ class OrdersAdapter:
         adapter (valid an hour; a listing continued in another run gets its own)."""
         if getattr(self, "_v0_api", None) is None:
             token = self.client.create_restricted_data_token([{
-                "method": "GET", "path": "/orders/v0/orders",
+                "method": "GET", "path": PATH_ORDERS_V0,
                 "dataElements": ORDERS_RESTRICTED_ELEMENTS}])
             self._v0_api = self.client.api(OrdersV0, restricted_data_token=token)
         return self._v0_api

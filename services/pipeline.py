@@ -137,6 +137,10 @@ def _sync_status(seller, known, orders):
     statuses = {known[o.order_id].id: o.status for o in orders if o.order_id in known and o.status}
     if statuses:
         seller.env["sale.order"].sudo().browse(list(statuses))._amazon_apply_status(statuses)
+    ship_by = {known[o.order_id].id: o.ship_by_date for o in orders
+               if o.order_id in known and o.ship_by_date}
+    if ship_by:
+        seller.env["sale.order"].sudo().browse(list(ship_by))._amazon_apply_ship_by(ship_by)
 
 
 def _workflow_and_delivery(seller, flow, orders, created, existing, defer_delivery=False):

@@ -8,10 +8,10 @@ orders the report does not cover (newer than its lag, or the report failed).
 Orders API 2026-01-01 orders come priced and whole.
 """
 import dataclasses
+from decimal import Decimal
 
 from . import normalize
-from .const import MONEY_FIELDS
-from .report_parser import apply_prices, index_by_order
+from .const import MONEY_FIELDS, REPORT_MONEY_FIELDS
 
 # Below this many orders, getOrderItems per order is cheaper than a price report.
 ITEMS_CALL_THRESHOLD = 10
@@ -96,3 +96,67 @@ def fill_from_order_items(adapter, order):
             item.priced = True
     order.items += [it for it in api_items if id(it) not in used]
     return order
+
+
+# === JOINS: the price report's amounts onto an order ===
+def apply_prices(order, prices, price_orders, by_order=None):
+    """Copy the price report's amounts onto ``order``'s items; True when all priced.
+
+    With ``by_order`` (``index_by_order(prices)``), the report's items of the
+    order that ``order`` lacks are added: the Unshipped Orders report lists
+    only what is left to ship of a partially shipped order, the All Orders
+    report lists every item."""
+    info = price_orders.get(order.order_id)
+    if info:
+        order.status = info["status"] or order.status
+        order.fulfillment_channel = info["channel"] or order.fulfillment_channel
+        order.currency = info["currency"] or order.currency
+        order.sales_channel = info["sales_channel"] or order.sales_channel
+    by_sku = {}
+    for item in order.items:
+        by_sku.setdefault(item.sku, []).append(item)
+    for sku, items in by_sku.items():
+        price = prices.get((order.order_id, sku))
+        if price is None:
+            continue
+        total_qty = sum(i.quantity for i in items) or 1
+        if price.quantity and price.quantity != total_qty:
+            # The report disagrees with the order (a row twice, or a part of
+            # the order missing): its amounts would not be this order's.
+            continue
+        if len(items) == 1:
+            _copy_amounts(items[0], price, 1, 1)
+        else:  # one SKU on several order items: share the amounts by quantity
+            for idx, item in enumerate(items):
+                _copy_amounts(item, price, item.quantity, total_qty, last=idx == len(items) - 1,
+                              done=items[:idx])
+    if by_order and order.items:
+        for price in by_order.get(order.order_id, ()):
+            if price.sku not in by_sku:
+                order.items.append(dataclasses.replace(price))
+    return order.priced
+
+
+CENT = Decimal("0.01")
+
+
+def _copy_amounts(item, price, qty, total_qty, last=True, done=()):
+    for name in REPORT_MONEY_FIELDS:
+        full = getattr(price, name)
+        if qty == total_qty:
+            value = full
+        elif last:
+            value = full - sum(getattr(d, name) for d in done)
+        else:
+            value = (full * qty / total_qty).quantize(CENT)
+        setattr(item, name, value)
+    item.asin = item.asin or price.asin
+    item.priced = True
+    item.tax_stated = price.tax_stated
+
+
+def index_by_order(prices):
+    by_order = {}
+    for (oid, _sku), price in prices.items():
+        by_order.setdefault(oid, []).append(price)
+    return by_order

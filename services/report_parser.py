@@ -5,7 +5,6 @@ Amazon's header variants (documented, MWS-era, marketplace-specific) all
 parse. One row is one order item; a bad row is reported and skipped, the
 other rows of the file still count.
 """
-import dataclasses
 import itertools
 import json
 import re
@@ -241,6 +240,7 @@ class UnshippedStream:
                     zip=row.get("ship_postal_code", ""),
                     country_code=row.get("ship_country", "").upper(),
                     phone=row.get("ship_phone", "") or row.get("buyer_phone", "")),
+                ship_by_date=parse_ship_by(row.get("ship_by")),
             )
         shipped = parse_quantity(row.get("quantity_shipped") or "0", "quantity-shipped")
         order.items.append(Item(sku=sku, quantity=qty, quantity_shipped=min(shipped, qty),
@@ -248,6 +248,21 @@ class UnshippedStream:
                                 title=row.get("title", ""),
                                 gift_message=row.get("gift_message", "")))
         state.order = order
+
+
+def parse_ship_by(value):
+    """The report's promise date -> naive UTC datetime, or None when empty or
+    unreadable (the order still imports; only its deadline is unknown). A range
+    ("<earliest> to <latest>", as Seller Central shows it) gives its end."""
+    text = (value or "").strip()
+    if " to " in text:
+        text = text.rsplit(" to ", 1)[1].strip()
+    if not text:
+        return None
+    try:
+        return parse_datetime(text)
+    except NormalizeError:
+        return None
 
 
 def read_unshipped(source, marketplace_id=""):
@@ -397,69 +412,6 @@ def parse_all_orders(text):
               for sku, item in items.items()}
     orders = {oid: info for oid, info in orders.items() if oid not in reader.bad}
     return prices, orders, reader.errors
-
-
-def apply_prices(order, prices, price_orders, by_order=None):
-    """Copy the price report's amounts onto ``order``'s items; True when all priced.
-
-    With ``by_order`` (``index_by_order(prices)``), the report's items of the
-    order that ``order`` lacks are added: the Unshipped Orders report lists
-    only what is left to ship of a partially shipped order, the All Orders
-    report lists every item."""
-    info = price_orders.get(order.order_id)
-    if info:
-        order.status = info["status"] or order.status
-        order.fulfillment_channel = info["channel"] or order.fulfillment_channel
-        order.currency = info["currency"] or order.currency
-        order.sales_channel = info["sales_channel"] or order.sales_channel
-    by_sku = {}
-    for item in order.items:
-        by_sku.setdefault(item.sku, []).append(item)
-    for sku, items in by_sku.items():
-        price = prices.get((order.order_id, sku))
-        if price is None:
-            continue
-        total_qty = sum(i.quantity for i in items) or 1
-        if price.quantity and price.quantity != total_qty:
-            # The report disagrees with the order (a row twice, or a part of
-            # the order missing): its amounts would not be this order's.
-            continue
-        if len(items) == 1:
-            _copy_amounts(items[0], price, 1, 1)
-        else:  # one SKU on several order items: share the amounts by quantity
-            for idx, item in enumerate(items):
-                _copy_amounts(item, price, item.quantity, total_qty, last=idx == len(items) - 1,
-                              done=items[:idx])
-    if by_order and order.items:
-        for price in by_order.get(order.order_id, ()):
-            if price.sku not in by_sku:
-                order.items.append(dataclasses.replace(price))
-    return order.priced
-
-
-CENT = Decimal("0.01")
-
-
-def _copy_amounts(item, price, qty, total_qty, last=True, done=()):
-    for name in REPORT_MONEY_FIELDS:
-        full = getattr(price, name)
-        if qty == total_qty:
-            value = full
-        elif last:
-            value = full - sum(getattr(d, name) for d in done)
-        else:
-            value = (full * qty / total_qty).quantize(CENT)
-        setattr(item, name, value)
-    item.asin = item.asin or price.asin
-    item.priced = True
-    item.tax_stated = price.tax_stated
-
-
-def index_by_order(prices):
-    by_order = {}
-    for (oid, _sku), price in prices.items():
-        by_order.setdefault(oid, []).append(price)
-    return by_order
 
 
 def dump_order_prices(info, items):

@@ -1,22 +1,35 @@
 """Every Reports API call goes through this adapter (the Orders API has its own).
 
-The Reports API 2021-06-30 life cycle in one place: ``createReport`` with the
-options a report type needs, ``getReport`` mapped onto our four steps
-(``const.REPORT_STATUS``), a FATAL report's error document, and the document
-itself (``getReportDocument``, download, gunzip, charset). Models keep the
-state; they never read Amazon's status words or formats.
+The Reports API 2021-06-30 in one place, over the client's one call helper
+(``SpApiClient.call``): ``createReport`` with the options a report type needs,
+``getReport`` mapped onto our four steps (``const.REPORT_STATUS``), a FATAL
+report's error document, ``getReportDocument`` (with a Restricted Data Token
+for a restricted report), the download of its presigned URL, checked whole,
+and the document read by ``document_stream``'s one set of rules. Models keep
+the state; they never read Amazon's status words or formats.
 """
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+import httpx
 from sp_api.api import Reports
+from sp_api.base.exceptions import get_exception_for_code
 
 from . import errors
-from .const import GET_REPORTS_PAGE_SIZE, REPORT_OPTIONS, REPORT_STATUS
-from .document_stream import DocumentLines
-from .spapi_client import decode_document
+from .const import (
+    GET_REPORTS_PAGE_SIZE,
+    PATH_REPORT_DOCUMENT,
+    REPORT_OPTIONS,
+    REPORT_STATUS,
+    RESTRICTED_REPORT_TYPES,
+)
+from .document_stream import DocumentLines, decode_document
+from .normalize import iso_time
 
+_logger = logging.getLogger(__name__)
 DOCUMENT_URLS = 3   # fresh document URLs (getReportDocument) tried, one download each
+DOWNLOAD_ATTEMPTS = 3   # downloads of one URL whose copy came cut short
 
 
 @dataclass
@@ -30,7 +43,9 @@ class ReportStatus:
 
 @dataclass
 class ReportDocument:
-    raw: bytes          # as Amazon sent it (gzip when ``compression``)
+    """A downloaded report document: the bytes as Amazon sent them (gzip when
+    ``compression``), the charset of the download, checked whole when made."""
+    raw: bytes
     charset: str = ""
     compression: str = ""
 
@@ -44,10 +59,41 @@ class ReportsAdapter:
     def __init__(self, client):
         self.client = client
 
-    def request(self, report_type, marketplace_ids, date_from=None, date_to=None):
+    # === AMAZON'S OPERATIONS ===
+    def create_report(self, report_type, marketplace_ids, date_from=None, date_to=None, options=None):
         """createReport; returns Amazon's report id."""
-        return self.client.create_report(report_type, marketplace_ids, date_from, date_to,
-                                         options=REPORT_OPTIONS.get(report_type))
+        body = {"reportType": report_type, "marketplaceIds": list(marketplace_ids)}
+        if date_from:
+            body["dataStartTime"] = iso_time(date_from)
+        if date_to:
+            body["dataEndTime"] = iso_time(date_to)
+        if options:
+            body["reportOptions"] = options
+        res = self.client.call("createReport", self.client.api(Reports).create_report, **body)
+        return res.payload["reportId"]
+
+    def get_report(self, report_id):
+        """getReport: Amazon's report as it answered."""
+        return self.client.call("getReport", self.client.api(Reports).get_report, report_id).payload
+
+    def get_document(self, document_id, report_type=None):
+        """getReportDocument (a Restricted Data Token first for a restricted report)."""
+        token = None
+        if report_type in RESTRICTED_REPORT_TYPES:
+            token = self.client.create_restricted_data_token([{
+                "method": "GET", "path": PATH_REPORT_DOCUMENT % document_id}])
+        reports = self.client.api(Reports, restricted_data_token=token)
+        return self.client.call("getReportDocument", reports.get_report_document, document_id).payload
+
+    def download(self, document, attempts=DOWNLOAD_ATTEMPTS):
+        """A report document's URL -> ``ReportDocument`` (``download_document``)."""
+        return download_document(self.client, document, attempts)
+
+    # === OUR STEPS ===
+    def request(self, report_type, marketplace_ids, date_from=None, date_to=None):
+        """createReport with the options the report type needs; returns Amazon's report id."""
+        return self.create_report(report_type, marketplace_ids, date_from, date_to,
+                           options=REPORT_OPTIONS.get(report_type))
 
     def list_done(self, report_type, created_since, marketplace_ids=None):
         """getReports: the reports of ``report_type`` Amazon finished (DONE) since
@@ -84,7 +130,7 @@ class ReportsAdapter:
 
     def status(self, report_id, report_type=None):
         """getReport -> ``ReportStatus`` (a FATAL report's error text read too)."""
-        report = self.client.get_report(report_id)
+        report = self.get_report(report_id)
         raw = report.get("processingStatus")
         state = REPORT_STATUS.get(raw)
         if state is None:
@@ -107,14 +153,11 @@ class ReportsAdapter:
         the caller requests the report again (``amazon.price.report``)."""
         last = None
         for _url in range(DOCUMENT_URLS):
-            document = self.client.get_report_document(document_id, report_type)
+            document = self.get_document(document_id, report_type)
             try:
-                download = self.client.download_document(document, attempts=1)
+                return self.download(document, attempts=1)
             except errors.AmazonDocumentError as exc:
                 last = exc
-                continue
-            return ReportDocument(download.raw, download.charset or "",
-                                  document.get("compressionAlgorithm") or "")
         raise errors.AmazonDocumentError(
             "%s It was downloaded from %d fresh URLs and was damaged each time."
             % (last, DOCUMENT_URLS)) from None
@@ -129,3 +172,34 @@ class ReportsAdapter:
         """A stored document -> its lines, read chunk by chunk as often as iterated
         (``document_stream.DocumentLines``): the text is never held whole."""
         return DocumentLines(raw, compression or None, charset or None)
+
+
+def download_document(client, document, attempts=DOWNLOAD_ATTEMPTS):
+    """Fetch a document's presigned URL (a report's or a feed's processing report):
+    a ``ReportDocument`` once it reads to its end (gzip and charset; streamed, the
+    text is not kept). A copy cut short is a transport accident: it is downloaded
+    again, up to ``attempts`` times."""
+    def fetch():
+        with httpx.Client(timeout=client.timeout) as http:
+            response = http.get(document["url"])
+        if response.status_code >= 400:
+            raise get_exception_for_code(response.status_code)(
+                [{"code": "DownloadFailed", "message": "HTTP %s" % response.status_code}],
+                headers=response.headers)
+        return response
+    compression = document.get("compressionAlgorithm") or ""
+    last = None
+    for attempt in range(1, attempts + 1):
+        response = client.call("downloadDocument", fetch)
+        raw = response.content
+        charset = getattr(response, "charset_encoding", None) or ""
+        try:
+            DocumentLines(raw, compression, charset).check()
+        except errors.AmazonDocumentError as exc:
+            last = exc
+            client.damaged_downloads += 1
+            _logger.warning("Document download %d of %d was damaged (%s bytes).", attempt, attempts, len(raw))
+            continue
+        return ReportDocument(raw, charset, compression)
+    raise errors.AmazonDocumentError(
+        "%s It was downloaded %d times and was damaged each time." % (last, attempts)) from None

@@ -23,6 +23,7 @@ from odoo.exceptions import UserError
 
 from . import errors
 from .const import MFN
+from .normalize import iso_time
 
 _logger = logging.getLogger(__name__)
 
@@ -112,10 +113,6 @@ def item_quantities(picking):
 
 
 # ============================================================ payload
-def _iso(dt):
-    return fields.Datetime.to_datetime(dt).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def package_detail(picking, carriers):
     """The ``packageDetail`` of one delivery; None when it completes no order item.
     Raises ``ConfirmationProblem`` when the seller must complete the delivery first."""
@@ -138,7 +135,7 @@ def package_detail(picking, carriers):
         "carrierCode": code,
         "shippingMethod": carrier.name,
         "trackingNumber": tracking,
-        "shipDate": _iso(picking.date_done or fields.Datetime.now()),
+        "shipDate": iso_time(fields.Datetime.to_datetime(picking.date_done or fields.Datetime.now())),
         "orderItems": [{"orderItemId": item_id, "quantity": qty}
                        for item_id, qty in sorted(quantities.items())],
     }

@@ -7,29 +7,29 @@ operation, bounded retries on 429 / 5xx / timeouts, call counting, and typed
 errors with messages a seller understands.
 """
 import collections
-import gzip
 import hashlib
 import logging
 import random
 import threading
 import time
-import zlib
 from urllib.parse import urlsplit
 
 import httpx
 from cachetools import TTLCache
-from sp_api.api import Reports, Sellers, Tokens
+from sp_api.api import Sellers, Tokens
 from sp_api.auth import AccessTokenClient
 from sp_api.auth.exceptions import AuthorizationError
 from sp_api.base import Marketplaces
 from sp_api.base.credential_provider import FromCodeCredentialProvider
 from sp_api.base.exceptions import SellingApiException
-from sp_api.util.report_document import decompress_bytes, resolve_character_code
 
 from . import errors
-from .const import LWA_ENDPOINT, LWA_TOKEN_PATH, RESTRICTED_REPORT_TYPES
-from .document_stream import DocumentLines
+from .const import LWA_ENDPOINT, LWA_TOKEN_PATH
+from .feeds_adapter import FeedsAdapter
+from .listings_adapter import ListingsAdapter
+from .orders_adapter import OrdersAdapter
 from .rate_limit import RateLimiter
+from .reports_adapter import ReportsAdapter
 
 _logger = logging.getLogger(__name__)
 # httpx logs every URL at INFO: presigned document URLs carry credentials.
@@ -40,18 +40,6 @@ logging.getLogger("sp_api").setLevel(logging.INFO)
 
 
 
-class Download(collections.namedtuple("Download", "raw charset compression")):
-    """A downloaded report document: the bytes as Amazon sent them (checked whole:
-    gzip and charset read to the end). ``text`` decodes it all, on demand; a big
-    document is read with ``document_stream.DocumentLines`` instead."""
-    __slots__ = ()
-
-    @property
-    def text(self):
-        return decode_document(self.raw, self.compression, self.charset)
-
-
-DOWNLOAD_ATTEMPTS = 3
 _token_cache = TTLCache(maxsize=256, ttl=3000)
 _token_lock = threading.Lock()
 
@@ -321,73 +309,22 @@ class SpApiClient:
                         restrictedResources=resources)
         return res.payload["restrictedDataToken"]
 
-    def create_report(self, report_type, marketplace_ids, date_from=None, date_to=None, options=None):
-        body = {"reportType": report_type, "marketplaceIds": list(marketplace_ids)}
-        if date_from:
-            body["dataStartTime"] = _iso(date_from)
-        if date_to:
-            body["dataEndTime"] = _iso(date_to)
-        if options:
-            body["reportOptions"] = options
-        res = self.call("createReport", self.api(Reports).create_report, **body)
-        return res.payload["reportId"]
-
-    def get_report(self, report_id):
-        return self.call("getReport", self.api(Reports).get_report, report_id).payload
-
-    def get_report_document(self, document_id, report_type=None):
-        token = None
-        if report_type in RESTRICTED_REPORT_TYPES:
-            token = self.create_restricted_data_token([{
-                "method": "GET", "path": "/reports/2021-06-30/documents/%s" % document_id}])
-        reports = self.api(Reports, restricted_data_token=token)
-        return self.call("getReportDocument", reports.get_report_document, document_id).payload
-
-    def download_document(self, document, attempts=DOWNLOAD_ATTEMPTS):
-        """Fetch a document's URL: returns ``Download(raw bytes as sent, charset, compression)``
-        once the document reads to its end (streamed: the text is not kept). ``attempts``:
-        downloads of this URL (``ReportsAdapter.fetch`` asks one per URL, then a fresh URL)."""
-        def fetch():
-            with httpx.Client(timeout=self.timeout) as http:
-                response = http.get(document["url"])
-            if response.status_code >= 400:
-                from sp_api.base.exceptions import get_exception_for_code
-                raise get_exception_for_code(response.status_code)(
-                    [{"code": "DownloadFailed", "message": "HTTP %s" % response.status_code}],
-                    headers=response.headers)
-            return response
-        last = None
-        for attempt in range(1, attempts + 1):
-            response = self.call("downloadDocument", fetch)
-            raw = response.content
-            charset = getattr(response, "charset_encoding", None)
-            compression = document.get("compressionAlgorithm")
-            try:
-                for _line in DocumentLines(raw, compression, charset):
-                    pass
-            except errors.AmazonDocumentError as exc:
-                # A download cut short is a transport accident: the document
-                # itself is whole, so fetch it again rather than do without it.
-                last = exc
-                self.damaged_downloads += 1
-                _logger.warning("Report document download %d of %d was damaged (%s bytes); "
-                                "downloading it again.", attempt, attempts, len(raw))
-                continue
-            return Download(raw, charset, compression)
-        if attempts == 1:
-            raise last
-        raise errors.AmazonDocumentError(
-            "%s It was downloaded %d times and was damaged each time."
-            % (last, attempts)) from None
-
+    # ------------------------------------------------------------ adapters
     def orders(self, version=None):
         """The Orders API adapter, in ``version`` or the seller's Orders API version."""
-        from .orders_adapter import OrdersAdapter
         return OrdersAdapter(self, version or self.orders_api_version)
 
     def reports(self):
-        from .reports_adapter import ReportsAdapter
+        """The Reports API adapter."""
         return ReportsAdapter(self)
+
+    def listings(self, seller_id):
+        """The Listings Items API adapter (2021-08-01) for the seller's merchant id."""
+        return ListingsAdapter(self, seller_id)
+
+    def feeds(self):
+        """The Feeds API adapter (2021-06-30), for any feed type."""
+        return FeedsAdapter(self)
 
 
 def quota_key(api_endpoint, client_id, refresh_token):
@@ -395,40 +332,3 @@ def quota_key(api_endpoint, client_id, refresh_token):
     application (client id) in one region (endpoint). Hashed: never a secret."""
     raw = "|".join((api_endpoint.rstrip("/"), client_id or "", refresh_token or ""))
     return hashlib.sha256(raw.encode()).hexdigest()[:24]
-
-
-def decode_document(raw, compression=None, charset=None):
-    """Bytes of a report document -> text (gunzip, charset from Content-Type)."""
-    try:
-        body = decompress_bytes(raw, compression)
-    except zlib.error as exc:
-        raise errors.AmazonDocumentError(
-            "The report document is damaged (%s): it was cut short or is not gzip. "
-            "Download it again." % exc) from None
-    if not compression and body[:2] == b"\x1f\x8b":
-        try:
-            body = gzip.decompress(body)
-        except (OSError, EOFError) as exc:
-            raise errors.AmazonDocumentError(
-                "The report document is damaged (%s): download it again." % exc) from None
-    if body.startswith(b"\xef\xbb\xbf"):
-        return body[3:].decode("utf-8")
-    if not charset:
-        try:
-            return body.decode("utf-8")
-        except UnicodeDecodeError:
-            pass
-    encoding = resolve_character_code(None, fallback="iso-8859-1", response_charset_encoding=charset)
-    if encoding.lower().replace("-", "_") in ("shift_jis", "sjis", "x_sjis"):
-        encoding = "cp932"   # Amazon JP labels Windows-31J text as Shift_JIS
-    try:
-        return body.decode(encoding)
-    except (UnicodeDecodeError, LookupError) as exc:
-        raise errors.AmazonDocumentError(
-            "The report document is not valid %s text (%s)." % (encoding, exc)) from None
-
-
-def _iso(value):
-    if isinstance(value, str):
-        return value
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -25,4 +25,6 @@ from . import test_report_concurrency
 from . import test_runner
 from . import test_vat_absent
 from . import test_damaged_document
+from . import test_first_week
+from . import test_stock_export
 from . import test_settlements

@@ -96,6 +96,8 @@ class TestOrdersApi2026Flows(AmazonCase):
                 self.assertEqual(order.picking_ids.state, "done")
             else:
                 self.assertNotEqual(order.picking_ids.state, "done")
+                self.assertEqual(order.picking_ids.date_deadline, order.amazon_ship_by_date,
+                                 "the open delivery is due by Amazon's ship-by date")
         business = orders.filtered(lambda o: o.partner_id.is_company)
         self.assertEqual(len(business), 1)
         self.assertIn("Muster GmbH", business.partner_id.name)

@@ -84,6 +84,9 @@ class TestSeller(AmazonCase):
         self.assertEqual(self.seller.connection_state, "failed")
 
     def test_connection_success(self):
+        # Amazon lists the seller on the three marketplaces configured
+        self.scenario.participations = self.seller.marketplace_ids.mapped("amazon_marketplace_id")
+        self.addCleanup(setattr, self.scenario, "participations", None)
         action = self.seller.action_test_connection()
         self.assertEqual(action["params"]["type"], "success")
         self.assertEqual(self.emulator.calls["getMarketplaceParticipations"], 1)

@@ -51,7 +51,7 @@ class TestSharedQuota(AmazonCase):
 
     def test_client_of_seller_uses_shared_buckets(self):
         client = self.seller._get_client()
-        client.get_report(client.create_report(REPORT_ALL_ORDERS, ["ATVPDKIKX0DER"]))
+        client.reports().get_report(client.reports().create_report(REPORT_ALL_ORDERS, ["ATVPDKIKX0DER"]))
         key = quota_key(self.emulator.url, self.seller.lwa_client_id, self.seller.sudo().refresh_token)
         rows = client.limiter.store.rows(key + ":getReport:")
         self.assertEqual(len(rows), 1)
@@ -60,7 +60,7 @@ class TestSharedQuota(AmazonCase):
     # ------------------------------------------------------- two processes
     def _run_workers(self, shared, calls=25, workers=2):
         client = self.seller._get_client()
-        report_id = client.create_report(REPORT_ALL_ORDERS, ["ATVPDKIKX0DER"])
+        report_id = client.reports().create_report(REPORT_ALL_ORDERS, ["ATVPDKIKX0DER"])
         self.emulator.reset_quota()
         RateLimiter.reset()
         dsn = None

@@ -1,4 +1,6 @@
-from odoo import SUPERUSER_ID, api
+from datetime import timedelta
+
+from odoo import SUPERUSER_ID, api, fields
 from odoo.tests import HttpCase, tagged
 
 from .common import AmazonCase
@@ -55,3 +57,41 @@ class TestSellerDayTour(HttpCase, AmazonCase):
         self.assertEqual(package["carrierCode"], "UPS")
         request = self.env["amazon.report.request"].search([("seller_id", "=", self.seller.id)])
         self.assertEqual(request.state, "processed")
+
+
+FIRST_WEEK_ORDERS = ("903-1111111-0000001", "903-1111111-0000002", "903-1111111-0000003")
+
+
+@tagged("post_install", "-at_install")
+class TestFirstWeekTour(HttpCase, AmazonCase):
+    """Ship-by and the check before validating, in headless Chromium
+    (static/src/js/tours/amazon_first_week.js)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        stock = cls.warehouse.lot_stock_id
+        for sku in ("SKU-A", "SKU-B"):
+            cls.env["stock.quant"]._update_available_quantity(cls.products[sku], stock, 50)
+
+    def setUp(self):
+        super().setUp()
+        from ..services import delivery
+        self.scenario.orders.clear()
+        to_ship, shipped, late = FIRST_WEEK_ORDERS
+        self.add_us_order(order_id=to_ship)
+        self.add_us_order(order_id=shipped, status="Shipped")
+        self.add_us_order(order_id=late)
+        self.build([to_ship, late])
+        [res] = self.build([shipped], shipped=True)
+        delivery.deliver(res.sale_order)
+        self.orders_of([late]).amazon_ship_by_date = fields.Datetime.now() - timedelta(hours=3)
+        self.orders_of([to_ship]).amazon_ship_by_date = fields.Datetime.now() + timedelta(days=2)
+
+    def test_first_week(self):
+        self.start_tour("/web#action=amazon_fbm_connector.action_amazon_fbm_orders", "amazon_fbm_first_week", login="admin", timeout=180)
+        picking = self.orders_of(FIRST_WEEK_ORDERS[:1]).picking_ids
+        self.assertEqual(picking.state, "done")
+        self.assertEqual(picking.carrier_id.name, "Royal Mail")
+        self.assertEqual(picking.carrier_tracking_ref, "RM123456785GB")
+        self.assertEqual(picking.amazon_confirm_state, "to_send")

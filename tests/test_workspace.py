@@ -189,7 +189,8 @@ class TestWorkspace(AmazonCase):
         for move in picking.move_ids:
             move.quantity = move.product_uom_qty
             move.picked = True
-        picking.with_context(skip_backorder=True).button_validate()
+        # validated without carrier nor tracking number ("Validate Without" of the check)
+        picking.with_context(skip_backorder=True, amazon_skip_shipping_check=True).button_validate()
         self.assertEqual(picking.amazon_confirm_state, "to_send")
         self.mp_us.invalidate_recordset()
         self.assertEqual(self.mp_us.dashboard_to_confirm_count, 1)

@@ -7,7 +7,8 @@
 #     BENCH_REPEATS=N pairs of ours and floor runs per size, BENCH_REPORT_LINES=0 skips memory)
 #   BENCH_PROFILE_N=100 bash tools/bench.sh profile   (cProfile of ours: where the time goes)
 #   BENCH_CONFIRM_N=1000 BENCH_CONFIRM_SCALE=10 bash tools/bench.sh confirm   (shipment confirmations)
-#   BENCH_SETTLEMENT_LINES=100000 bash tools/bench.sh settlement   (a settlement: parse, store, book)
+#   BENCH_STOCK_N=10000 BENCH_STOCK_CHANGED=500 bash tools/bench.sh stock   (stock export; not in "all")
+#   BENCH_SETTLEMENT_LINES=100000 bash tools/bench.sh settlement   (a settlement: parse, store, book; not in "all")
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 [ "$HAVE_ODOO" = 1 ] || { echo "benchmarks need Odoo 17: $ODOO_WHY" >&2; exit 1; }
@@ -22,8 +23,8 @@ dropdb --if-exists "$DB" >/dev/null 2>&1
   --without-demo=all --stop-after-init --log-level=warn
 export AMAZON_FBM_ROOT="$ROOT"
 what=${1:-all}
-for bench in builder flows confirm report profile settlement; do
-  if [ "$what" = all ] || [ "$what" = "$bench" ]; then
+for bench in builder flows confirm report profile stock settlement; do
+  if { [ "$what" = all ] && [ "$bench" != stock ] && [ "$bench" != settlement ]; } || [ "$what" = "$bench" ]; then
     echo "=== benchmark: $bench"
     "$PY" "$ODOO_PATH/odoo-bin" shell -c "$DATA_DIR/odoo.conf" -d "$DB" --log-level=warn \
       < "$ROOT/tools/bench_$bench.py"

@@ -98,12 +98,12 @@ def unshipped_flow(n, version):
         before = collections.Counter(emulator.calls)
         client = seller._get_client()
         with Timer() as t:
-            report_id = client.create_report("GET_FLAT_FILE_ACTIONABLE_ORDER_DATA_SHIPPING", ["ATVPDKIKX0DER"])
-            while client.get_report(report_id)["processingStatus"] != "DONE":
+            report_id = client.reports().create_report("GET_FLAT_FILE_ACTIONABLE_ORDER_DATA_SHIPPING", ["ATVPDKIKX0DER"])
+            while client.reports().get_report(report_id)["processingStatus"] != "DONE":
                 pass
-            report = client.get_report(report_id)
-            doc = client.get_report_document(report["reportDocumentId"], report["reportType"])
-            parsed = report_parser.parse_unshipped(client.download_document(doc).text, "ATVPDKIKX0DER")
+            report = client.reports().get_report(report_id)
+            doc = client.reports().get_document(report["reportDocumentId"], report["reportType"])
+            parsed = report_parser.parse_unshipped(client.reports().download(doc).text, "ATVPDKIKX0DER")
             adapter = client.orders("v0")
             for order_id in parsed.orders:
                 adapter.get_order_items(order_id)

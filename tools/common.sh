@@ -107,6 +107,11 @@ if ! find_odoo; then
   PY="$CACHE_DIR/venv-pure/bin/python"
 fi
 
+# Odoo's reload (odoo.service.server._reexec) re-executes "python" found on PATH: the
+# environment Odoo runs in comes first, for run.sh and every server the tests start.
+PATH="$(dirname "$PY"):$PATH"
+export PATH
+
 ensure_python_deps() {
   # The addon's own dependencies (and the test tools), from PyPI when missing.
   if ! "$PY" -c "import sp_api, cryptography, pytest, jsonschema, ruff, pylint_odoo, websocket" >/dev/null 2>&1; then

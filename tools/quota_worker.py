@@ -35,7 +35,7 @@ def main():
     if delay > 0:
         time.sleep(delay)
     for _ in range(settings["calls"]):
-        client.get_report(settings["report_id"])
+        client.reports().get_report(settings["report_id"])
     print(json.dumps({"calls": dict(client.calls), "throttled": dict(client.throttled),
                       "quota_wait": client.quota_wait}))
 

@@ -1,1 +1,2 @@
 from . import amazon_operation_wizard
+from . import amazon_shipping_check_wizard

@@ -10,6 +10,7 @@ OPERATIONS = [
     ("fbm_import_unshipped", "Import Unshipped Orders"),
     ("fbm_import_shipped", "Import Shipped Orders"),
     ("fbm_import_missing_unshipped", "Import Missing Unshipped Orders"),
+    ("fbm_export_stock", "Export Stock"),
 ]
 
 
@@ -27,7 +28,7 @@ class AmazonOperationWizard(models.TransientModel):
         help="Unshipped: asks Amazon for the Unshipped Orders report; press Check Status, then "
              "Process File. Shipped: queues the orders Amazon shipped, so Odoo delivers them. "
              "Missing unshipped: queues unshipped orders the report missed. A scheduled action "
-             "imports the queues.")
+             "imports the queues. Export stock: sends Amazon the FBM quantities that changed.")
     marketplace_ids = fields.Many2many("amazon.marketplace", domain="[('seller_id', '=', seller_id)]",
                                        compute="_compute_marketplaces", store=True, readonly=False,
                                        help="The marketplaces to import orders of.")
@@ -67,12 +68,25 @@ class AmazonOperationWizard(models.TransientModel):
             else:
                 wiz.valuation_warning = False
 
+    def _user_time(self, value):
+        return fields.Datetime.context_timestamp(self, value).strftime("%Y-%m-%d %H:%M")
+
     def action_execute(self):
         self.ensure_one()
+        if self.operation == "fbm_export_stock":
+            # Stock export: wakes its cron (never runs it in the request).
+            return self.seller_id.action_export_stock()
         if not self.marketplace_ids:
             raise UserError(_("Choose at least one marketplace."))
         if self.date_from and self.date_to and self.date_from >= self.date_to:
             raise UserError(_("The start date must be before the end date."))
+        now = fields.Datetime.now()
+        if self.date_from and self.date_from > now:
+            raise UserError(_(
+                "The window starts in the future (%(start)s): Amazon has no orders there yet. "
+                "Choose a start date in the past.", start=self._user_time(self.date_from)))
+        if self.date_to and self.date_to > now:
+            self.date_to = now   # Amazon answers up to now: a later end means "until now"
         try:
             if self.operation == "fbm_import_unshipped":
                 request = self.env["amazon.report.request"]._request_unshipped(

@@ -2,7 +2,7 @@
 scope (row, order, file) while every good row still parses.
 
 ``UNSHIPPED`` cases go through ``parse_unshipped``, ``ALL_ORDERS`` cases
-through ``parse_all_orders`` and ``apply_prices``, ``ORDERS_API`` cases
+through ``parse_all_orders`` and ``pricing.apply_prices``, ``ORDERS_API`` cases
 through the Orders API normaliser. The Odoo end-to-end half (unknown
 marketplace or currency, HTML instead of a report, an order split over two
 documents...) is ``tests/test_bad_input.py``.
@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from services import report_parser
+from services import pricing, report_parser
 from services.normalize import NormalizeError, Order, from_orders_api, item_from_orders_api
 
 U_COLS = ("order-id", "order-item-id", "purchase-date", "payments-date", "buyer-email", "buyer-name",
@@ -227,7 +227,7 @@ def test_duplicated_price_rows_do_not_double_the_price():
     assert not errors
     order = Order(order_id="111-0000001-0000001", items=[
         report_parser.Item(sku="SKU-1", quantity=1, order_item_id="I1")])
-    report_parser.apply_prices(order, prices, info)
+    pricing.apply_prices(order, prices, info)
     assert not order.priced, "quantity 2 in the report, 1 ordered: not priced from the report"
 
 
@@ -236,7 +236,7 @@ def test_one_sku_on_two_items_shares_the_price():
     order = Order(order_id="111-0000001-0000001", items=[
         report_parser.Item(sku="SKU-1", quantity=1, order_item_id="I1"),
         report_parser.Item(sku="SKU-1", quantity=2, order_item_id="I2")])
-    assert report_parser.apply_prices(order, prices, info)
+    assert pricing.apply_prices(order, prices, info)
     assert [i.item_price for i in order.items] == [Decimal("10.00"), Decimal("20.00")]
 
 

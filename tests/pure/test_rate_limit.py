@@ -75,10 +75,10 @@ def test_client_follows_the_rate_amazon_grants():
                              refresh_token=next(iter(emulator.refresh_tokens)),
                              api_endpoint=emulator.url, lwa_endpoint=emulator.url,
                              rate_scale=2.0, timeout=5, backoff_cap=0.2)
-        report_id = client.create_report(REPORT_ALL_ORDERS, ["ATVPDKIKX0DER"])
+        report_id = client.reports().create_report(REPORT_ALL_ORDERS, ["ATVPDKIKX0DER"])
         start = time.monotonic()
         for _ in range(54):
-            client.get_report(report_id)
+            client.reports().get_report(report_id)
         elapsed = time.monotonic() - start
     assert client.limiter.bucket("getReport").rate == 20.0      # 10/s x scale 2
     # 14 from the burst, 40 at 20/s: 2 s (at the default 4/s it would be 10 s)
@@ -98,9 +98,9 @@ def test_client_slows_to_a_lower_plan_without_429_storm():
                              refresh_token=next(iter(emulator.refresh_tokens)),
                              api_endpoint=emulator.url, lwa_endpoint=emulator.url,
                              rate_scale=10.0, timeout=5, backoff_cap=0.2)
-        report_id = client.create_report(REPORT_ALL_ORDERS, ["ATVPDKIKX0DER"])
+        report_id = client.reports().create_report(REPORT_ALL_ORDERS, ["ATVPDKIKX0DER"])
         for _ in range(40):
-            client.get_report(report_id)
+            client.reports().get_report(report_id)
     assert client.limiter.bucket("getReport").rate == 10.0
     # Our burst is Amazon's default (15): the plan's smaller burst costs a few
     # 429s at first, after which the learned rate keeps us under it.

@@ -6,9 +6,9 @@ from decimal import Decimal
 import pytest
 from conftest import shared_path
 
-from services import errors, report_parser
+from services import errors, pricing, report_parser
+from services.document_stream import decode_document
 from services.normalize import Order, from_orders_api
-from services.spapi_client import decode_document
 
 FLAT = shared_path("flatfile")
 
@@ -149,6 +149,6 @@ def test_apply_prices_shares_one_sku_over_items():
     unshipped = "\t".join(cols) + "\n" + row_for(cols, dict(base, **{"quantity-purchased": "1"})) + "\n" + \
         row_for(cols, dict(base, **{"quantity-purchased": "2"})) + "\n"
     order = report_parser.parse_unshipped(unshipped, "X").orders["9"]
-    assert report_parser.apply_prices(order, prices, info)
+    assert pricing.apply_prices(order, prices, info)
     assert sum(i.item_price for i in order.items) == Decimal("30.00")
     assert [i.item_price for i in order.items] == [Decimal("10.00"), Decimal("20.00")]

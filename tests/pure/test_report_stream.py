@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from services import document_stream, errors, report_parser
+from services.document_stream import decode_document
 from services.normalize import Order
-from services.spapi_client import decode_document
 
 COLS = ("order-id", "order-item-id", "purchase-date", "buyer-email", "buyer-name", "sku", "product-name",
         "quantity-purchased", "recipient-name", "ship-address-1", "ship-city", "ship-state",

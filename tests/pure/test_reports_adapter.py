@@ -8,7 +8,7 @@ def _done(reports, report_type, codes=("ATVPDKIKX0DER",), options=None):
     if options is None:
         report_id = reports.request(report_type, list(codes))
     else:   # a request made without the adapter's options
-        report_id = reports.client.create_report(report_type, list(codes), options=options or None)
+        report_id = reports.client.reports().create_report(report_type, list(codes), options=options or None)
     status = reports.status(report_id, report_type)
     while status.state == "pending":
         status = reports.status(report_id, report_type)

@@ -21,21 +21,21 @@ def make_client(emulator, **kw):
 
 def wait_done(client, report_id, polls=10):
     for _ in range(polls):
-        report = client.get_report(report_id)
+        report = client.reports().get_report(report_id)
         if report["processingStatus"] not in ("IN_QUEUE", "IN_PROGRESS"):
             return report
     raise AssertionError("report never finished")
 
 
 def test_report_moves_through_states_and_downloads(client, emulator):
-    report_id = client.create_report(REPORT_UNSHIPPED, ["ATVPDKIKX0DER"])
-    first = client.get_report(report_id)
+    report_id = client.reports().create_report(REPORT_UNSHIPPED, ["ATVPDKIKX0DER"])
+    first = client.reports().get_report(report_id)
     assert first["processingStatus"] == "IN_PROGRESS"
     report = wait_done(client, report_id)
     assert report["processingStatus"] == "DONE"
-    document = client.get_report_document(report["reportDocumentId"], REPORT_UNSHIPPED)
+    document = client.reports().get_document(report["reportDocumentId"], REPORT_UNSHIPPED)
     assert document["compressionAlgorithm"] == "GZIP"
-    download = client.download_document(document)
+    download = client.reports().download(document)
     assert download.raw[:2] == b"\x1f\x8b"
     parsed = report_parser.parse_unshipped(download.text, "ATVPDKIKX0DER")
     unshipped = [e for e in emulator.scenario.orders.values() if e["order"]["OrderStatus"] == "Unshipped"]
@@ -45,15 +45,15 @@ def test_report_moves_through_states_and_downloads(client, emulator):
 
 
 def test_restricted_document_needs_rdt(client):
-    report = wait_done(client, client.create_report(REPORT_UNSHIPPED, ["ATVPDKIKX0DER"]))
+    report = wait_done(client, client.reports().create_report(REPORT_UNSHIPPED, ["ATVPDKIKX0DER"]))
     with pytest.raises(errors.AmazonAccessDenied, match="role"):
-        client.get_report_document(report["reportDocumentId"])  # no report type -> no RDT
+        client.reports().get_document(report["reportDocumentId"])  # no report type -> no RDT
 
 
 def test_all_orders_report_prices(client, emulator):
-    report = wait_done(client, client.create_report(REPORT_ALL_ORDERS, ["ATVPDKIKX0DER"]))
-    document = client.get_report_document(report["reportDocumentId"], REPORT_ALL_ORDERS)
-    prices, info, errs = report_parser.parse_all_orders(client.download_document(document).text)
+    report = wait_done(client, client.reports().create_report(REPORT_ALL_ORDERS, ["ATVPDKIKX0DER"]))
+    document = client.reports().get_document(report["reportDocumentId"], REPORT_ALL_ORDERS)
+    prices, info, errs = report_parser.parse_all_orders(client.reports().download(document).text)
     assert not errs
     assert client.calls["createRestrictedDataToken"] == 0
     for oid, entry in emulator.scenario.orders.items():
@@ -65,20 +65,20 @@ def test_cancelled_and_fatal_reports(client, emulator):
     emulator.script_next_report("CANCELLED")
     emulator.script_next_report("FATAL_WITH_DOCUMENT")
     emulator.script_next_report("FATAL")
-    cancelled = wait_done(client, client.create_report(REPORT_UNSHIPPED, ["ATVPDKIKX0DER"]))
+    cancelled = wait_done(client, client.reports().create_report(REPORT_UNSHIPPED, ["ATVPDKIKX0DER"]))
     assert cancelled["processingStatus"] == "CANCELLED" and "reportDocumentId" not in cancelled
-    fatal_doc = wait_done(client, client.create_report(REPORT_UNSHIPPED, ["ATVPDKIKX0DER"]))
+    fatal_doc = wait_done(client, client.reports().create_report(REPORT_UNSHIPPED, ["ATVPDKIKX0DER"]))
     assert fatal_doc["processingStatus"] == "FATAL"
-    text = client.download_document(client.get_report_document(fatal_doc["reportDocumentId"], REPORT_UNSHIPPED)).text
+    text = client.reports().download(client.reports().get_document(fatal_doc["reportDocumentId"], REPORT_UNSHIPPED)).text
     assert "identical request" in text
-    fatal = wait_done(client, client.create_report(REPORT_UNSHIPPED, ["ATVPDKIKX0DER"]))
+    fatal = wait_done(client, client.reports().create_report(REPORT_UNSHIPPED, ["ATVPDKIKX0DER"]))
     assert fatal["processingStatus"] == "FATAL" and "reportDocumentId" not in fatal
 
 
 def test_no_data_is_cancelled():
     with Emulator(Scenario(), rate_scale=50) as emulator:
         client = make_client(emulator)
-        report = wait_done(client, client.create_report(REPORT_UNSHIPPED, ["ATVPDKIKX0DER"]))
+        report = wait_done(client, client.reports().create_report(REPORT_UNSHIPPED, ["ATVPDKIKX0DER"]))
         assert report["processingStatus"] == "CANCELLED"
 
 
@@ -119,13 +119,13 @@ def test_429_storm_every_call_succeeds_within_limits():
 
 def test_server_errors_are_retried_then_reported(client, emulator):
     emulator.fail_next("getReport", 2, 503)
-    report_id = client.create_report(REPORT_ALL_ORDERS, ["ATVPDKIKX0DER"])
-    assert client.get_report(report_id)["reportId"] == report_id
+    report_id = client.reports().create_report(REPORT_ALL_ORDERS, ["ATVPDKIKX0DER"])
+    assert client.reports().get_report(report_id)["reportId"] == report_id
     assert client.calls["getReport"] == 3
     emulator.fail_next("getReport", 10, 500)
     client.max_retries = 2
     with pytest.raises(errors.AmazonServerError, match="500"):
-        client.get_report(report_id)
+        client.reports().get_report(report_id)
 
 
 def test_timeouts_are_typed(emulator):
@@ -133,7 +133,7 @@ def test_timeouts_are_typed(emulator):
     client = make_client(emulator, max_retries=1)
     client.timeout = 0.2
     with pytest.raises(errors.AmazonUnreachable):
-        client.create_report(REPORT_ALL_ORDERS, ["ATVPDKIKX0DER"])
+        client.reports().create_report(REPORT_ALL_ORDERS, ["ATVPDKIKX0DER"])
 
 
 def test_auth_errors(emulator):
@@ -152,20 +152,20 @@ def test_auth_errors(emulator):
 def test_truncated_and_other_charset_documents(client, emulator):
     emulator.faults["charset"] = "cp1252"
     emulator.scenario.add_order(items=[{"sku": "CAFÉ-1", "qty": 1, "price": "3.00", "title": "Crème brûlée"}])
-    report = wait_done(client, client.create_report(REPORT_ALL_ORDERS, ["ATVPDKIKX0DER"]))
-    text = client.download_document(client.get_report_document(report["reportDocumentId"])).text
+    report = wait_done(client, client.reports().create_report(REPORT_ALL_ORDERS, ["ATVPDKIKX0DER"]))
+    text = client.reports().download(client.reports().get_document(report["reportDocumentId"])).text
     assert "Crème brûlée" in text
     emulator.faults["truncate_documents"] = True     # damaged at the source: every download
-    report = wait_done(client, client.create_report(REPORT_ALL_ORDERS, ["ATVPDKIKX0DER"]))
+    report = wait_done(client, client.reports().create_report(REPORT_ALL_ORDERS, ["ATVPDKIKX0DER"]))
     with pytest.raises(errors.AmazonDocumentError, match="cut short.*3 times"):
-        client.download_document(client.get_report_document(report["reportDocumentId"]))
+        client.reports().download(client.reports().get_document(report["reportDocumentId"]))
 
 
 def test_download_cut_short_is_downloaded_again(client, emulator):
-    report = wait_done(client, client.create_report(REPORT_ALL_ORDERS, ["ATVPDKIKX0DER"]))
-    document = client.get_report_document(report["reportDocumentId"])
+    report = wait_done(client, client.reports().create_report(REPORT_ALL_ORDERS, ["ATVPDKIKX0DER"]))
+    document = client.reports().get_document(report["reportDocumentId"])
     emulator.faults["truncate_downloads"] = 2
-    download = client.download_document(document)
+    download = client.reports().download(document)
     prices, _info, errs = report_parser.parse_all_orders(download.text)
     assert not errs and len({oid for oid, _sku in prices}) == len(emulator.scenario.orders)
     assert emulator.calls["download"] == 3 and client.damaged_downloads == 2
@@ -174,15 +174,15 @@ def test_download_cut_short_is_downloaded_again(client, emulator):
 def test_cp932_document_labelled_shift_jis(client, emulator):
     emulator.faults["charset"] = "cp932"
     emulator.scenario.add_order(items=[{"sku": "JP-①", "qty": 1, "price": "300", "title": "抹茶 ① セット"}])
-    report = wait_done(client, client.create_report(REPORT_ALL_ORDERS, ["ATVPDKIKX0DER"]))
+    report = wait_done(client, client.reports().create_report(REPORT_ALL_ORDERS, ["ATVPDKIKX0DER"]))
     for doc in emulator.documents.values():
         doc["charset"] = "Shift_JIS"     # the label Amazon JP puts on Windows-31J text
-    text = client.download_document(client.get_report_document(report["reportDocumentId"])).text
+    text = client.reports().download(client.reports().get_document(report["reportDocumentId"])).text
     assert "抹茶 ① セット" in text and "JP-①" in text
 
 
 def test_calls_are_counted(client):
-    client.create_report(REPORT_ALL_ORDERS, ["ATVPDKIKX0DER"])
+    client.reports().create_report(REPORT_ALL_ORDERS, ["ATVPDKIKX0DER"])
     assert client.calls["createReport"] == 1
 
 

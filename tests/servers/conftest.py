@@ -36,6 +36,14 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+def _odoo_env():
+    """The servers' environment: their Python's directory first on PATH, because
+    Odoo's reload re-executes ``python`` as found there (``server._reexec``)."""
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", "")])
+    return env
+
+
 def _odoo_cmd(*args, command=()):
     return [sys.executable, os.environ["AMAZON_FBM_ODOO_BIN"], *command, "-c", os.environ["AMAZON_FBM_ODOO_CONF"],
             *args]
@@ -79,7 +87,7 @@ class Server:
         self.process = subprocess.Popen(
             _odoo_cmd("-d", db.name, "--db-filter", "^%s$" % db.name, "--http-port", "0",
                       "--max-cron-threads", "2", "--log-level", "info", "--no-database-list"),
-            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True, env=_odoo_env())
 
     @property
     def pid(self):

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from . import settlements, shipments
+from . import listings, settlements, shipments
 from .orders_2026 import Orders2026Mixin
 from .scenario import Scenario, iso
 
@@ -30,6 +30,9 @@ ALL_ORDERS = ("GET_FLAT_FILE_ALL_ORDERS_DATA_BY_ORDER_DATE_GENERAL",
               "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL")
 RESTRICTED = {UNSHIPPED}
 ALL_ROLES = {"orders", "reports", "buyer_pii", "sellers"}
+# Listings Items and Feeds (stock export): tools/spapi_emulator/listings.py.
+USAGE_PLANS.update(listings.USAGE_PLANS)
+ALL_ROLES.add("listings")
 
 
 class _Bucket:
@@ -46,7 +49,7 @@ class _Bucket:
         return False
 
 
-class Emulator:
+class Emulator(listings.ListingsEmulatorMixin):
     """Run with ``start()`` / ``stop()`` (or as a context manager).
 
     ``rate_scale`` multiplies Amazon's rates (bursts unchanged), so a test
@@ -98,6 +101,7 @@ class Emulator:
             self.call_times = collections.defaultdict(list)
             self.throttle_times = collections.defaultdict(list)
             self._next_id = 50000
+            self._reset_listings()
 
     def add_settlement(self, order_ids=(), *, created=None, **kw):
         """Amazon closes a settlement of the scenario's orders (``settlements.build_settlement``
@@ -302,7 +306,7 @@ class _Server(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
-class _Handler(Orders2026Mixin, BaseHTTPRequestHandler):
+class _Handler(listings.ListingsHandlerMixin, Orders2026Mixin, BaseHTTPRequestHandler):
     emulator = None
     protocol_version = "HTTP/1.1"
 
@@ -358,7 +362,7 @@ class _Handler(Orders2026Mixin, BaseHTTPRequestHandler):
         ("GET", r"/orders/v0/orders/(?P<id>[^/]+)", "get_order", "getOrder"),
         ("POST", r"/orders/v0/orders/(?P<id>[^/]+)/shipmentConfirmation", "confirm_shipment", "confirmShipment"),
         ("GET", r"/_emulator/stats", "stats", None),
-    ]
+    ] + listings.ROUTES
 
     def _dispatch(self, method):
         emu = self.emulator
@@ -443,7 +447,7 @@ class _Handler(Orders2026Mixin, BaseHTTPRequestHandler):
             info = emu.refresh_tokens[refresh]
         role = {"getMarketplaceParticipations": "sellers", "createReport": "reports",
                 "getReport": "reports", "getReportDocument": "reports",
-                "getReports": "reports"}.get(operation, "orders")
+                "getReports": "reports", **listings.ROLES}.get(operation, "orders")
         if role not in info["roles"]:
             self._error(403, "Unauthorized", "Access to requested resource is denied.",
                         "The application does not have the role required for %s." % operation)
@@ -478,7 +482,8 @@ class _Handler(Orders2026Mixin, BaseHTTPRequestHandler):
 
     def h_participations(self):
         emu = self.emulator
-        ids = sorted({e["order"]["MarketplaceId"] for e in emu.scenario.orders.values()}) or ["ATVPDKIKX0DER"]
+        ids = getattr(emu.scenario, "participations", None) or \
+            sorted({e["order"]["MarketplaceId"] for e in emu.scenario.orders.values()}) or ["ATVPDKIKX0DER"]
         self._send(200, {"payload": [{
             "marketplace": {"id": mid, "name": "Amazon", "countryCode": "US",
                             "defaultCurrencyCode": "USD", "defaultLanguageCode": "en_US",

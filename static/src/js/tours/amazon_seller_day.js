@@ -187,7 +187,7 @@ registry.category("web_tour.tours").add("amazon_fbm_seller_day_orders", {
         {
             content: "Amazon accepted the shipment confirmation",
             trigger: '.o_field_widget[name="amazon_confirm_state"]:contains("Sent")',
-            extra_trigger: '.o_notification:contains("Amazon accepted 1 of 1")',
+            extra_trigger: '.o_notification:contains("Amazon accepted the shipment")',
             isCheck: true,
         },
     ],
