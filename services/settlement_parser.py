@@ -20,7 +20,7 @@ Every row is classified (``kind``) for the books:
 """
 import re
 from collections import namedtuple
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 
 from . import errors
@@ -215,7 +215,3 @@ class SettlementDocument:
 def read_settlement(lines):
     """Lines of a settlement document -> ``SettlementDocument`` (summary read, rows to come)."""
     return SettlementDocument(lines)
-
-
-def as_date(value):
-    return value.date() if isinstance(value, datetime) else value if isinstance(value, date) else None
