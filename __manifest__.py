@@ -35,6 +35,7 @@
         "views/amazon_stock_feed_views.xml",
         "views/product_template_views.xml",
         "views/amazon_notification_views.xml",
+        "views/amazon_settlement_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -28,3 +28,7 @@ from . import mrp_bom_line
 from . import product_product
 from . import product_template
 from . import amazon_notification
+from . import amazon_settlement
+from . import amazon_settlement_line
+from . import amazon_seller_settlement
+from . import amazon_marketplace_settlement

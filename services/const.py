@@ -236,3 +236,19 @@ SQS_MAX_RECEIVES = 5
 # instead of one getOrder each.
 NOTIFIED_ORDERS_SEARCH_THRESHOLD = 100
 NOTIFIED_ORDERS_BACKLOG_READ = 100   # one searchOrders page
+# === Settlements (GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2) ===
+# Amazon schedules settlement reports itself: they cannot be requested (createReport
+# answers 400 "Request for report type ... is not allowed at this time"); they are
+# listed with getReports. The non-V2 flat file and the XML were removed on 2026-11-11.
+REPORT_SETTLEMENT = "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2"
+RATE_LIMITS["getReports"] = (0.0222, 10)
+GET_REPORTS_PAGE_SIZE = 100        # the model's maximum
+REPORTS_RETENTION_DAYS = 90        # getReports serves reports created within 90 days
+SETTLEMENT_COLUMNS = (
+    "settlement-id", "settlement-start-date", "settlement-end-date", "deposit-date",
+    "total-amount", "currency", "transaction-type", "order-id", "merchant-order-id",
+    "adjustment-id", "shipment-id", "marketplace-name", "amount-type", "amount-description",
+    "amount", "fulfillment-id", "posted-date", "posted-date-time", "order-item-code",
+    "merchant-order-item-id", "merchant-adjustment-item-id", "sku", "quantity-purchased",
+    "promotion-id",
+)

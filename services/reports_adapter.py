@@ -10,6 +10,7 @@ the state; they never read Amazon's status words or formats.
 """
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 import httpx
 from sp_api.api import Reports
@@ -17,6 +18,7 @@ from sp_api.base.exceptions import get_exception_for_code
 
 from . import errors
 from .const import (
+    GET_REPORTS_PAGE_SIZE,
     PATH_REPORT_DOCUMENT,
     REPORT_OPTIONS,
     REPORT_STATUS,
@@ -92,6 +94,39 @@ class ReportsAdapter:
         """createReport with the options the report type needs; returns Amazon's report id."""
         return self.create_report(report_type, marketplace_ids, date_from, date_to,
                            options=REPORT_OPTIONS.get(report_type))
+
+    def list_done(self, report_type, created_since, marketplace_ids=None):
+        """getReports: the reports of ``report_type`` Amazon finished (DONE) since
+        ``created_since``, oldest first, every page read (``nextToken`` alone on the next
+        call, as the model requires). Reports Amazon schedules itself (settlements) are
+        found only this way. ``marketplace_ids`` narrows the search to the seller's
+        marketplaces; without it python-amazon-sp-api would narrow it to Amazon.com."""
+        since = created_since
+        if isinstance(since, datetime):
+            if since.tzinfo is None:
+                since = since.replace(tzinfo=timezone.utc)
+            since = since.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        params = {"reportTypes": [report_type], "processingStatuses": ["DONE"],
+                  "pageSize": GET_REPORTS_PAGE_SIZE}
+        if since:
+            params["createdSince"] = since
+        if marketplace_ids:
+            params["marketplaceIds"] = list(marketplace_ids)[:10]
+        reports = []
+        while True:
+            res = self.client.call("getReports", self.client.api(Reports).get_reports, **params)
+            payload = res.payload or {}
+            if isinstance(payload, list):   # the library unwraps some answers
+                payload = {"reports": payload, "nextToken": (res.next_token or "")}
+            for report in payload.get("reports") or []:
+                if report.get("processingStatus") == "DONE" and report.get("reportDocumentId"):
+                    reports.append(report)
+            token = payload.get("nextToken") or getattr(res, "next_token", None)
+            if not token:
+                break
+            params = {"nextToken": token}
+        reports.sort(key=lambda r: (r.get("createdTime") or "", r.get("reportId") or ""))
+        return reports
 
     def status(self, report_id, report_type=None):
         """getReport -> ``ReportStatus`` (a FATAL report's error text read too)."""

@@ -28,3 +28,4 @@ from . import test_damaged_document
 from . import test_first_week
 from . import test_stock_export
 from . import test_notifications
+from . import test_settlements

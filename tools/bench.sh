@@ -10,6 +10,7 @@
 #   BENCH_STOCK_N=10000 BENCH_STOCK_CHANGED=500 bash tools/bench.sh stock   (stock export; not in "all")
 #   BENCH_NOTIFY_N=1000 BENCH_NOTIFY_RATE=1 bash tools/bench.sh notifications   (order notifications
 #     through moto's SQS: latency to a confirmed order on a running odoo-bin, calls per 1,000; not in "all")
+#   BENCH_SETTLEMENT_LINES=100000 bash tools/bench.sh settlement   (a settlement: parse, store, book; not in "all")
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 [ "$HAVE_ODOO" = 1 ] || { echo "benchmarks need Odoo 17: $ODOO_WHY" >&2; exit 1; }
@@ -27,8 +28,8 @@ dropdb --if-exists "$DB" >/dev/null 2>&1
   --without-demo=all --stop-after-init --log-level=warn
 export AMAZON_FBM_ROOT="$ROOT"
 what=${1:-all}
-for bench in builder flows confirm report profile stock notifications; do
-  if { [ "$what" = all ] && [ "$bench" != stock ] && [ "$bench" != notifications ]; } || [ "$what" = "$bench" ]; then
+for bench in builder flows confirm report profile stock notifications settlement; do
+  if { [ "$what" = all ] && [ "$bench" != stock ] && [ "$bench" != notifications ] && [ "$bench" != settlement ]; } || [ "$what" = "$bench" ]; then
     echo "=== benchmark: $bench"
     "$PY" "$ODOO_PATH/odoo-bin" shell -c "$DATA_DIR/odoo.conf" -d "$DB" --log-level=warn \
       < "$ROOT/tools/bench_$bench.py"

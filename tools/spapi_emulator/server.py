@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from . import listings, shipments
+from . import listings, settlements, shipments
 from .notifications import GRANTLESS_OPERATIONS, NOTIFICATION_USAGE_PLANS, NotificationsHandlerMixin, NotificationsState
 from .notifications import ROUTES as NOTIFICATION_ROUTES
 from .orders_2026 import Orders2026Mixin
@@ -27,6 +27,7 @@ USAGE_PLANS = {
     "getOrderAddress": (0.5, 30), "getOrderBuyerInfo": (0.5, 30),
     "searchOrders": (0.0056, 20), "getOrder2026": (0.5, 30),
 }
+USAGE_PLANS["getReports"] = (0.0222, 10)   # settlements (tools/spapi_emulator/settlements.py)
 UNSHIPPED = "GET_FLAT_FILE_ACTIONABLE_ORDER_DATA_SHIPPING"
 ALL_ORDERS = ("GET_FLAT_FILE_ALL_ORDERS_DATA_BY_ORDER_DATE_GENERAL",
               "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL")
@@ -111,6 +112,13 @@ class Emulator(listings.ListingsEmulatorMixin, NotificationsState):
             self._next_id = 50000
             self._reset_listings()
             self.reset_notifications()
+
+    def add_settlement(self, order_ids=(), *, created=None, **kw):
+        """Amazon closes a settlement of the scenario's orders (``settlements.build_settlement``
+        for the arguments): a DONE report of ``GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2``,
+        listed by getReports. Returns (report id, ``SettlementBuilder``)."""
+        with self.lock:
+            return settlements.add_settlement(self, order_ids, created=created, **kw)
 
     def reset_quota(self):
         """Full buckets and zero counters, keeping reports and documents."""
@@ -354,6 +362,7 @@ class _Handler(listings.ListingsHandlerMixin, NotificationsHandlerMixin, Orders2
         ("POST", r"/tokens/2021-03-01/restrictedDataToken", "create_rdt", "createRestrictedDataToken"),
         ("POST", r"/reports/2021-06-30/reports", "create_report", "createReport"),
         ("GET", r"/reports/2021-06-30/reports/(?P<id>[^/]+)", "get_report", "getReport"),
+        ("GET", r"/reports/2021-06-30/reports", "get_reports", "getReports"),
         ("GET", r"/reports/2021-06-30/documents/(?P<id>[^/]+)", "get_report_document", "getReportDocument"),
         ("GET", r"/download/(?P<id>[^/]+)", "download", None),
         ("GET", r"/orders/v0/orders", "get_orders", "getOrders"),
@@ -451,7 +460,7 @@ class _Handler(listings.ListingsHandlerMixin, NotificationsHandlerMixin, Orders2
             info = emu.refresh_tokens[refresh]
         role = {"getMarketplaceParticipations": "sellers", "createReport": "reports",
                 "getReport": "reports", "getReportDocument": "reports",
-                **listings.ROLES}.get(operation, "orders")
+                "getReports": "reports", **listings.ROLES}.get(operation, "orders")
         if role not in info["roles"]:
             self._error(403, "Unauthorized", "Access to requested resource is denied.",
                         "The application does not have the role required for %s." % operation)
@@ -518,6 +527,10 @@ class _Handler(listings.ListingsHandlerMixin, NotificationsHandlerMixin, Orders2
         data = json.loads(self.body or b"{}")
         if not data.get("reportType") or not data.get("marketplaceIds"):
             return self._error(400, "InvalidInput", "reportType and marketplaceIds are required")
+        if data["reportType"] in settlements.NOT_REQUESTABLE:
+            # Amazon schedules settlement reports itself: they are found with getReports.
+            return self._error(400, "InvalidInput", "Request for report type %d is not allowed "
+                               "at this time" % settlements.NOT_REQUESTABLE[data["reportType"]])
         report_id = emu._new_id()
         outcome = emu.faults["next_report"].popleft() if emu.faults["next_report"] else "DONE"
         emu.reports[report_id] = {
@@ -528,6 +541,9 @@ class _Handler(listings.ListingsHandlerMixin, NotificationsHandlerMixin, Orders2
             "createdTime": iso(datetime.now(timezone.utc)), "processingStatus": "IN_QUEUE",
             "_polls": 0, "_outcome": outcome}
         self._send(202, {"reportId": report_id})
+
+    def h_get_reports(self):
+        return settlements.get_reports(self)
 
     def h_get_report(self, id):
         emu = self.emulator

@@ -1,0 +1,346 @@
+"""An Amazon settlement booked the Odoo way: a bank statement of the seller's settlement
+journal (the money Amazon holds for the seller), reconciled without the accounting app.
+
+One statement line per settled order (Amazon's amounts for it), per refund, per amount not
+tied to an order (a fee, a reserve movement), and the payout to the seller's bank. A
+statement line's journal entry has the liquidity line and, instead of the suspense line,
+its counterparts:
+
+* the buyer's amounts (``charge``) against the order's payment (the outstanding receipt the
+  auto workflow registered) or, without one, the open invoice; a refund against its credit
+  note (or the credit note's payment); each counterpart reconciled with what it matches;
+* commissions and fees on the seller's expense accounts;
+* tax Amazon withheld as marketplace facilitator on the marketplace's "Tax collected by
+  Amazon" clearing account, which the invoice credited: the settlement clears it;
+* reserve movements on the seller's reserve account; the payout on the company's internal
+  transfer account, where the bank's own statement line meets it.
+
+What cannot be matched (an order Odoo does not have, an unknown amount type, an amount of an
+order without a posted invoice, more than the invoice expects) stays on the journal's
+suspense account, on the statement line, for Odoo's reconciliation; each of its amounts says
+why on the settlement. Nothing is forced onto an account silently.
+"""
+from collections import defaultdict
+
+from odoo import Command, _
+
+from .settlement_parser import (
+    KIND_CHARGE,
+    KIND_COMMISSION,
+    KIND_FEE,
+    KIND_RESERVE,
+    KIND_UNKNOWN,
+    KIND_WITHHELD_TAX,
+)
+
+GROUPS_PER_BATCH = 200
+ORDER_TRANSACTIONS = {"order": "out_invoice", "refund": "out_refund"}
+
+
+def group_key(row):
+    """The statement line an amount of the document goes to: all amounts of one order's
+    Order (or Refund) transaction together; every other amount alone."""
+    ttype = (row.transaction_type or "").strip().lower()
+    if row.order_id and ttype in ORDER_TRANSACTIONS and row.amount is not None:
+        return "%s|%s" % (ttype, row.order_id)
+    return "row|%09d" % row.line_no
+
+
+class SettlementBooking:
+    def __init__(self, settlement):
+        self.settlement = settlement
+        self.env = settlement.env
+        self.seller = settlement.seller_id
+        self.company = self.seller.company_id
+        self.currency = self.company.currency_id
+        self.journal = self.seller._settlement_journal()
+        self.suspense = self.journal.suspense_account_id
+        self._accounts = {}
+        self._clearing = {}
+
+    # ------------------------------------------------------------ accounts
+    def account(self, kind):
+        if kind not in self._accounts:
+            self._accounts[kind] = self.seller._settlement_account(kind)
+        return self._accounts[kind]
+
+    def clearing_account(self, marketplace):
+        """Where the invoice put the tax Amazon collects (tax_resolver's clearing account)."""
+        if marketplace.id not in self._clearing:
+            from .tax_resolver import TaxResolver
+            account = marketplace.amazon_tax_account_id
+            if not account:
+                account = TaxResolver(self.env, self.company)._default_clearing_account()
+            self._clearing[marketplace.id] = account
+        return self._clearing[marketplace.id]
+
+    # ------------------------------------------------------------ checks
+    def problem(self):
+        """Why this settlement cannot be booked at all (currency), or ''."""
+        journal_currency = self.journal.currency_id or self.currency
+        if self.settlement.currency_id != journal_currency or journal_currency != self.currency:
+            return _("The settlement is in %(cur)s, but the settlement journal %(journal)s and the "
+                     "company keep %(jcur)s: set a settlement journal in %(cur)s for this seller "
+                     "(settlements in a foreign currency are not booked automatically).",
+                     cur=self.settlement.currency_id.name, journal=self.journal.display_name,
+                     jcur=journal_currency.name)
+        if not self.suspense:
+            return _("The journal %s has no suspense account.", self.journal.display_name)
+        return ""
+
+    # ------------------------------------------------------------ booking
+    def book_next(self, limit=GROUPS_PER_BATCH):
+        """Book the next ``limit`` statement lines' worth of pending amounts. Returns how
+        many groups were booked (0: nothing left)."""
+        Line = self.env["amazon.settlement.line"]
+        groups = Line._read_group(
+            [("settlement_id", "=", self.settlement.id), ("state", "=", "pending")],
+            groupby=["group_key"], aggregates=["id:recordset"], order="group_key", limit=limit)
+        if not groups:
+            return 0
+        lines_by_group = [(key, lines.sorted("line_no")) for key, lines in groups]
+        refs = {lines[0].amazon_order_ref for key, lines in lines_by_group
+                if not key.startswith("row|")}
+        orders = {}
+        if refs:
+            found = self.env["sale.order"].search([("amazon_seller_id", "=", self.seller.id),
+                                                   ("amazon_order_ref", "in", list(refs))])
+            orders = {o.amazon_order_ref: o for o in found}
+            # read what matching needs in a few queries, not one per order
+            found.invoice_ids.line_ids.mapped("amount_residual")
+        plans = []
+        for key, lines in lines_by_group:
+            if key.startswith("row|"):
+                plans.append(self._plan_row(lines))
+            else:
+                plans.append(self._plan_order(key.split("|", 1)[0], lines,
+                                              orders.get(lines[0].amazon_order_ref)))
+        self._create(plans)
+        return len(plans)
+
+    def _plan(self, lines, ref, partner=None, date=None):
+        return {"lines": lines, "ref": ref, "partner": partner, "date": date,
+                "counterparts": [], "targets": [], "updates": [], "suspense": 0.0,
+                "suspense_reasons": []}
+
+    def _amount(self, lines):
+        return self.currency.round(sum(lines.mapped("amount")))
+
+    def _plan_row(self, line):
+        """An amount not tied to an order: fee, commission, reserve movement; or unknown."""
+        plan = self._plan(line, "%s: %s" % (line.amount_type or line.transaction_type,
+                                            line.amount_description))
+        amount = self.currency.round(line.amount)
+        if line.reason:       # unreadable amount: nothing to book
+            plan["updates"].append((line, {"state": "unmatched"}))
+            plan["skip"] = True
+            return plan
+        kind_account = {KIND_COMMISSION: "commission", KIND_FEE: "fee",
+                        KIND_RESERVE: "reserve"}.get(line.kind)
+        if kind_account:
+            plan["counterparts"].append({"account": self.account(kind_account), "balance": -amount,
+                                         "name": plan["ref"]})
+            plan["updates"].append((line, {"state": "matched"}))
+            return plan
+        plan["suspense"] += amount
+        if line.kind in (KIND_CHARGE, KIND_WITHHELD_TAX):
+            reason = _("A buyer's amount or withheld tax (%(type)s / %(desc)s) in a %(trans)s "
+                       "transaction without an order this connector can match: reconcile it by "
+                       "hand.", type=line.amount_type or "-", desc=line.amount_description or "-",
+                       trans=line.transaction_type or "-")
+        else:
+            reason = _("Amazon's amount type %(type)s / %(desc)s is unknown to the connector: "
+                       "reconcile it by hand.", type=line.amount_type or "-",
+                       desc=line.amount_description or "-")
+        plan["updates"].append((line, {"state": "unmatched", "reason": reason}))
+        return plan
+
+    def _plan_order(self, ttype, lines, order):
+        ref = lines[0].amazon_order_ref
+        label = _("Order %s", ref) if ttype == "order" else _("Refund %s", ref)
+        plan = self._plan(lines, label)
+        if not order:
+            reason = _("Amazon settled order %s, which is not in Odoo: import it, or reconcile "
+                       "the amount by hand.", ref)
+            plan["suspense"] = self._amount(lines)
+            plan["updates"] = [(line, {"state": "unmatched", "reason": reason}) for line in lines]
+            return plan
+        plan["partner"] = order.partner_invoice_id.commercial_partner_id
+        by_kind = defaultdict(lambda: self.env["amazon.settlement.line"])
+        for line in lines:
+            by_kind[line.kind] |= line
+        base = {"sale_order_id": order.id}
+        # commissions and fees: the seller's expense accounts
+        names = {KIND_COMMISSION: _("%s: commission", label), KIND_FEE: _("%s: fees", label)}
+        for kind in (KIND_COMMISSION, KIND_FEE):
+            if by_kind[kind]:
+                amount = self._amount(by_kind[kind])
+                plan["counterparts"].append({"account": self.account(kind), "balance": -amount,
+                                             "name": names[kind]})
+                plan["updates"] += [(line, dict(base, state="matched")) for line in by_kind[kind]]
+        if by_kind[KIND_UNKNOWN]:
+            plan["suspense"] += self._amount(by_kind[KIND_UNKNOWN])
+            for line in by_kind[KIND_UNKNOWN]:
+                plan["updates"].append((line, dict(base, state="unmatched", reason=_(
+                    "Amazon's amount type %(type)s / %(desc)s is unknown to the connector: "
+                    "reconcile it by hand.", type=line.amount_type or "-",
+                    desc=line.amount_description or "-"))))
+        # the buyer's amounts: the invoice (or credit note) and its payment
+        charges = by_kind[KIND_CHARGE]
+        withheld = by_kind[KIND_WITHHELD_TAX]
+        move_type = ORDER_TRANSACTIONS[ttype]
+        moves = order.invoice_ids.filtered(lambda m: m.state == "posted" and m.move_type == move_type)
+        if charges:
+            amount = self._amount(charges)
+            targets = self._targets(moves, 1 if amount > 0 else -1)
+            left = amount
+            for target in targets:
+                if self.currency.is_zero(left):
+                    break
+                take = min(abs(left), abs(target.amount_residual)) * (1 if left > 0 else -1)
+                plan["counterparts"].append({"account": target.account_id, "balance": -take,
+                                             "partner": target.partner_id, "name": label,
+                                             "target": target})
+                left = self.currency.round(left - take)
+            move = moves[:1]
+            if self.currency.is_zero(left):
+                plan["updates"] += [(line, dict(base, state="matched", move_id=move.id))
+                                    for line in charges]
+            else:
+                plan["suspense"] += left
+                if not moves:
+                    reason = _("No posted %(doc)s for order %(ref)s: Amazon's %(amount)s waits on "
+                               "the suspense account.", doc=_("invoice") if ttype == "order"
+                               else _("credit note"), ref=ref, amount=amount)
+                elif not targets:
+                    reason = _("%(doc)s is already paid and matched: Amazon's %(amount)s waits on "
+                               "the suspense account.", doc=move.name, amount=amount)
+                else:
+                    reason = _("Amazon settled %(amount)s for %(doc)s, which expected %(open)s: "
+                               "%(left)s waits on the suspense account.", amount=amount,
+                               doc=", ".join(moves.mapped("name")), open=self.currency.round(
+                                   amount - left), left=left)
+                plan["updates"] += [(line, dict(base, state="unmatched", move_id=move.id,
+                                                reason=reason)) for line in charges]
+        if withheld:
+            amount = self._amount(withheld)
+            if moves or not charges:
+                account = self.clearing_account(order.amazon_marketplace_id)
+                plan["counterparts"].append({"account": account, "balance": -amount,
+                                             "name": _("%s: tax withheld by Amazon", label)})
+                plan["updates"] += [(line, dict(base, state="matched")) for line in withheld]
+            else:
+                plan["suspense"] += amount
+                plan["updates"] += [(line, dict(base, state="unmatched", reason=_(
+                    "No posted invoice for order %s: the tax Amazon withheld waits on the "
+                    "suspense account.", ref))) for line in withheld]
+        return plan
+
+    def _targets(self, moves, sign):
+        """Open lines that the buyer's amounts settle: the payments' outstanding lines
+        first (the auto workflow paid the invoice into the settlement journal), then the
+        invoices' (credit notes') own open receivable lines."""
+        receivables = moves.line_ids.filtered(
+            lambda l: l.account_id.account_type == "asset_receivable")
+        partials = receivables.matched_debit_ids | receivables.matched_credit_ids
+        payment_moves = (partials.debit_move_id | partials.credit_move_id).move_id - moves
+        outstanding = payment_moves.filtered("payment_id").line_ids.filtered(
+            lambda l: l.account_id.reconcile and not l.reconciled
+            and l.account_id.account_type not in ("asset_receivable", "liability_payable")
+            and l.amount_residual * sign > 0)
+        open_lines = receivables.filtered(lambda l: not l.reconciled and l.amount_residual * sign > 0)
+        return outstanding.sorted("id") + open_lines.sorted("id")
+
+    # ------------------------------------------------------------ writing
+    def _statement_lines(self):
+        """Statement lines are journal entries nobody follows: no chatter message and no
+        tracking for each of them (thousands in a big settlement)."""
+        return self.env["account.bank.statement.line"].with_context(
+            tracking_disable=True, mail_create_nolog=True, mail_notrack=True)
+
+    def _create(self, plans):
+        settlement = self.settlement
+        date = settlement.date_end.date() if settlement.date_end else settlement.create_date.date()
+        vals_list, booked = [], []
+        for plan in plans:
+            if plan.get("skip"):
+                continue
+            amount = self.currency.round(
+                sum(-c["balance"] for c in plan["counterparts"]) + plan["suspense"])
+            partner = plan["partner"]
+            name = "%s %s" % (settlement.settlement_ref, plan["ref"])
+            line_cmds = [Command.create({
+                "name": name, "account_id": self.journal.default_account_id.id,
+                "partner_id": partner.id if partner else False, "currency_id": self.currency.id,
+                "amount_currency": amount, "balance": amount})]
+            for cp in plan["counterparts"]:
+                line_cmds.append(Command.create({
+                    "name": cp["name"], "account_id": cp["account"].id,
+                    "partner_id": (cp.get("partner") or partner or self.env["res.partner"]).id,
+                    "currency_id": self.currency.id, "amount_currency": cp["balance"],
+                    "balance": cp["balance"]}))
+            if not self.currency.is_zero(plan["suspense"]) or not plan["counterparts"]:
+                line_cmds.append(Command.create({
+                    "name": name, "account_id": self.suspense.id,
+                    "partner_id": partner.id if partner else False,
+                    "currency_id": self.currency.id, "amount_currency": -plan["suspense"],
+                    "balance": -plan["suspense"]}))
+            vals_list.append({
+                "journal_id": self.journal.id, "date": date,
+                "payment_ref": name, "partner_id": partner.id if partner else False,
+                "amount": amount, "line_ids": line_cmds})
+            booked.append(plan)
+        st_lines = self._statement_lines().create(vals_list) if vals_list else []
+        reconcile_plan = []
+        for plan, st_line in zip(booked, st_lines):
+            move_lines = st_line.move_id.line_ids.sorted("id")[1:]
+            for cp, move_line in zip(plan["counterparts"], move_lines):
+                if cp.get("target"):
+                    reconcile_plan.append(move_line + cp["target"])
+            plan["st_line"] = st_line
+        if reconcile_plan:
+            self.env["account.move.line"]._reconcile_plan(reconcile_plan)
+        Line = self.env["amazon.settlement.line"]
+        by_values = defaultdict(lambda: Line)
+        for plan in plans:
+            st_line = plan.get("st_line")
+            for line, values in plan["updates"]:
+                values = dict(values, statement_line_id=st_line.id if st_line else False)
+                by_values[tuple(sorted(values.items()))] |= line
+        for values, lines in by_values.items():
+            lines.write(dict(values))
+
+    def close(self):
+        """The payout, then the statement of every line of the settlement: Amazon's holding
+        ends where it began (what is kept back is on the reserve account), so the statement
+        balances when Amazon's amounts add up to its total."""
+        settlement = self.settlement
+        payout = self._book_payout()
+        booked = self.env["amazon.settlement.line"]._read_group(
+            [("settlement_id", "=", settlement.id), ("statement_line_id", "!=", False)],
+            groupby=["statement_line_id"])
+        st_lines = payout.browse([st_line.id for (st_line,) in booked]) | payout
+        statement = self.env["account.bank.statement"].create({
+            "name": _("Amazon settlement %s", settlement.settlement_ref),
+            "reference": settlement.settlement_ref,
+            "line_ids": [Command.set(st_lines.ids)]})
+        statement.balance_end_real = statement.balance_start
+        return statement
+
+    def _book_payout(self):
+        """The payout leaving for the seller's bank, on the internal transfer account."""
+        settlement = self.settlement
+        amount = -self.currency.round(settlement.total_amount)
+        transfer = self.company.transfer_account_id
+        date = (settlement.deposit_date or settlement.date_end or settlement.create_date).date()
+        name = _("%s payout to the bank", settlement.settlement_ref)
+        return self._statement_lines().create({
+            "journal_id": self.journal.id, "date": date, "payment_ref": name, "amount": amount,
+            "line_ids": [
+                Command.create({"name": name, "account_id": self.journal.default_account_id.id,
+                               "currency_id": self.currency.id, "amount_currency": amount,
+                               "balance": amount}),
+                Command.create({"name": name, "account_id": (transfer or self.suspense).id,
+                               "currency_id": self.currency.id, "amount_currency": -amount,
+                               "balance": -amount}),
+            ]})

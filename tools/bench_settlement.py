@@ -1,0 +1,131 @@
+# A 100,000-line Amazon settlement (issue 19): the seconds and the memory growth of
+# (1) parsing it, streamed, from the gzip document Amazon serves, and (2) importing it
+# through the cron's work units: download from the emulator, store its amounts
+# (amazon.settlement.line), book them as a bank statement of the settlement journal and
+# close it (the orders are not in this database: every order's amounts go to the
+# statement's suspense account, so this measures storing and booking, not matching).
+# Targets: <= 60 s and <= 100 MB of memory growth. BENCH_SETTLEMENT_LINES sets the size;
+# BENCH_SETTLEMENT_IMPORT=0 only parses. Run by ``tools/bench.sh settlement`` inside
+# ``odoo-bin shell``.
+import gc
+import os
+import sys
+import time
+
+sys.path.insert(0, os.environ["AMAZON_FBM_ROOT"])
+from odoo.addons.amazon_fbm_connector.services.document_stream import DocumentLines  # noqa: E402
+from odoo.addons.amazon_fbm_connector.services.rate_limit import RateLimiter  # noqa: E402
+from odoo.addons.amazon_fbm_connector.services.settlement_parser import read_settlement  # noqa: E402
+from odoo.addons.amazon_fbm_connector.tools.spapi_emulator import Emulator, Scenario  # noqa: E402
+from tools.bench_common import setup  # noqa: E402
+
+LINES = int(os.environ.get("BENCH_SETTLEMENT_LINES", "100000"))
+IMPORT = os.environ.get("BENCH_SETTLEMENT_IMPORT", "1") != "0"
+env = globals()["env"]  # given by odoo-bin shell
+
+
+def rss_kb(field="VmRSS:"):
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith(field):
+                return int(line.split()[1])
+    return 0
+
+
+def reset_peak_rss():
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as clear_refs:
+            clear_refs.write("5")
+    except OSError:
+        return False
+    return True
+
+
+def measure(label, fn):
+    gc.collect()
+    exact = reset_peak_rss()
+    before = rss_kb()
+    start = time.perf_counter()
+    result = fn()
+    seconds = time.perf_counter() - start
+    grown = (rss_kb("VmHWM:" if exact else "VmRSS:") - before) / 1024
+    print("| %s | %.1f s | %.1f MB%s |" % (label, seconds, grown, "" if exact else " (RSS after)"))
+    return result
+
+
+# A scenario with enough shipped orders for LINES rows (about 12 rows an order).
+scenario = Scenario.generate(max(10, LINES // 10), shipped_ratio=1.0, seed=19)
+emulator = Emulator(scenario, rate_scale=1000.0).start()
+orders = list(scenario.orders)
+report_id, builder = emulator.add_settlement(orders[:1], fees=[("Subscription Fee", "-39.99")])
+for oid in orders[1:]:
+    if len(builder.rows) >= LINES:
+        break
+    builder.order(scenario.orders[oid])
+del builder.rows[LINES:]
+# the stored document, as Amazon serves it (gzip), with every row
+document_id = emulator.reports[report_id]["reportDocumentId"]
+del emulator.documents[document_id]
+emulator.reports[report_id]["reportDocumentId"] = emulator._store_document(
+    builder.text(), emulator.reports[report_id])
+raw = emulator.documents[emulator.reports[report_id]["reportDocumentId"]]["body"]
+rows_total = len(builder.rows)
+print("Settlement of %d amount lines (%d orders), gzip document %.1f MB" % (
+    rows_total, len({r["order-id"] for r in builder.rows}), len(raw) / 1e6))
+del builder
+gc.collect()
+
+print("| step | time | memory growth |")
+print("|---|---|---|")
+
+
+def parse():
+    settlement = read_settlement(DocumentLines(raw, "GZIP", "UTF-8"))
+    count = sum(1 for _row in settlement.rows())
+    assert count == rows_total, (count, rows_total)
+    return count
+
+
+measure("parse %d lines (streamed)" % rows_total, parse)
+
+if IMPORT:
+    seller = setup(env, emulator, name="Bench settlement seller")
+    seller.settlement_cursor = False
+    env.cr.commit()
+    RateLimiter.reset()
+
+    def store():
+        seller._settlement_list()
+        env.cr.commit()
+        settlement = env["amazon.settlement"].search([("seller_id", "=", seller.id),
+                                                      ("amazon_report_id", "=", report_id)])
+        settlement._settlement_step()
+        env.cr.commit()
+        env.invalidate_all()
+        return settlement
+
+    settlement = measure("download + store %d amounts" % rows_total, store)
+
+    def book():
+        steps = 0
+        while settlement.stage == "book":
+            settlement._settlement_step()
+            env.cr.commit()
+            env.invalidate_all()
+            steps += 1
+        return steps
+
+    if os.environ.get("BENCH_SETTLEMENT_PROFILE"):
+        import cProfile
+        import pstats
+        profiler = cProfile.Profile()
+        steps = measure("book + close (statement lines, payout)",
+                        lambda: profiler.runcall(book))
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+    else:
+        steps = measure("book + close (statement lines, payout)", book)
+    print()
+    print("%d booking batches; settlement %s: %d amounts, %d statement lines, state %s" % (
+        steps, settlement.settlement_ref, settlement.line_count,
+        len(settlement.statement_id.line_ids), settlement.state))
+emulator.stop()
