@@ -30,5 +30,3 @@ from . import product_template
 from . import amazon_notification
 from . import amazon_settlement
 from . import amazon_settlement_line
-from . import amazon_seller_settlement
-from . import amazon_marketplace_settlement

@@ -4,13 +4,12 @@ import pytz
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools.misc import format_datetime
+from odoo.tools.misc import format_datetime, formatLang
 
 from ..services.const import FBM_FLOWS, UNSHIPPED_STATUSES
 
 # dashboard counter -> (search filter of the FBM orders list, extra domain)
 ORDER_COUNTERS = ("today", "week", "unshipped", "late", "to_confirm", "confirm_failed")
-
 
 
 class AmazonMarketplace(models.Model):
@@ -132,6 +131,9 @@ class AmazonMarketplace(models.Model):
         help="Let Odoo e-mail this marketplace's Amazon buyers (order confirmations, delivery "
              "notices, invoices). Off by default: Amazon allows contacting buyers only through "
              "Buyer-Seller Messaging, for what the order needs. Odoo never sends them SMS.")
+    dashboard_last_payout = fields.Char("Last Payout", compute="_compute_dashboard_settlements")
+    dashboard_settlement_check_count = fields.Integer(
+        "Settlements to Check", compute="_compute_dashboard_settlements")
 
     # === COMPUTE METHODS ===
     # One method per field: a value the seller gives for one of them (creating a
@@ -233,6 +235,26 @@ class AmazonMarketplace(models.Model):
         for mp in self:
             if mp.reference_id:
                 mp.amazon_collects_tax = mp.reference_id.amazon_collects_tax
+
+    def _compute_dashboard_settlements(self):
+        Settlement = self.env["amazon.settlement"]
+        sellers = self.seller_id
+        to_check = dict(Settlement._read_group(
+            [("seller_id", "in", sellers.ids), ("state", "=", "to_check")], ["seller_id"],
+            ["__count"]))
+        last = {}
+        for settlement in Settlement.search([("seller_id", "in", sellers.ids),
+                                             ("settlement_ref", "!=", False)],
+                                            order="deposit_date desc, id desc"):
+            last.setdefault(settlement.seller_id.id, settlement)
+        for mp in self:
+            settlement = last.get(mp.seller_id.id)
+            mp.dashboard_settlement_check_count = to_check.get(mp.seller_id, 0)
+            mp.dashboard_last_payout = _(
+                "%(amount)s on %(date)s", amount=formatLang(
+                    self.env, settlement.total_amount, currency_obj=settlement.currency_id),
+                date=fields.Date.to_string(settlement.deposit_date.date())
+                if settlement.deposit_date else "-") if settlement else _("none yet")
 
     # === CONSTRAINT METHODS ===
     @api.constrains("amazon_marketplace_id", "name")
@@ -336,6 +358,15 @@ class AmazonMarketplace(models.Model):
     def action_open_stock_errors(self):
         action = self.action_open_stock_offers()
         action["context"] = {"search_default_rejected": 1}
+        return action
+
+    def action_dashboard_settlements(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "amazon_fbm_connector.action_amazon_settlement")
+        action["domain"] = [("seller_id", "=", self.seller_id.id)]
+        if self.dashboard_settlement_check_count:
+            action["context"] = {"search_default_to_check": 1}
         return action
 
     # === BUSINESS METHODS ===
