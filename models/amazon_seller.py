@@ -595,9 +595,7 @@ class AmazonSeller(models.Model):
     def action_import_settlements(self):
         """Ask the cron to import this seller's settlements now; never in the request."""
         self.sudo().write({"settlement_requested": True})
-        cron = self.env.ref(CRON_XMLID, raise_if_not_found=False)
-        if cron:
-            cron.sudo()._trigger()
+        runner_mod.Runner(self.env).trigger(CRON_XMLID)
         return {"type": "ir.actions.client", "tag": "display_notification",
                 "params": {"title": _("Amazon settlements"), "type": "info", "sticky": False,
                            "message": _("The settlements Amazon published are imported in the "

@@ -3,6 +3,7 @@ import logging
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from ..services import runner as runner_mod
 from ..services.const import REPORT_SETTLEMENT
 from ..services.reports_adapter import ReportsAdapter
 from ..services.settlement_booking import SettlementBooking, group_key
@@ -114,9 +115,7 @@ class AmazonSettlement(models.Model):
         """A failed import starts again from its last stage at the cron's next run."""
         for settlement in self.filtered(lambda s: s.stage == "failed"):
             settlement.stage = "book" if settlement.settlement_ref else "download"
-        cron = self.env.ref(CRON_XMLID, raise_if_not_found=False)
-        if cron:
-            cron.sudo()._trigger()
+        runner_mod.Runner(self.env).trigger(CRON_XMLID)
         return True
 
     # === BUSINESS METHODS ===

@@ -17,7 +17,7 @@ import boto3
 from odoo import SUPERUSER_ID, api
 from odoo.tests import tagged
 
-from ..models import amazon_seller_notifications
+from ..models import amazon_seller
 from ..services.rate_limit import RateLimiter
 from ..services.runner import Runner
 from .common import AmazonCase, cron_worker, run_in_threads
@@ -261,7 +261,7 @@ class TestOrderNotifications(AmazonCase):
         self.subscribe()
         refs = [self.new_order(minutes_ago=10) for _i in range(4)]
         self.assertEqual(self.emulator.publish_changes(), 4)
-        with patch.object(amazon_seller_notifications, "NOTIFIED_ORDERS_SEARCH_THRESHOLD", 2):
+        with patch.object(amazon_seller, "NOTIFIED_ORDERS_SEARCH_THRESHOLD", 2):
             self.consume()
         self.assertEqual(len(self.orders_of(refs)), 4)
         self.assertEqual(self.emulator.calls["searchOrders"], 1)
