@@ -800,7 +800,7 @@ class AmazonSeller(models.Model):
 
         orders = order_status_sync.fetch_updates(
             adapter, seller.marketplace_ids.mapped("amazon_marketplace_id"), since, needs_items)
-        counts = order_status_sync.apply_updates(seller, orders)
+        counts = self.env["sale.order"].sudo()._amazon_apply_updates(seller, orders)
         end = getattr(adapter, "window_end", None)
         end = parse_datetime(end) if end else started - timedelta(minutes=2)
         if not cursor or end > cursor:

@@ -3,9 +3,12 @@ from datetime import timedelta
 from markupsafe import Markup
 
 from odoo import Command, _, api, fields, models
+from odoo.tools import float_compare
 from odoo.tools.misc import format_datetime
 
 from ..services.const import MFN, UNSHIPPED_STATUSES
+
+AMAZON_CANCELLED = "Canceled"
 
 SOURCE_KINDS = [("amazon.report.request", "Sale Order Report"), ("amazon.order.queue", "Order Data Queue")]
 
@@ -207,4 +210,185 @@ class SaleOrder(models.Model):
             "source": self._amazon_source_link(source)}
         self._message_log_batch({order.id: body for order in self})
 
+    @api.model
+    def _amazon_apply_updates(self, seller, orders):
+        """Bring the seller's sale orders in line with Amazon's (normalised orders, as
+        ``order_status_sync.fetch_updates`` reads them); returns counters. Extend the
+        per-order steps below (``_amazon_apply_update`` and the ones it calls)."""
+        counts = {"cancelled": 0, "cancelled_shipped": 0, "reduced": 0, "requests": 0, "updated": 0}
+        refs = [o.order_id for o in orders]
+        sale_orders = {so.amazon_order_ref: so for so in self.search([
+            ("amazon_seller_id", "=", seller.id), ("amazon_order_ref", "in", refs)])}
+        for order in orders:
+            so = sale_orders.get(order.order_id)
+            if so:
+                so._amazon_apply_update(order, seller, counts)
+        return counts
 
+    def _amazon_apply_update(self, order, seller, counts):
+        """One order Amazon changed: its status, a cancellation (before or after it
+        shipped), a buyer's cancellation request, items Amazon sells fewer of, a
+        shipment confirmed outside Odoo."""
+        self.ensure_one()
+        previous = self.amazon_status
+        if self._amazon_apply_status({self.id: order.status} if order.status else {}):
+            counts["updated"] += 1
+        if order.status == AMAZON_CANCELLED:
+            if previous != AMAZON_CANCELLED and self.state != "cancel":
+                if self._amazon_shipped_in_odoo():
+                    self._amazon_cancelled_after_shipping(order)
+                    counts["cancelled_shipped"] += 1
+                else:
+                    self._amazon_cancel_from_amazon(order, seller)
+                    counts["cancelled"] += 1
+            return
+        cancellation = order.cancellation or {}
+        requested = bool(cancellation.get("requested"))
+        if requested != self.amazon_cancel_requested:
+            self.write({"amazon_cancel_requested": requested,
+                        "amazon_cancel_request_reason": cancellation.get("reason") or False if requested else False})
+            if requested:
+                counts["requests"] += 1
+                self.message_post(subtype_xmlid="mail.mt_note", body=_(
+                    "The buyer asked Amazon to cancel this order (%(reason)s). Its delivery cannot be "
+                    "validated until the request is answered in Seller Central.",
+                    reason=cancellation.get("reason") or _("no reason given")))
+        if order.items and self.state == "sale":
+            counts["reduced"] += self._amazon_reduce_lines(order, seller)
+        if order.status == "Shipped":
+            self._amazon_shipped_on_amazon()
+
+    def _amazon_shipped_in_odoo(self):
+        return any(p.state == "done" and p.location_dest_id.usage == "customer" for p in self.picking_ids)
+
+    @api.model
+    def _amazon_who(self, cancellation):
+        by = (cancellation or {}).get("by") or ""
+        return {"BUYER": _("the buyer"), "MERCHANT": _("the seller"), "SELLER": _("the seller"),
+                "AMAZON": _("Amazon")}.get(by.upper(), by or _("someone (Amazon does not say who)"))
+
+    def _amazon_cancel_from_amazon(self, order, seller):
+        """Amazon cancelled an order Odoo has not shipped: cancel it, reverse its invoice."""
+        self.ensure_one()
+        posted = self.invoice_ids.filtered(lambda m: m.state == "posted" and m.move_type == "out_invoice")
+        if self.locked:
+            self.action_unlock()
+        self.with_context(disable_cancel_warning=True).action_cancel()
+        refunds = self._amazon_refund(posted, seller, _("Cancelled on Amazon (order %s)", order.order_id))
+        cancellation = order.cancellation or {}
+        body = _("Amazon cancelled this order: cancelled by %(who)s, reason: %(reason)s. The order "
+                 "and its delivery are cancelled in Odoo.", who=self._amazon_who(cancellation),
+                 reason=cancellation.get("reason") or _("not given"))
+        if refunds:
+            body += " " + _("Credit note(s) %s reverse the posted invoice.", ", ".join(refunds.mapped("name")))
+        self.write({"amazon_cancelled_by": cancellation.get("by") or False,
+                    "amazon_cancel_reason": cancellation.get("reason") or False,
+                    "amazon_cancel_requested": False})
+        self.message_post(subtype_xmlid="mail.mt_note", body=body)
+
+    @api.model
+    def _amazon_refund(self, invoices, seller, reason):
+        """Credit notes for posted invoices, the way Odoo refunds: an unpaid invoice is
+        reversed and reconciled; a paid one gets a posted credit note whose refund is
+        registered on the workflow's payment journal (or left to pay, when none)."""
+        refunds = invoices.browse()
+        today = fields.Date.context_today(invoices) if invoices else None
+        for invoice in invoices:
+            paid = invoice.payment_state in ("paid", "in_payment", "partial")
+            refund = invoice._reverse_moves([{"ref": reason, "date": today, "invoice_date": today}],
+                                            cancel=not paid)
+            if refund.state == "draft":
+                refund.action_post()
+            journal = seller.workflow_id.payment_journal_id
+            if paid and journal and refund.payment_state in ("not_paid", "partial"):
+                self._amazon_pay_refund(invoice, refund, journal)
+            refunds |= refund
+        return refunds
+
+    @api.model
+    def _amazon_pay_refund(self, invoice, refund, journal):
+        # Use what the invoice received: its outstanding residual is reconciled first.
+        receivable = refund.line_ids.filtered(lambda l: l.account_id.account_type == "asset_receivable")
+        residual_invoice = invoice.line_ids.filtered(
+            lambda l: l.account_id.account_type == "asset_receivable" and not l.reconciled)
+        if residual_invoice:
+            (receivable | residual_invoice).reconcile()
+        if refund.payment_state in ("paid", "in_payment"):
+            return
+        refund.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=refund.ids).create({
+                "journal_id": journal.id})._create_payments()
+
+    def _amazon_cancelled_after_shipping(self, order):
+        self.ensure_one()
+        cancellation = order.cancellation or {}
+        self.write({"amazon_cancelled_by": cancellation.get("by") or False,
+                    "amazon_cancel_reason": cancellation.get("reason") or False,
+                    "amazon_cancel_requested": False})
+        note = _("Cancelled by %(who)s, reason: %(reason)s. The order had already left the warehouse: "
+                 "nothing was undone in Odoo. Arrange the return with the buyer, then refund.",
+                 who=self._amazon_who(cancellation), reason=cancellation.get("reason") or _("not given"))
+        self.activity_schedule("mail.mail_activity_data_todo",
+                               summary=_("Amazon cancelled an order you shipped: arrange the return"),
+                               note=note, user_id=self.user_id.id or self.env.uid)
+        self.message_post(subtype_xmlid="mail.mt_note", body=_(
+            "Amazon cancelled this order after it shipped. %s", note))
+
+    def _amazon_reduce_lines(self, order, seller):
+        """A partial cancellation: lines of an order item Amazon sells fewer of are reduced
+        (never below what Odoo delivered). Returns the number of lines reduced."""
+        self.ensure_one()
+        wanted = {item.order_item_id: item.quantity for item in order.items if item.order_item_id}
+        reduced = 0
+        notes = []
+        by_item = {}
+        for line in self.order_line.filtered("amazon_order_item_id"):
+            by_item.setdefault(line.amazon_order_item_id, []).append(line)
+        for item_id, lines in by_item.items():
+            if item_id not in wanted:
+                continue
+            have = sum(l.product_uom_qty for l in lines)
+            excess = have - wanted[item_id]
+            if float_compare(excess, 0, precision_digits=3) <= 0:
+                continue
+            for line in sorted(lines, key=lambda l: -l.id):
+                cut = min(excess, line.product_uom_qty - line.qty_delivered)
+                if cut <= 0:
+                    continue
+                line._amazon_reduce_moves(cut)
+                line.product_uom_qty -= cut
+                excess -= cut
+                reduced += 1
+                notes.append(_("%(product)s: %(old)s -> %(new)s", product=line.product_id.display_name,
+                               old=line.product_uom_qty + cut, new=line.product_uom_qty))
+                if excess <= 0:
+                    break
+        if notes:
+            cancellation = order.cancellation or {}
+            self.message_post(subtype_xmlid="mail.mt_note", body=_(
+                "Amazon cancelled part of this order (by %(who)s, reason: %(reason)s); lines reduced: %(lines)s.",
+                who=self._amazon_who(cancellation), reason=cancellation.get("reason") or _("not given"),
+                lines="; ".join(notes)))
+            self._amazon_refund_reduced()
+        return reduced
+
+    def _amazon_refund_reduced(self):
+        """When the reduced lines were invoiced already, credit the difference."""
+        if not any(float_compare(l.qty_to_invoice, 0, precision_digits=3) < 0 for l in self.order_line):
+            return
+        if not self.invoice_ids.filtered(lambda m: m.state == "posted"):
+            return
+        credit = self._create_invoices(final=True)
+        credit.filtered(lambda m: m.state == "draft").action_post()
+
+    def _amazon_shipped_on_amazon(self):
+        """Amazon shows the order shipped and Odoo told Amazon nothing: the shipment was
+        confirmed elsewhere (a label bought on Amazon). Pending confirmations are not needed."""
+        pickings = self.picking_ids
+        if any(p.amazon_confirm_state == "sent" for p in pickings):
+            return
+        pending = pickings.filtered(lambda p: p.amazon_confirm_state in ("to_send", "failed"))
+        if pending:
+            pending.write({"amazon_confirm_state": "not_needed", "amazon_confirm_next_try": False,
+                           "amazon_confirm_message": _("Amazon already shows this order shipped "
+                                                       "(confirmed outside Odoo): nothing to confirm.")})

@@ -1,5 +1,5 @@
-
 from odoo import fields, models
+from odoo.tools import float_compare
 
 
 class SaleOrderLine(models.Model):
@@ -21,3 +21,23 @@ class SaleOrderLine(models.Model):
             values.update({"date_deadline": order.amazon_ship_by_date,
                            "date_planned": order._amazon_planned_date()})
         return values
+
+    def _amazon_reduce_moves(self, cut):
+        """Take ``cut`` units off the line's open delivery moves first: Odoo then sees
+        nothing left to procure (it would otherwise plan a return from the customer)."""
+        self.ensure_one()
+        moves = self.move_ids.filtered(lambda m: m.state not in ("done", "cancel")
+                                       and m.location_dest_id.usage == "customer"
+                                       and m.product_id == self.product_id)
+        for move in moves.sorted("id", reverse=True):
+            if cut <= 0:
+                break
+            units = self.product_uom._compute_quantity(cut, move.product_uom)
+            take = min(units, move.product_uom_qty)
+            if float_compare(take, move.product_uom_qty, precision_rounding=move.product_uom.rounding) >= 0:
+                move._action_cancel()
+            else:
+                move.product_uom_qty -= take
+                if move.quantity > move.product_uom_qty:
+                    move.quantity = move.product_uom_qty
+            cut -= move.product_uom._compute_quantity(take, self.product_uom)

@@ -1,11 +1,13 @@
 import time
+from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..services import delivery
+from ..services import delivery, errors
 from ..services import runner as runner_mod
 from ..services import shipment_confirmation as confirmation
+from ..services.const import MFN
 
 CONFIRM_BATCH = 50
 CONFIRM_CRON = "amazon_fbm_connector.ir_cron_amazon_confirm_shipments"
@@ -13,7 +15,6 @@ CONFIRM_CRON = "amazon_fbm_connector.ir_cron_amazon_confirm_shipments"
 
 # The context key that validates without the check (the wizard's "Validate Anyway").
 SKIP_CHECK = "amazon_skip_shipping_check"
-
 
 
 class StockPicking(models.Model):
@@ -73,7 +74,7 @@ class StockPicking(models.Model):
         # Amazon's state is the addon's to keep: a salesperson may send, not edit deliveries.
         pickings = pickings.sudo()
         pickings.write({"amazon_confirm_attempts": 0, "amazon_confirm_next_try": False})
-        counts = confirmation.send(pickings, manual=True)
+        counts = pickings._amazon_confirm_send(manual=True)
         failed = pickings.filtered(lambda p: p.amazon_confirm_state == "failed")
         if len(pickings) == 1:
             message = _("Amazon accepted the shipment.") if counts.get("sent") else \
@@ -115,8 +116,8 @@ class StockPicking(models.Model):
     def _action_done(self):
         res = super()._action_done()
         shipped = self.env.context.get("amazon_shipped_on_amazon")
-        states = confirmation.states_on_validation(self.filtered(lambda p: p.state == "done"),
-                                                   shipped_on_amazon=shipped)
+        states = self.filtered(lambda p: p.state == "done")._amazon_confirm_states_on_validation(
+            shipped_on_amazon=shipped)
         for state in ("to_send", "not_needed"):
             todo = self.browse([p.id for p, (s, _m) in states.items() if s == state])
             if todo:
@@ -179,7 +180,7 @@ class StockPicking(models.Model):
         pickings = self.sudo()._amazon_claim_confirmations(runner, CONFIRM_BATCH)
         if not pickings:
             return None
-        return confirmation.send(pickings, deadline=runner.stop_at)
+        return pickings._amazon_confirm_send(deadline=runner.stop_at)
 
     def _amazon_check_shipping(self):
         """What Amazon needs of the Amazon deliveries being validated (carrier, tracking):
@@ -250,3 +251,104 @@ class StockPicking(models.Model):
         if rest or not amazon:
             res = super(StockPicking, rest)._send_confirmation_email()
         return res
+
+    def _amazon_confirm_states_on_validation(self, shipped_on_amazon=False):
+        """Amazon state of deliveries just validated: ``{picking: (state, message)}``."""
+        out = {}
+        for picking in self:
+            order = picking.sale_id
+            if not (order.amazon_order_ref and order.amazon_fulfillment_channel == MFN
+                    and picking.location_dest_id.usage == "customer"):
+                continue
+            if shipped_on_amazon or order.amazon_status == "Shipped":
+                out[picking] = ("not_needed", _("Amazon already shows this order shipped: nothing to confirm."))
+            else:
+                out[picking] = ("to_send", False)
+        return out
+
+    def _amazon_confirm_send(self, manual=False, deadline=None):
+        """Confirm these deliveries to Amazon (grouped by seller); returns ``{state: count}``.
+        ``deadline`` (``time.time()``): no quota wait or retry crosses it; what is left then
+        stays to send, untouched, and the count has ``stop``."""
+        counts = {}
+        if not self:
+            return counts
+        carriers = confirmation.CarrierTable(self.env)
+        for seller in self.sale_id.amazon_seller_id:
+            todo = self.filtered(lambda p, s=seller: p.sale_id.amazon_seller_id == s)
+            try:
+                client = seller._get_client()
+                client.deadline = deadline
+                adapter = client.orders()
+            except (UserError, errors.AmazonError) as exc:   # credentials missing: the seller must act
+                todo._amazon_confirm_later(str(exc), manual)
+                counts["to_send"] = counts.get("to_send", 0) + len(todo)
+                continue
+            for index, picking in enumerate(todo):
+                state = picking._amazon_confirm_one(adapter, carriers, manual)
+                if state == "out_of_time":   # Odoo's time limit is near: the next run goes on
+                    counts["stop"] = counts.get("stop", 0) + 1
+                    return counts
+                counts[state] = counts.get(state, 0) + 1
+                if state == "stop":   # the seller's credentials or access: leave the rest for later
+                    todo[index + 1:]._amazon_confirm_later(picking.amazon_confirm_message, manual)
+                    break
+        return counts
+
+    def _amazon_confirm_one(self, adapter, carriers, manual):
+        """One delivery told to Amazon; returns its new state (or ``stop``, ``out_of_time``)."""
+        self.ensure_one()
+        order = self.sale_id
+        try:
+            detail = confirmation.package_detail(self, carriers)
+        except confirmation.ConfirmationProblem as exc:
+            self._amazon_confirm_failed(str(exc))
+            return "failed"
+        if detail is None:
+            self.write({"amazon_confirm_state": "not_needed", "amazon_confirm_message": _(
+                "This delivery completes no Amazon order item (e.g. only part of a kit): nothing "
+                "to confirm yet; the delivery that completes it confirms it.")})
+            return "not_needed"
+        try:
+            adapter.confirm_shipment(order.amazon_order_ref,
+                                     order.amazon_marketplace_id.amazon_marketplace_id, detail)
+        except errors.AmazonOutOfTime:
+            return "out_of_time"
+        except (errors.AmazonAuthError, errors.AmazonAccessDenied) as exc:
+            self._amazon_confirm_later(str(exc), manual)
+            return "stop"
+        except errors.AmazonError as exc:
+            if exc.retryable:
+                self._amazon_confirm_later(str(exc), manual)
+                return self.amazon_confirm_state
+            self._amazon_confirm_failed(confirmation.explain(exc, self, detail))
+            return "failed"
+        self.write({
+            "amazon_confirm_state": "sent", "amazon_confirm_date": fields.Datetime.now(),
+            "amazon_confirm_message": _("Amazon accepted package %(ref)s: %(carrier)s %(tracking)s.",
+                                        ref=detail["packageReferenceId"],
+                                        carrier=detail.get("carrierName") or detail["carrierCode"],
+                                        tracking=detail["trackingNumber"]),
+            "amazon_confirm_next_try": False})
+        return "sent"
+
+    def _amazon_confirm_failed(self, message):
+        """Amazon refused: the delivery waits for the seller, with what to fix."""
+        self.write({"amazon_confirm_state": "failed", "amazon_confirm_message": message,
+                    "amazon_confirm_next_try": False})
+
+    def _amazon_confirm_later(self, message, manual):
+        """A transient failure: retry with backoff, at most MAX_ATTEMPTS times, then wait for
+        the seller (a click on Send to Amazon fails at once, showing the message)."""
+        now = fields.Datetime.now()
+        for picking in self:
+            attempts = picking.amazon_confirm_attempts + 1
+            if manual or attempts >= confirmation.MAX_ATTEMPTS:
+                picking.write({"amazon_confirm_state": "failed", "amazon_confirm_attempts": attempts,
+                               "amazon_confirm_next_try": False, "amazon_confirm_message": _(
+                                   "%(err)s\nAmazon could not be told after %(n)s attempt(s): click "
+                                   "Send to Amazon to try again.", err=message, n=attempts)})
+            else:
+                picking.write({"amazon_confirm_attempts": attempts, "amazon_confirm_message": message,
+                               "amazon_confirm_next_try": now + timedelta(
+                                   minutes=confirmation.BACKOFF_MINUTES * 2 ** (attempts - 1))})

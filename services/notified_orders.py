@@ -13,13 +13,13 @@ every step below is idempotent.
 - ``apply_orders``: an unshipped order Odoo lacks is queued for import (the
   missing-unshipped flow of ``amazon.order.queue``); a shipped one is queued in
   the shipped flow (created delivered, or its delivery validated); an order Odoo
-  has gets the status sync (``order_status_sync.apply_updates``: cancelled,
+  has gets the status sync (``sale.order._amazon_apply_updates``: cancelled,
   buyer's cancellation request, lines reduced, shipped outside Odoo).
 """
 import logging
 from datetime import datetime, timedelta, timezone
 
-from . import errors, order_status_sync
+from . import errors
 from .const import (
     FLOW_MISSING_UNSHIPPED,
     FLOW_SHIPPED,
@@ -99,7 +99,7 @@ def apply_orders(seller, payloads, client):
     known = {so.amazon_order_ref: so for so in env["sale.order"].with_context(active_test=False).search([
         ("amazon_seller_id", "=", seller.id), ("amazon_order_ref", "in", refs)])}
     # 1. Orders Odoo has: the status sync (cancel, request, reduce, shipped elsewhere).
-    status = order_status_sync.apply_updates(seller, [o for _p, o in normalised if o.order_id in known])
+    status = env["sale.order"]._amazon_apply_updates(seller, [o for _p, o in normalised if o.order_id in known])
     for key in ("updated", "cancelled", "requests"):
         counts[key] += status.get(key, 0)
     counts["cancelled"] += status.get("cancelled_shipped", 0)

@@ -8,21 +8,18 @@ named like an Amazon code, else ``Other`` with the carrier's name), and the
 order items are those this delivery completes: for a kit, an order item counts
 as shipped once all its components have left.
 
-Sending is batched by the cron, inside Amazon's usage plan (the client's
-``confirmShipment`` bucket, 2 requests/s, burst 10). A transient failure
-(throttling, 5xx, no answer) is retried with backoff a bounded number of times;
-a refusal waits for the seller, with a message that says what to fix.
+This module builds the request (``package_detail``, ``CarrierTable``) and explains
+Amazon's refusals (``explain``). The state machine (to send, sent, failed, not
+needed; retries with backoff; a refusal waits for the seller) lives on
+``stock.picking`` (``_amazon_confirm_send`` and the methods it calls), where other
+addons extend it.
 """
 import logging
 import math
 import re
-from datetime import timedelta
 
 from odoo import _, fields
-from odoo.exceptions import UserError
 
-from . import errors
-from .const import MFN
 from .normalize import iso_time
 
 _logger = logging.getLogger(__name__)
@@ -170,107 +167,3 @@ def explain(exc, picking, detail):
     else:
         hint = _("Fix the delivery, then click Send to Amazon.")
     return "%s\n%s" % (text, hint)
-
-
-# ============================================================ sending
-def states_on_validation(pickings, shipped_on_amazon=False):
-    """Amazon state of deliveries just validated: ``{picking: (state, message)}``."""
-    out = {}
-    for picking in pickings:
-        order = picking.sale_id
-        if not (order.amazon_order_ref and order.amazon_fulfillment_channel == MFN
-                and picking.location_dest_id.usage == "customer"):
-            continue
-        if shipped_on_amazon or order.amazon_status == "Shipped":
-            out[picking] = ("not_needed", _("Amazon already shows this order shipped: nothing to confirm."))
-        else:
-            out[picking] = ("to_send", False)
-    return out
-
-
-def send(pickings, manual=False, deadline=None):
-    """Confirm ``pickings`` to Amazon (grouped by seller); returns ``{state: count}``.
-    ``deadline`` (``time.time()``): no quota wait or retry crosses it; what is left then
-    stays to send, untouched, and the count has ``stop``."""
-    counts = {}
-    if not pickings:
-        return counts
-    carriers = CarrierTable(pickings.env)
-    for seller in pickings.sale_id.amazon_seller_id:
-        todo = pickings.filtered(lambda p, s=seller: p.sale_id.amazon_seller_id == s)
-        try:
-            client = seller._get_client()
-            client.deadline = deadline
-            adapter = client.orders()
-        except (UserError, errors.AmazonError) as exc:   # credentials missing: the seller must act
-            _later(todo, str(exc), manual)
-            counts["to_send"] = counts.get("to_send", 0) + len(todo)
-            continue
-        for index, picking in enumerate(todo):
-            state = _send_one(adapter, picking, carriers, manual)
-            if state == "out_of_time":   # Odoo's time limit is near: the next run goes on
-                counts["stop"] = counts.get("stop", 0) + 1
-                return counts
-            counts[state] = counts.get(state, 0) + 1
-            if state == "stop":   # the seller's credentials or access: leave the rest for later
-                _later(todo[index + 1:], picking.amazon_confirm_message, manual)
-                break
-    return counts
-
-
-def _send_one(adapter, picking, carriers, manual):
-    order = picking.sale_id
-    try:
-        detail = package_detail(picking, carriers)
-    except ConfirmationProblem as exc:
-        _fail(picking, str(exc))
-        return "failed"
-    if detail is None:
-        picking.write({"amazon_confirm_state": "not_needed", "amazon_confirm_message": _(
-            "This delivery completes no Amazon order item (e.g. only part of a kit): nothing "
-            "to confirm yet; the delivery that completes it confirms it.")})
-        return "not_needed"
-    try:
-        adapter.confirm_shipment(order.amazon_order_ref,
-                                 order.amazon_marketplace_id.amazon_marketplace_id, detail)
-    except errors.AmazonOutOfTime:
-        return "out_of_time"
-    except (errors.AmazonAuthError, errors.AmazonAccessDenied) as exc:
-        _later(picking, str(exc), manual)
-        return "stop"
-    except errors.AmazonError as exc:
-        if exc.retryable:
-            _later(picking, str(exc), manual)
-            return picking.amazon_confirm_state
-        _fail(picking, explain(exc, picking, detail))
-        return "failed"
-    picking.write({
-        "amazon_confirm_state": "sent", "amazon_confirm_date": fields.Datetime.now(),
-        "amazon_confirm_message": _("Amazon accepted package %(ref)s: %(carrier)s %(tracking)s.",
-                                    ref=detail["packageReferenceId"],
-                                    carrier=detail.get("carrierName") or detail["carrierCode"],
-                                    tracking=detail["trackingNumber"]),
-        "amazon_confirm_next_try": False})
-    return "sent"
-
-
-def _fail(picking, message):
-    picking.write({"amazon_confirm_state": "failed", "amazon_confirm_message": message,
-                   "amazon_confirm_next_try": False})
-
-
-def _later(pickings, message, manual):
-    """A transient failure: retry with backoff, at most MAX_ATTEMPTS times, then wait for
-    the seller (a click on Send to Amazon fails at once, showing the message)."""
-    now = fields.Datetime.now()
-    for picking in pickings:
-        attempts = picking.amazon_confirm_attempts + 1
-        if manual or attempts >= MAX_ATTEMPTS:
-            picking.write({"amazon_confirm_state": "failed", "amazon_confirm_attempts": attempts,
-                           "amazon_confirm_next_try": False, "amazon_confirm_message": _(
-                               "%(err)s\nAmazon could not be told after %(n)s attempt(s): click "
-                               "Send to Amazon to try again.", err=message, n=attempts)})
-        else:
-            picking.write({"amazon_confirm_attempts": attempts, "amazon_confirm_message": message,
-                           "amazon_confirm_next_try": now + timedelta(
-                               minutes=BACKOFF_MINUTES * 2 ** (attempts - 1))})
