@@ -28,9 +28,10 @@ class BuildError(Exception):
 
 
 @dataclass
-class BuildResult:
-    order_id: str
-    status: str            # created / existing / failed / skipped
+class Result:
+    """What happened to one Amazon order of a batch (the builder's and the pipeline's)."""
+    ref: str               # Amazon's order id
+    state: str             # created / existing / skipped / failed
     message: str = ""
     sale_order: object = None
 
@@ -75,7 +76,7 @@ class OrderBuilder:
 
     # ================================================================ public
     def build(self, orders):
-        """Build a batch; returns one ``BuildResult`` per input order."""
+        """Build a batch; returns one ``Result`` per input order."""
         SaleOrder = self.env["sale.order"].with_company(self.company)
         results, todo = {}, []
         refs = [o.order_id for o in orders]
@@ -84,12 +85,12 @@ class OrderBuilder:
         seen = set()
         for order in orders:
             if order.order_id in existing:
-                results[order.order_id] = BuildResult(order.order_id, "existing",
+                results[order.order_id] = Result(order.order_id, "existing",
                                                       _("Already imported."), existing[order.order_id])
             elif order.order_id in seen:
-                results[order.order_id] = BuildResult(order.order_id, "existing", _("Twice in the batch."))
+                results[order.order_id] = Result(order.order_id, "existing", _("Twice in the batch."))
             elif order.fulfillment_channel and order.fulfillment_channel not in MFN_CHANNEL_VALUES:
-                results[order.order_id] = BuildResult(
+                results[order.order_id] = Result(
                     order.order_id, "skipped",
                     _("Fulfilled by Amazon (%s), not by the merchant.", order.fulfillment_channel))
             else:
@@ -102,7 +103,7 @@ class OrderBuilder:
                 try:
                     checked.append((order,) + self._check(order))
                 except BuildError as exc:
-                    results[order.order_id] = BuildResult(order.order_id, "failed", str(exc))
+                    results[order.order_id] = Result(order.order_id, "failed", str(exc))
             partners = self._partners(checked)
             vals_list, built = [], []
             for order, marketplace, currency in checked:
@@ -111,13 +112,13 @@ class OrderBuilder:
                                                       *partners[order.order_id]))
                     built.append(order)
                 except BuildError as exc:
-                    results[order.order_id] = BuildResult(order.order_id, "failed", str(exc))
+                    results[order.order_id] = Result(order.order_id, "failed", str(exc))
             if vals_list:
                 sale_orders = SaleOrder.create(vals_list)
                 self._adjust_totals(sale_orders, built)
                 for order, so in zip(built, sale_orders):
                     problems = self._tax_info[order.order_id]["problems"]
-                    results[order.order_id] = BuildResult(order.order_id, "created",
+                    results[order.order_id] = Result(order.order_id, "created",
                                                           "\n".join(problems), so)
         return [results[o.order_id] for o in orders]
 

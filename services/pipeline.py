@@ -19,7 +19,7 @@ from .const import FLOW_SHIPPED, FLOW_UNSHIPPED, IMPORTABLE_UNSHIPPED_STATUSES, 
 from .errors import AmazonError
 from .marketplace_resolver import MarketplaceResolver
 from .normalize import NormalizeError
-from .order_builder import OrderBuilder
+from .order_builder import OrderBuilder, Result
 from .pricing import PriceBook
 
 
@@ -30,14 +30,6 @@ class Entry:
     order: object = None      # a normalised ``Order`` (report flow) ...
     payload: dict = None      # ... or Amazon's JSON for the order (queues)
     error: str = ""           # already known bad (an unreadable report row)
-
-
-@dataclass
-class Result:
-    ref: str
-    state: str                # created / existing / skipped / failed
-    message: str = ""
-    sale_order: object = None
 
 
 # ==================================================================== classify
@@ -111,13 +103,13 @@ def run(seller, entries, *, flow, prices=None, marketplaces=None, adapter=None, 
     builder = OrderBuilder(seller, shipped=flow == FLOW_SHIPPED)
     built = builder.build(to_build)
     SaleOrder = seller.env["sale.order"]
-    created = SaleOrder.browse([r.sale_order.id for r in built if r.status == "created"])
-    existing = SaleOrder.browse([r.sale_order.id for r in built if r.status == "existing" and r.sale_order])
+    created = SaleOrder.browse([r.sale_order.id for r in built if r.state == "created"])
+    existing = SaleOrder.browse([r.sale_order.id for r in built if r.state == "existing" and r.sale_order])
     _workflow_and_delivery(seller, flow, to_build, created, existing, defer_delivery)
     # -> results
     for order, res in zip(to_build, built):
         ref = ref_of[order.order_id]
-        results[ref] = Result(ref, res.status, res.message or "", res.sale_order)
+        results[ref] = res if res.ref == ref else Result(ref, res.state, res.message or "", res.sale_order)
     return [results.get(entry.ref) or Result(entry.ref, "skipped", _(
         "Amazon order %s appears twice in this batch: imported once.", entry.ref)) for entry in entries]
 

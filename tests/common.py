@@ -162,7 +162,7 @@ class AmazonCase(TransactionCase):
         orders = [from_orders_api(self.scenario.orders[o]["order"], self.scenario.orders[o]["items"])
                   for o in order_ids]
         results = OrderBuilder(self.seller, shipped=shipped).build(orders)
-        created = self.env["sale.order"].browse([r.sale_order.id for r in results if r.status == "created"])
+        created = self.env["sale.order"].browse([r.sale_order.id for r in results if r.state == "created"])
         if workflow:
             AutoWorkflow(self.seller.workflow_id, force_confirm=shipped).run(created)
         return results

@@ -29,7 +29,7 @@ class TestAmazonCancellations(AmazonCase):
     def import_order(self, items=None):
         ref = self.add_us_order(items=items) if items else self.add_us_order()
         [res] = self.build([ref])
-        self.assertEqual(res.status, "created", res.message)
+        self.assertEqual(res.state, "created", res.message)
         return ref, res.sale_order
 
     def ship(self, picking, tracking="9400100000000000000000"):

@@ -21,7 +21,7 @@ class FirstWeekCase(AmazonCase):
     def import_order(self, **kw):
         ref = self.add_us_order(**kw)
         [res] = self.build([ref])
-        self.assertEqual(res.status, "created", res.message)
+        self.assertEqual(res.state, "created", res.message)
         return ref, res.sale_order
 
     def ship_by_of(self, ref):

@@ -12,7 +12,7 @@ class TestOrderBuilder(AmazonCase):
     def test_us_order_item_tax_shipping_promotion(self):
         ref = self.add_us_order()
         [res] = self.build([ref])
-        self.assertEqual(res.status, "created", res.message)
+        self.assertEqual(res.state, "created", res.message)
         so = res.sale_order
         self.assertTotal(so, ref)                        # 20 + 1.49 + 4.99 + .41 - 2 = 24.89
         self.assertAlmostEqual(so.amount_total, 24.89, places=2)
@@ -58,7 +58,7 @@ class TestOrderBuilder(AmazonCase):
             address={"City": "Berlin", "PostalCode": "10115", "CountryCode": "DE",
                      "AddressLine1": "Unter den Linden 1", "StateOrRegion": ""})
         [res] = self.build([ref])
-        self.assertEqual(res.status, "created", res.message)
+        self.assertEqual(res.state, "created", res.message)
         so = res.sale_order
         self.assertTotal(so, ref)                        # 50.00 + 2.99, VAT included
         self.assertAlmostEqual(so.amount_total, 52.99, places=2)
@@ -137,7 +137,7 @@ class TestOrderBuilder(AmazonCase):
         refs = [self.add_us_order(**home), self.add_us_order(**work), self.add_us_order(**home),
                 self.add_us_order(buyer_name="Alan Turing", buyer_email="alan@marketplace.amazon.com")]
         results = self.build(refs)
-        self.assertEqual([r.status for r in results], ["created"] * 4, [r.message for r in results])
+        self.assertEqual([r.state for r in results], ["created"] * 4, [r.message for r in results])
         ada1, ada2, ada3, alan = (r.sale_order for r in results)
         self.assertEqual(ada1.partner_id, ada2.partner_id)
         self.assertEqual(ada1.partner_id, ada3.partner_id)
@@ -192,10 +192,10 @@ class TestOrderBuilder(AmazonCase):
     def test_unknown_sku_without_auto_create(self):
         ref = self.add_us_order(items=[{"sku": "NO-SUCH-SKU", "qty": 1, "price": "5.00"}])
         ok = self.add_us_order()
-        res = {r.order_id: r for r in self.build([ref, ok])}
-        self.assertEqual(res[ref].status, "failed")
+        res = {r.ref: r for r in self.build([ref, ok])}
+        self.assertEqual(res[ref].state, "failed")
         self.assertIn("NO-SUCH-SKU", res[ref].message)
-        self.assertEqual(res[ok].status, "created", "the good order still imports")
+        self.assertEqual(res[ok].state, "created", "the good order still imports")
         self.assertTotal(res[ok].sale_order, ok)
         self.assertFalse(self.orders_of([ref]))
 
@@ -204,7 +204,7 @@ class TestOrderBuilder(AmazonCase):
         ref = self.add_us_order(items=[{"sku": "NEW-SKU-1", "qty": 2, "price": "15.00",
                                         "title": "Shiny new thing"}])
         [res] = self.build([ref])
-        self.assertEqual(res.status, "created")
+        self.assertEqual(res.state, "created")
         product = self.env["product.product"].search([("default_code", "=", "NEW-SKU-1")])
         self.assertEqual(len(product), 1)
         self.assertEqual(product.name, "Shiny new thing")
@@ -268,8 +268,8 @@ class TestOrderBuilder(AmazonCase):
         ref = self.add_us_order()
         first = self.build([ref])
         second = self.build([ref, ref])
-        self.assertEqual(first[0].status, "created")
-        self.assertEqual([r.status for r in second], ["existing", "existing"])
+        self.assertEqual(first[0].state, "created")
+        self.assertEqual([r.state for r in second], ["existing", "existing"])
         self.assertEqual(len(self.orders_of([ref])), 1)
         self.assertTotal(self.orders_of([ref]), ref)
 
@@ -287,7 +287,7 @@ class TestOrderBuilder(AmazonCase):
         ref = self.scenario.add_order(marketplace_id="A13V1IB3VIYZZH", items=[
             {"sku": "SKU-A", "qty": 1, "price": "10.00"}])
         [res] = self.build([ref])
-        self.assertEqual(res.status, "failed")
+        self.assertEqual(res.state, "failed")
         self.assertIn("A13V1IB3VIYZZH", res.message)
 
     def _workflow(self, **flags):
@@ -335,8 +335,8 @@ class TestOrderBuilder(AmazonCase):
             inv = res.sale_order.invoice_ids
             self.assertEqual(inv.state, "posted")
             self.assertIn(inv.payment_state, ("paid", "in_payment"))
-            self.assertAlmostEqual(inv.amount_total, float(self.amazon_total(res.order_id)), places=2)
-            self.assertTotal(res.sale_order, res.order_id)
+            self.assertAlmostEqual(inv.amount_total, float(self.amazon_total(res.ref)), places=2)
+            self.assertTotal(res.sale_order, res.ref)
 
     def test_workflow_failure_recorded_order_kept(self):
         """Odoo refuses to post an invoice with a negative total: that order says so and
@@ -344,7 +344,7 @@ class TestOrderBuilder(AmazonCase):
         self._workflow(confirm_order=True, create_invoice=True, validate_invoice=True)
         bad = self.add_us_order(items=[{"sku": "SKU-A", "qty": 1, "price": "5.00", "promotion": "8.00"}])
         good = self.add_us_order()
-        results = {r.order_id: r.sale_order for r in self.build([bad, good])}
+        results = {r.ref: r.sale_order for r in self.build([bad, good])}
         self.assertEqual(results[bad].state, "sale")
         self.assertEqual(results[bad].invoice_ids.state, "draft")
         self.assertIn("Posting the invoice failed", results[bad].amazon_workflow_message)

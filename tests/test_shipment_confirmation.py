@@ -34,7 +34,7 @@ class TestShipmentConfirmation(AmazonCase):
     def import_order(self, items=None, **kw):
         ref = self.add_us_order(items=items, **kw) if items else self.add_us_order(**kw)
         [res] = self.build([ref])
-        self.assertEqual(res.status, "created", res.message)
+        self.assertEqual(res.state, "created", res.message)
         return ref, res.sale_order
 
     def ship(self, picking, quantities=None, carrier=None, tracking="1Z999AA10123456784"):

@@ -73,7 +73,7 @@ class TestStockExport(AmazonCase):
     def import_order(self, sku, qty):
         ref = self.add_us_order(items=[{"sku": sku, "qty": qty, "price": "20.00", "tax": "1.65"}])
         [res] = self.build([ref])
-        self.assertEqual(res.status, "created", res.message)
+        self.assertEqual(res.state, "created", res.message)
         self.assertEqual(res.sale_order.state, "sale")
         return res.sale_order
 

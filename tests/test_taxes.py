@@ -89,7 +89,7 @@ class TestTaxes(AmazonCase):
 
     def build_one(self, ref, **kw):
         [res] = self.build([ref], **kw)
-        self.assertEqual(res.status, "created", res.message)
+        self.assertEqual(res.state, "created", res.message)
         self.assertFalse(res.message)
         return res.sale_order
 
@@ -114,10 +114,10 @@ class TestTaxes(AmazonCase):
                                   items=[{"sku": "TX-GADGET", "qty": 1, "unit": "39.99",
                                           "shipping": "4.99"}]),
         }
-        results = {r.order_id: r for r in self.build(list(refs.values()))}
+        results = {r.ref: r for r in self.build(list(refs.values()))}
         for state, ref in refs.items():
             so = results[ref].sale_order
-            self.assertEqual(results[ref].status, "created", results[ref].message)
+            self.assertEqual(results[ref].state, "created", results[ref].message)
             self.assertBooks(so, ref)
             self.assertNotIn(self.default_tax, so.order_line.tax_id,
                              "%s: the company's own 15 %% is not charged" % state)
@@ -185,7 +185,7 @@ class TestTaxes(AmazonCase):
                              address={"StateOrRegion": "AB", "City": "Calgary",
                                       "PostalCode": "T2P 1J9", "CountryCode": "CA"},
                              items=[{"sku": "TX-TOY", "qty": 1, "unit": "40.00"}])
-        results = {r.order_id: r.sale_order for r in self.build([us, ca])}
+        results = {r.ref: r.sale_order for r in self.build([us, ca])}
         for ref, account in ((us, self.clearing), (ca, ca_clearing)):
             self.assertBooks(results[ref], ref)
             self.assertEqual(self.tax_lines(results[ref]).account_id, account)
@@ -214,8 +214,8 @@ class TestTaxes(AmazonCase):
         toys = add_taxed_order(self.scenario, marketplace_id=DE, address=DE_ADDRESS, rate="19",
                                items=[{"sku": "TX-TOY", "qty": 3, "unit": "16.66",
                                        "gift_wrap": "2.99"}])
-        results = {r.order_id: r.sale_order for r in self.build([mixed, books])}
-        results.update({r.order_id: r.sale_order for r in self.build([toys])})
+        results = {r.ref: r.sale_order for r in self.build([mixed, books])}
+        results.update({r.ref: r.sale_order for r in self.build([toys])})
         for ref, so in results.items():
             self.assertBooks(so, ref)
             self.assertEqual(self.tax_lines(so).account_id, self.vat_account)
@@ -267,7 +267,7 @@ class TestTaxes(AmazonCase):
         order = from_orders_api(entry["order"], entry["items"])
         order.buyer_tax_ids = ["DE123456789"]      # as the Orders API v2026 gives it
         [res] = OrderBuilder(self.seller).build([order])
-        self.assertEqual(res.status, "created", res.message)
+        self.assertEqual(res.state, "created", res.message)
         so = res.sale_order
         from ..services.auto_workflow import AutoWorkflow
         AutoWorkflow(self.seller.workflow_id).run(so)
@@ -314,7 +314,7 @@ class TestTaxes(AmazonCase):
             {"sku": "TX-TOY", "qty": 1, "price": "10.00", "tax": "0.00", "shipping": "0.00",
              "shipping_tax": "0.50"}])
         [res] = self.build([ref])
-        self.assertEqual(res.status, "created")
+        self.assertEqual(res.state, "created")
         self.assertIn("Amazon's (0.50)", res.message)
         so = res.sale_order
         self.assertAlmostEqual(so.amount_total, 10.50, places=2)

@@ -53,10 +53,10 @@ class BooksCase(AmazonCase):
     def build_orders(self, orders):
         results = OrderBuilder(self.seller).build(orders)
         for res in results:
-            self.assertEqual(res.status, "created", res.message)
+            self.assertEqual(res.state, "created", res.message)
         created = self.env["sale.order"].browse([r.sale_order.id for r in results])
         AutoWorkflow(self.seller.workflow_id).run(created)
-        return {r.order_id: r.sale_order for r in results}
+        return {r.ref: r.sale_order for r in results}
 
     def v0_order(self, ref, version="v0"):
         """The order as the seller's client reads it from the emulator."""
