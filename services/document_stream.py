@@ -18,6 +18,7 @@ import zlib
 from sp_api.util.report_document import resolve_character_code
 
 from . import errors
+from .errors import _lt
 
 CHUNK = 1 << 20        # bytes (or characters) read at a time
 BOM = b"\xef\xbb\xbf"
@@ -98,9 +99,9 @@ class DocumentLines:
             if not inflater.eof:
                 raise zlib.error("Error -5 while decompressing data: incomplete or truncated stream")
         except zlib.error as exc:
-            raise errors.AmazonDocumentError(
-                "The report document is damaged (%s): it was cut short or is not gzip. "
-                "Download it again." % exc) from None
+            raise errors.AmazonDocumentError(_lt(
+                "The report document is damaged (%(error)s): it was cut short or is not gzip. "
+                "Download it again."), params={"error": exc}) from None
 
     def _gunzip(self):
         try:
@@ -111,8 +112,9 @@ class DocumentLines:
                         break
                     yield out
         except (OSError, EOFError, zlib.error) as exc:
-            raise errors.AmazonDocumentError(
-                "The report document is damaged (%s): download it again." % exc) from None
+            raise errors.AmazonDocumentError(_lt(
+                "The report document is damaged (%(error)s): download it again."),
+                params={"error": exc}) from None
 
     # ------------------------------------------------------------ text
     def _choose_encoding(self, charset):
@@ -127,8 +129,9 @@ class DocumentLines:
         try:
             codecs.lookup(encoding)
         except LookupError as exc:
-            raise errors.AmazonDocumentError(
-                "The report document is not valid %s text (%s)." % (encoding, exc)) from None
+            raise errors.AmazonDocumentError(_lt(
+                "The report document is not valid %(encoding)s text (%(error)s)."),
+                params={"encoding": encoding, "error": exc}) from None
         return encoding
 
     def _decodes(self, encoding):
@@ -148,8 +151,9 @@ class DocumentLines:
                 yield decoder.decode(chunk)
             yield decoder.decode(b"", final=True)
         except UnicodeDecodeError as exc:
-            raise errors.AmazonDocumentError(
-                "The report document is not valid %s text (%s)." % (self.encoding, exc)) from None
+            raise errors.AmazonDocumentError(_lt(
+                "The report document is not valid %(encoding)s text (%(error)s)."),
+                params={"encoding": self.encoding, "error": exc}) from None
 
     def __iter__(self):
         return split_lines(self._text_chunks())

@@ -18,6 +18,7 @@ from sp_api.base import fill_query_params, sp_endpoint
 
 from . import errors
 from .const import FEED_STATUS, REMOVED_FEED_TYPES
+from .errors import _lt
 from .reports_adapter import download_document
 
 
@@ -84,8 +85,9 @@ class FeedsAdapter:
         raw = feed.get("processingStatus")
         state = FEED_STATUS.get(raw)
         if state is None:
-            raise errors.AmazonDocumentError(
-                "Amazon answered an unknown feed status %r for feed %s." % (raw, feed_id))
+            raise errors.AmazonDocumentError(_lt(
+                "Amazon answered an unknown feed status %(status)r for feed %(feed)s."),
+                params={"status": raw, "feed": feed_id})
         return FeedStatus(state, feed.get("resultFeedDocumentId") or "", raw)
 
     def result(self, document_id):

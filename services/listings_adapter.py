@@ -22,6 +22,7 @@ from sp_api.api import ListingsItemsV20210801
 
 from . import errors
 from .const import FULFILLMENT_AVAILABILITY_PATH, FULFILLMENT_CHANNEL_DEFAULT
+from .errors import _lt
 
 SEARCH_PAGE = 20    # searchListingsItems: at most 20 identifiers and 20 results a page
 
@@ -74,10 +75,10 @@ def issues_of(raw):
 class ListingsAdapter:
     def __init__(self, client, seller_id):
         if not seller_id:
-            raise errors.AmazonRequestError(
+            raise errors.AmazonRequestError(_lt(
                 "The seller's Merchant (Seller) ID is empty: the Listings Items API needs it. "
                 "Copy your Merchant Token from Seller Central (Settings > Account Info) into "
-                "the seller.")
+                "the seller."))
         self.client = client
         self.seller_id = seller_id
 

@@ -37,6 +37,7 @@ from .const import (
     PATH_ORDERS_V0,
     V0_READS_RETIRED_ON,
 )
+from .errors import _lt
 from .normalize import iso_time
 
 PAGE_SIZE = 100
@@ -228,10 +229,10 @@ class OrdersAdapter:
             # Amazon's wording for a retired operation is not documented: a listing (no
             # order id to be unknown) answered 404, or any answer saying "retired".
             if exc.status in (404, 410) and ("retired" in str(exc).lower() or operation == "getOrders"):
-                raise errors.AmazonRequestError(
-                    "Amazon no longer answers Orders API v0 %s (v0 reads are retired since %s): "
-                    "set the seller's Orders API version to %s."
-                    % (operation, V0_READS_RETIRED_ON, ORDERS_API_2026),
+                raise errors.AmazonRequestError(_lt(
+                    "Amazon no longer answers Orders API v0 %(operation)s (v0 reads are retired "
+                    "since %(date)s): set the seller's Orders API version to %(version)s."),
+                    params={"operation": operation, "date": V0_READS_RETIRED_ON, "version": ORDERS_API_2026},
                     operation=operation, status=exc.status, amazon_code=exc.amazon_code) from None
             raise
 

@@ -25,6 +25,7 @@ from .const import (
     RESTRICTED_REPORT_TYPES,
 )
 from .document_stream import DocumentLines, decode_document
+from .errors import _lt
 from .normalize import iso_time
 
 _logger = logging.getLogger(__name__)
@@ -134,8 +135,9 @@ class ReportsAdapter:
         raw = report.get("processingStatus")
         state = REPORT_STATUS.get(raw)
         if state is None:
-            raise errors.AmazonDocumentError(
-                "Amazon answered an unknown report status %r for report %s." % (raw, report_id))
+            raise errors.AmazonDocumentError(_lt(
+                "Amazon answered an unknown report status %(status)r for report %(report)s."),
+                params={"status": raw, "report": report_id})
         result = ReportStatus(state, report.get("reportDocumentId") or "")
         if state == "fatal" and result.document_id:
             try:
@@ -158,9 +160,9 @@ class ReportsAdapter:
                 return self.download(document, attempts=1)
             except errors.AmazonDocumentError as exc:
                 last = exc
-        raise errors.AmazonDocumentError(
-            "%s It was downloaded from %d fresh URLs and was damaged each time."
-            % (last, DOCUMENT_URLS)) from None
+        raise errors.AmazonDocumentError(_lt(
+            "%(error)s It was downloaded from %(urls)s fresh URLs and was damaged each time."),
+            params={"error": last, "urls": DOCUMENT_URLS}) from None
 
     @staticmethod
     def decode(raw, compression=None, charset=None):
@@ -201,5 +203,6 @@ def download_document(client, document, attempts=DOWNLOAD_ATTEMPTS):
             _logger.warning("Document download %d of %d was damaged (%s bytes).", attempt, attempts, len(raw))
             continue
         return ReportDocument(raw, charset, compression)
-    raise errors.AmazonDocumentError(
-        "%s It was downloaded %d times and was damaged each time." % (last, attempts)) from None
+    raise errors.AmazonDocumentError(_lt(
+        "%(error)s It was downloaded %(times)s times and was damaged each time."),
+        params={"error": last, "times": attempts}) from None

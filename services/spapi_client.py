@@ -25,6 +25,7 @@ from sp_api.base.exceptions import SellingApiException
 
 from . import errors
 from .const import LWA_ENDPOINT, LWA_TOKEN_PATH, NOTIFICATIONS_GRANTLESS_SCOPE
+from .errors import _lt
 from .feeds_adapter import FeedsAdapter
 from .listings_adapter import ListingsAdapter
 from .notifications_adapter import NotificationsAdapter
@@ -45,15 +46,16 @@ _token_cache = TTLCache(maxsize=256, ttl=3000)
 _token_lock = threading.Lock()
 
 LWA_MESSAGES = {
-    "invalid_client": "Amazon refused the LWA client id or client secret. LWA client "
-    "secrets expire every 180 days: copy the current secret from Seller Central "
-    "(Apps & Services > Develop Apps) into the seller.",
-    "invalid_grant": "Amazon refused the refresh token: it was revoked or belongs to "
-    "another app. Authorise the app again in Seller Central and paste the new refresh token.",
-    "unauthorized_client": "This LWA app may not use refresh tokens: check the app "
-    "registration in Seller Central.",
-    "invalid_scope": "Amazon refused a grantless token for the Notifications API: check that "
-    "the LWA client id and secret are those of an SP-API app.",
+    "invalid_client": _lt("Amazon refused the LWA client id or client secret. LWA client "
+                          "secrets expire every 180 days: copy the current secret from Seller "
+                          "Central (Apps & Services > Develop Apps) into the seller."),
+    "invalid_grant": _lt("Amazon refused the refresh token: it was revoked or belongs to another "
+                         "app. Authorise the app again in Seller Central and paste the new "
+                         "refresh token."),
+    "unauthorized_client": _lt("This LWA app may not use refresh tokens: check the app "
+                               "registration in Seller Central."),
+    "invalid_scope": _lt("Amazon refused a grantless token for the Notifications API: check "
+                         "that the LWA client id and secret are those of an SP-API app."),
 }
 
 
@@ -227,9 +229,9 @@ class SpApiClient:
             left = self._time_left()
             waited = bucket.acquire(max_wait=left)
             if waited is None:
-                raise errors.AmazonOutOfTime(
-                    "The quota of %s has no call left before this run's time limit; the "
-                    "next run continues." % operation, operation=operation,
+                raise errors.AmazonOutOfTime(_lt(
+                    "The quota of %(operation)s has no call left before this run's time limit; "
+                    "the next run continues."), params={"operation": operation}, operation=operation,
                     wait=bucket.refused_wait)
             self.quota_wait += waited
             self.calls[operation] += 1
@@ -240,14 +242,14 @@ class SpApiClient:
             except AuthorizationError as exc:
                 if (exc.status_code or 0) >= 500 or exc.status_code == 429:
                     # LWA itself is down or busy: retry like any server error.
-                    last = errors.AmazonServerError(
-                        "Amazon's login service (LWA) answered %s repeatedly; the import will "
-                        "resume on the next run." % exc.status_code, operation=operation,
-                        status=exc.status_code, amazon_code=exc.error_code)
+                    last = errors.AmazonServerError(_lt(
+                        "Amazon's login service (LWA) answered %(status)s repeatedly; the import "
+                        "will resume on the next run."), params={"status": exc.status_code},
+                        operation=operation, status=exc.status_code, amazon_code=exc.error_code)
                 else:
-                    message = LWA_MESSAGES.get(exc.error_code, "Amazon login (LWA) failed: %s" % (
-                        exc.message or exc.error_code))
-                    raise errors.AmazonAuthError(message, operation=operation, status=exc.status_code,
+                    message = LWA_MESSAGES.get(exc.error_code) or _lt("Amazon login (LWA) failed: %(error)s")
+                    raise errors.AmazonAuthError(message, params={"error": exc.message or exc.error_code},
+                                                 operation=operation, status=exc.status_code,
                                                  amazon_code=exc.error_code) from None
             except SellingApiException as exc:
                 status = getattr(exc, "code", None)
@@ -257,42 +259,46 @@ class SpApiClient:
                 if status == 429:
                     self.throttled[operation] += 1
                     bucket.drain()
-                    last = errors.AmazonThrottled(
-                        "Amazon throttled %s (QuotaExceeded) and kept doing so after %d tries; "
-                        "the import will resume on the next run." % (operation, attempt + 1),
+                    last = errors.AmazonThrottled(_lt(
+                        "Amazon throttled %(operation)s (QuotaExceeded) and kept doing so after "
+                        "%(tries)s tries; the import will resume on the next run."),
+                        params={"operation": operation, "tries": attempt + 1},
                         operation=operation, status=429, amazon_code=amazon_code)
                 elif status and status >= 500 or status == 999:
-                    last = errors.AmazonServerError(
-                        "Amazon answered %s to %s repeatedly (%s); try again later."
-                        % (status, operation, text or "server error"),
+                    last = errors.AmazonServerError(_lt(
+                        "Amazon answered %(status)s to %(operation)s repeatedly (%(text)s); try "
+                        "again later."), params={"status": status, "operation": operation,
+                                                 "text": text or "server error"},
                         operation=operation, status=status, amazon_code=amazon_code)
                 elif status == 403 and attempt == 0 and self._forget_token():
                     # A cached access token Amazon no longer accepts: log in again once.
                     last = errors.AmazonAccessDenied(text, operation=operation, status=403)
                     continue
                 elif status == 403:
-                    raise errors.AmazonAccessDenied(
-                        "Amazon denied %s (%s). Check that the app has the roles this "
-                        "operation needs (Inventory and Order Tracking; Direct-to-Consumer "
-                        "Shipping for buyer data) and that the seller authorised it."
-                        % (operation, text or amazon_code or "Unauthorized"),
+                    raise errors.AmazonAccessDenied(_lt(
+                        "Amazon denied %(operation)s (%(text)s). Check that the app has the roles "
+                        "this operation needs (Inventory and Order Tracking; Direct-to-Consumer "
+                        "Shipping for buyer data) and that the seller authorised it."),
+                        params={"operation": operation, "text": text or amazon_code or "Unauthorized"},
                         operation=operation, status=403, amazon_code=amazon_code) from None
                 else:
                     raise errors.AmazonRequestError(
-                        "Amazon rejected %s: %s" % (operation, text or amazon_code or status),
+                        _lt("Amazon rejected %(operation)s: %(text)s"),
+                        params={"operation": operation, "text": text or amazon_code or status},
                         operation=operation, status=status, amazon_code=amazon_code) from None
             except (httpx.TimeoutException, httpx.TransportError) as exc:
-                last = errors.AmazonUnreachable(
-                    "Amazon could not be reached at %s for %s (%s). Check the endpoint "
-                    "and the server's network." % (self.api_endpoint, operation, type(exc).__name__),
-                    operation=operation)
+                last = errors.AmazonUnreachable(_lt(
+                    "Amazon could not be reached at %(endpoint)s for %(operation)s (%(error)s). "
+                    "Check the endpoint and the server's network."),
+                    params={"endpoint": self.api_endpoint, "operation": operation,
+                            "error": type(exc).__name__}, operation=operation)
             if attempt < self.max_retries:
                 delay = self._backoff(attempt, base)
                 left = self._time_left()
                 if left is not None and delay > left:
-                    raise errors.AmazonOutOfTime(
-                        "%s The next try would run past this run's time limit; the next run "
-                        "continues." % last, operation=operation, wait=delay)
+                    raise errors.AmazonOutOfTime(_lt(
+                        "%(error)s The next try would run past this run's time limit; the next "
+                        "run continues."), params={"error": last}, operation=operation, wait=delay)
                 self._sleep(delay)
         raise last
 

@@ -214,3 +214,13 @@ def test_listing_page_by_page_and_deadline_raises_instead_of_waiting():
         with pytest.raises(errors.AmazonOutOfTime) as caught:
             adapter.read_page(params, first.next_token)
         assert time.time() - started < 2 and caught.value.wait > 5
+
+
+def test_error_messages_are_templates_rendered_when_read():
+    """A message is kept as a template and its parameters (translatable in Odoo), and
+    ``str`` renders it; a template without parameters keeps a literal % as is."""
+    exc = errors.AmazonThrottled(errors._lt("Amazon throttled %(operation)s after %(tries)s tries."),
+                                 params={"operation": "getOrders", "tries": 3})
+    assert str(exc) == "Amazon throttled getOrders after 3 tries."
+    assert exc.template.startswith("Amazon throttled %(operation)s")
+    assert str(errors.AmazonRequestError("50% off is not a valid title")) == "50% off is not a valid title"
