@@ -158,6 +158,8 @@ class AmazonReturn(models.Model):
         currencies = {c.name: c for c in self.env["res.currency"].with_context(
             active_test=False).search([("name", "in", list({r.currency for r in found if r.currency}))])}
         values, seen = [], set()
+        if known:
+            self._update_known(seller, [r for r in found if r.rma_id in known])
         for ret in found:
             if ret.rma_id in known or ret.rma_id in seen:
                 continue
@@ -192,6 +194,36 @@ class AmazonReturn(models.Model):
                 "Amazon's returns report has rows that could not be read: %s",
                 " ".join(e.message for e in parsed.errors)))
         return created
+
+    @api.model
+    def _update_known(self, seller, found):
+        """RMAs already imported, listed again: nothing is made twice. What Amazon added
+        since is kept (status, tracking, the parcel's delivery), and a refund Amazon made
+        since the return was imported is stated on it, its credit note made at the next
+        processing."""
+        by_rma = {r.amazon_rma_ref: r for r in self.search(
+            [("seller_id", "=", seller.id), ("amazon_rma_ref", "in", [r.rma_id for r in found])])}
+        for parsed in found:
+            ret = by_rma[parsed.rma_id]
+            values = {}
+            for field, value in (("amazon_status", parsed.status), ("tracking_ref", parsed.tracking),
+                                 ("carrier", parsed.carrier), ("resolution", parsed.resolution),
+                                 ("delivery_date", parsed.delivery_date)):
+                if value and ret[field] != value:
+                    values[field] = value
+            refunded = parsed.refunded
+            if refunded is not None and not ret.refunded and not ret.credit_note_id:
+                values.update({"refunded": True, "amount_refunded": float(refunded)})
+                amounts = {}
+                for item in parsed.items:
+                    amounts[item.sku] = amounts.get(item.sku, 0) + float(item.refunded or 0)
+                for line in ret.line_ids:
+                    line.amount_refunded = amounts.pop(line.sku, 0.0)
+                if ret.stage == "done":
+                    values["stage"] = "new"
+                ret.message_post(body=_("Amazon refunded %s for this return.", float(refunded)))
+            if values:
+                ret.write(values)
 
     def _process(self):
         """Work unit: check the return against its order; then the incoming return
@@ -277,7 +309,7 @@ class AmazonReturn(models.Model):
             pending = sum(others.filtered(lambda r: r.picking_id.state != "done").line_ids.filtered(
                 lambda l, p=product: l.product_id == p).mapped("quantity"))
             asked = sum(self.line_ids.filtered(lambda l, s=line.sku: l.sku == s).mapped("quantity"))
-            if asked > delivered - pending:
+            if not self.picking_id and asked > delivered - pending:
                 problems.append(_(
                     "%(qty)s unit(s) of SKU %(sku)s are returned, but only %(left)s of order "
                     "%(order)s were delivered and not returned yet.", qty=asked, sku=line.sku,

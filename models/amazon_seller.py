@@ -1173,6 +1173,16 @@ class AmazonSeller(models.Model):
             start = self.returns_cursor or now - timedelta(
                 days=min(self.import_days or 30, RETURNS_MAX_WINDOW_DAYS))
             end = min(start + timedelta(days=RETURNS_MAX_WINDOW_DAYS), now)
+            if end == now:
+                # back to the oldest return Amazon has not refunded yet: its refund shows
+                # on its row of a later report (60 days back at most)
+                awaiting = self.env["amazon.return"].search(
+                    [("seller_id", "=", self.id), ("refunded", "=", False),
+                     ("return_date", ">=", now - timedelta(days=RETURNS_MAX_WINDOW_DAYS))],
+                    order="return_date", limit=1)
+                if awaiting and awaiting.return_date < start:
+                    start = max(awaiting.return_date - timedelta(hours=1),
+                                now - timedelta(days=RETURNS_MAX_WINDOW_DAYS))
             report_id = reports.request(REPORT_RETURNS, self.marketplace_ids.mapped(
                 "amazon_marketplace_id"), start, end)
             self.sudo().write({"returns_report_ref": report_id, "returns_report_from": start,

@@ -126,6 +126,22 @@ class TestReturns(AmazonCase):
         self.assertTrue(ret.picking_id)
         self.assertFalse(ret.credit_note_id)
         self.assertFalse(order.invoice_ids.filtered(lambda m: m.move_type == "out_refund"))
+        # the parcel arrives; Amazon refunds the buyer: the next report's row says so
+        ret.picking_id.move_ids.quantity = 2
+        ret.picking_id.move_ids.picked = True
+        ret.picking_id.button_validate()
+        self.assertEqual(ret.state, "received")
+        self.emulator.refund_return(ret.amazon_rma_ref, "full", delivered=self.now)
+        self.seller.action_import_returns()
+        self.assertEqual(self._import(), ret)
+        self.assertEqual(ret.state, "received", ret.message)
+        self.assertAlmostEqual(ret.credit_note_id.amount_total, 21.49, places=2)
+        self.assertTrue(ret.delivery_date)
+        self.assertEqual(len(order.picking_ids.filtered(lambda p: p.picking_type_code == "incoming")), 1)
+        # and once more: still one credit note
+        self.seller.action_import_returns()
+        self._import()
+        self.assertEqual(len(order.invoice_ids.filtered(lambda m: m.move_type == "out_refund")), 1)
 
     def test_bad_input_is_recorded_and_good_returns_go_through(self):
         good_ref, good_order = self._shipped()

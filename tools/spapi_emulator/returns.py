@@ -122,6 +122,26 @@ def add_return(emulator, order_id, items=None, *, reason="CR-DEFECTIVE", rma_id=
     return rma_id
 
 
+def refund_return(emulator, rma_id, refunded="full", delivered=None):
+    """Amazon refunds an RMA later (often once the parcel is back): its rows say the
+    refund (``"full"``: each item's order amount for the quantity returned, or an amount
+    spread over the rows by order amount) and ``delivered`` the parcel's return date."""
+    record = next(r for r in emulator.returns if r["rma"] == rma_id)
+    rows = record["lines"]
+    shares = [Decimal(row["Order Amount"]) * int(row["Return quantity"]) / (int(row["Order quantity"]) or 1)
+              for row in rows]
+    total = sum(shares, Decimal(0))
+    for row, share in zip(rows, shares):
+        amount = share if refunded == "full" else Decimal(str(refunded)) * share / (total or 1)
+        row["Refunded Amount"] = "%.2f" % amount.quantize(Decimal("0.01"))
+        row["Resolution"] = "StandardRefund"
+        if delivered:
+            row["Return delivery date"] = _when(delivered)
+    if refunded != "full":
+        cents = Decimal(str(refunded)) - sum(Decimal(row["Refunded Amount"]) for row in rows)
+        rows[0]["Refunded Amount"] = "%.2f" % (Decimal(rows[0]["Refunded Amount"]) + cents)
+
+
 def returns_text(emulator, report, start, end):
     """The report's document, or None when no return was requested in the window."""
     rows = []

@@ -129,6 +129,11 @@ class Emulator(listings.ListingsEmulatorMixin, NotificationsState):
         with self.lock:
             return returns.add_return(self, order_id, items, **kw)
 
+    def refund_return(self, rma_id, refunded="full", delivered=None):
+        """Amazon refunds an RMA after the report first listed it (``returns.refund_return``)."""
+        with self.lock:
+            returns.refund_return(self, rma_id, refunded, delivered)
+
     def reset_quota(self):
         """Full buckets and zero counters, keeping reports and documents."""
         with self.lock:
