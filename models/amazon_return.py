@@ -139,7 +139,9 @@ class AmazonReturn(models.Model):
             if runner.out_of_time():
                 runner.trigger()
                 return True
-            runner.run_batch(ret._process, on_error=ret._process_failed)
+            with runner.lock("amazon_return", ret.id) as held:
+                if held:    # else another worker processes it
+                    runner.run_batch(ret._process, on_error=ret._process_failed)
         if poll_later:
             runner.trigger(wait=self.env["amazon.seller"]._returns_poll_seconds())
         return True

@@ -353,7 +353,9 @@ class AmazonSeller(models.Model):
     returns_cursor = fields.Datetime(
         "Returns Imported Until", copy=False, readonly=True,
         help="Returns requested before this were already imported; the next report starts here.")
-    returns_report_ref = fields.Char("Pending Returns Report", copy=False, readonly=True)
+    returns_report_ref = fields.Char(
+        "Pending Returns Report", copy=False, readonly=True,
+        help="Amazon's id of the returns report asked for and not read yet.")
     returns_report_from = fields.Datetime(copy=False, readonly=True)
     returns_report_to = fields.Datetime(copy=False, readonly=True)
     returns_last_request = fields.Datetime(copy=False, readonly=True)

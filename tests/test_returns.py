@@ -195,6 +195,22 @@ class TestReturns(AmazonCase):
                            self.now.replace(tzinfo=None) - timedelta(days=2))
         self.assertFalse(self.seller.message_ids.filtered(lambda m: "failed" in (m.body or "")))
 
+    def test_fatal_report_is_said_on_the_seller_and_requested_again(self):
+        ref, _order = self._shipped()
+        self.emulator.add_return(ref, refunded="full")
+        self.emulator.script_next_report("FATAL")
+        self.assertFalse(self._import())
+        self.assertFalse(self.seller.returns_report_ref)
+        self.assertFalse(self.seller.returns_cursor, "a FATAL report moves nothing on")
+        self.assertTrue(self.seller.message_ids.filtered(
+            lambda m: "could not make the returns report" in (m.body or "")))
+        # the button asks again; Amazon makes it this time
+        self.seller.action_import_returns()
+        cron = self.env.ref("amazon_fbm_connector.ir_cron_amazon_import_returns")
+        self.assertTrue(self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]))
+        ret = self._import()
+        self.assertEqual(ret.state, "waiting", ret.message)
+
     @staticmethod
     def _dt(value):
         from datetime import datetime
