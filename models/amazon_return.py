@@ -167,8 +167,8 @@ class AmazonReturn(models.Model):
                 continue
             seen.add(ret.rma_id)
             order = orders.get(ret.order_id)
-            currency = currencies.get(ret.currency) or order.currency_id if order else \
-                currencies.get(ret.currency) or seller.company_id.currency_id
+            currency = currencies.get(ret.currency) \
+                or (order.currency_id if order else seller.company_id.currency_id)
             refunded = ret.refunded
             values.append({
                 "seller_id": seller.id, "amazon_rma_ref": ret.rma_id,
