@@ -22,14 +22,19 @@ from ..services.const import (
     ORDERS_API_DEFAULT,
     ORDERS_API_V0,
     REGION_API_ENDPOINTS,
+    REPORT_RETURNS,
     REPORT_SETTLEMENT,
     REPORTS_RETENTION_DAYS,
+    RETURNS_EVERY_HOURS,
+    RETURNS_MAX_WINDOW_DAYS,
+    RETURNS_POLL_SECONDS,
     SQS_MAX_RECEIVES,
     SQS_VISIBILITY_SECONDS,
     SQS_WAIT_SECONDS,
     STOCK_FEED_THRESHOLD,
 )
 from ..services.normalize import parse_datetime
+from ..services.returns_parser import read_returns
 from ..services.runner import RECORDABLE_ERRORS, Runner
 from ..services.secret_box import SecretBox, key_from_config
 from ..services.spapi_client import SpApiClient
@@ -67,6 +72,10 @@ NOTIFICATIONS_CRON = "amazon_fbm_connector.ir_cron_amazon_notifications"
 
 
 XMLID_MODULE = "amazon_fbm_connector"
+RETURNS_CRON = "amazon_fbm_connector.ir_cron_amazon_import_returns"
+# Each returns report starts this long before the last one ended: a return Amazon
+# recorded late is still found (an RMA already imported is skipped).
+RETURNS_OVERLAP = timedelta(days=1)
 CRON_XMLID = "amazon_fbm_connector.ir_cron_amazon_import_settlements"
 # Reports Amazon created up to this long before the last one seen are listed again:
 # a report being created while we listed shows up next time.
@@ -335,6 +344,23 @@ class AmazonSeller(models.Model):
         copy=False, help="Settlement reports Amazon created before this were already listed.")
     settlement_requested = fields.Boolean(copy=False)
     settlement_ids = fields.One2many("amazon.settlement", "seller_id", string="Settlements")
+    # returns (GET_FLAT_FILE_RETURNS_DATA_BY_RETURN_DATE)
+    returns_auto = fields.Boolean(
+        "Import Returns", default=True,
+        help="The scheduled action 'Amazon: import returns' asks Amazon for this seller's FBM "
+             "returns report every few hours; each return (RMA) becomes an Amazon return with "
+             "its return picking and the credit note of Amazon's refund.")
+    returns_cursor = fields.Datetime(
+        "Returns Imported Until", copy=False, readonly=True,
+        help="Returns requested before this were already imported; the next report starts here.")
+    returns_report_ref = fields.Char(
+        "Pending Returns Report", copy=False, readonly=True,
+        help="Amazon's id of the returns report asked for and not read yet.")
+    returns_report_from = fields.Datetime(copy=False, readonly=True)
+    returns_report_to = fields.Datetime(copy=False, readonly=True)
+    returns_last_request = fields.Datetime(copy=False, readonly=True)
+    returns_requested = fields.Boolean(copy=False)
+    return_ids = fields.One2many("amazon.return", "seller_id", string="Returns")
 
     # === COMPUTE METHODS ===
     @api.depends("region")
@@ -601,6 +627,22 @@ class AmazonSeller(models.Model):
                            "message": _("The settlements Amazon published are imported in the "
                                         "background in a moment: see Amazon > Accounting > "
                                         "Settlements.")}}
+
+    def action_import_returns(self):
+        """Ask the returns cron to import this seller's returns now; never in the request."""
+        self.sudo().write({"returns_requested": True})
+        runner_mod.Runner(self.env).trigger(RETURNS_CRON)
+        return {"type": "ir.actions.client", "tag": "display_notification",
+                "params": {"title": _("Amazon returns"), "type": "info", "sticky": False,
+                           "message": _("Amazon's returns report is requested in the background; "
+                                        "Amazon needs a few minutes to make it. New returns then "
+                                        "appear in Amazon > FBM > Returns.")}}
+
+    def action_view_returns(self):
+        self.ensure_one()
+        return {"type": "ir.actions.act_window", "name": _("Amazon Returns"),
+                "res_model": "amazon.return", "view_mode": "tree,form",
+                "domain": [("seller_id", "=", self.id)]}
 
     # === BUSINESS METHODS ===
     def export_data(self, fields_to_export):
@@ -1097,6 +1139,88 @@ class AmazonSeller(models.Model):
     def _settlement_sellers(self):
         """Sellers whose settlements the cron lists now."""
         return self.search(["|", ("settlement_auto", "=", True), ("settlement_requested", "=", True)])
+
+    # --- returns ---
+    @api.model
+    def _returns_sellers(self):
+        """Sellers whose returns the cron imports now (or whose report is pending)."""
+        return self.search(["|", "|", ("returns_auto", "=", True), ("returns_requested", "=", True),
+                            ("returns_report_ref", "!=", False)])
+
+    @api.model
+    def _returns_poll_seconds(self):
+        return RETURNS_POLL_SECONDS
+
+    def _returns_due(self):
+        """A returns report is to be requested: asked for, never done, every few hours, or
+        the last window did not reach now (catching up, 60 days a report)."""
+        self.ensure_one()
+        now = fields.Datetime.now()
+        if self.returns_requested or not self.returns_last_request or not self.returns_cursor:
+            return True
+        if self.returns_cursor < now - timedelta(hours=RETURNS_EVERY_HOURS) - RETURNS_OVERLAP:
+            return True
+        return self.returns_last_request < now - timedelta(hours=RETURNS_EVERY_HOURS)
+
+    def _returns_step(self, deadline=None):
+        """Work unit: request the returns report of the next window, or look at the
+        pending one and, once DONE, store its RMAs. Returns ``requested``, ``pending``,
+        ``done``, ``cancelled`` (no returns in the window) or ``fatal``."""
+        self.ensure_one()
+        client = self._get_client()
+        client.deadline = deadline
+        reports = client.reports()
+        now = fields.Datetime.now()
+        if not self.returns_report_ref:
+            start = self.returns_cursor or now - timedelta(
+                days=min(self.import_days or 30, RETURNS_MAX_WINDOW_DAYS))
+            end = min(start + timedelta(days=RETURNS_MAX_WINDOW_DAYS), now)
+            if end == now:
+                # back to the oldest return Amazon has not refunded yet: its refund shows
+                # on its row of a later report (60 days back at most)
+                awaiting = self.env["amazon.return"].search(
+                    [("seller_id", "=", self.id), ("refunded", "=", False),
+                     ("return_date", ">=", now - timedelta(days=RETURNS_MAX_WINDOW_DAYS))],
+                    order="return_date", limit=1)
+                if awaiting and awaiting.return_date < start:
+                    start = max(awaiting.return_date - timedelta(hours=1),
+                                now - timedelta(days=RETURNS_MAX_WINDOW_DAYS))
+            report_id = reports.request(REPORT_RETURNS, self.marketplace_ids.mapped(
+                "amazon_marketplace_id"), start, end)
+            self.sudo().write({"returns_report_ref": report_id, "returns_report_from": start,
+                               "returns_report_to": end, "returns_last_request": now,
+                               "returns_requested": False})
+            return "requested"
+        status = reports.status(self.returns_report_ref, REPORT_RETURNS)
+        if status.state == "pending":
+            return "pending"
+        values = {"returns_report_ref": False}
+        if status.state == "fatal":
+            self.sudo().write(values)
+            self.sudo().message_post(subtype_xmlid="mail.mt_note", body=_(
+                "Amazon could not make the returns report of %(start)s to %(end)s (FATAL): "
+                "%(error)s It is requested again at the next run.",
+                start=self.returns_report_from, end=self.returns_report_to,
+                error=status.error or status.error_unreadable or ""))
+            return "fatal"
+        if status.state == "done":
+            document = reports.fetch(status.document_id, REPORT_RETURNS)
+            parsed = read_returns(reports.lines(document.raw, document.compression,
+                                                document.charset))
+            self.env["amazon.return"]._store_returns(self, parsed)
+        # DONE, or CANCELLED: Amazon had no return in the window
+        values["returns_cursor"] = self.returns_report_to - RETURNS_OVERLAP
+        self.sudo().write(values)
+        return status.state
+
+    def _returns_failed(self, exc):
+        """``Runner`` on_error: said on the seller; a report Amazon refused is forgotten
+        (the next run requests it again)."""
+        self.ensure_one()
+        if not self.returns_report_ref:
+            self.sudo().returns_last_request = fields.Datetime.now()
+        self.sudo().message_post(subtype_xmlid="mail.mt_note", body=_(
+            "Importing Amazon's returns failed: %s", exc))
 
 
 def _ref(message, change):

@@ -78,8 +78,17 @@ class SaleOrder(models.Model):
     amazon_late = fields.Boolean(
         "Late to Ship", compute="_compute_amazon_late", search="_search_amazon_late",
         help="Amazon still waits for this order's shipment and its ship-by date has passed.")
+    amazon_return_ids = fields.One2many("amazon.return", "sale_order_id", string="Amazon Returns")
+    amazon_return_count = fields.Integer("Amazon Returns", compute="_compute_amazon_return_count")
 
     # === COMPUTE METHODS ===
+    @api.depends("amazon_return_ids")
+    def _compute_amazon_return_count(self):
+        counts = dict(self.env["amazon.return"]._read_group(
+            [("sale_order_id", "in", self.ids)], ["sale_order_id"], ["__count"]))
+        for order in self:
+            order.amazon_return_count = counts.get(order, 0)
+
     @api.depends("amazon_order_ref", "picking_ids.amazon_confirm_state")
     def _compute_amazon_shipment_state(self):
         rank = ["failed", "to_send", "sent", "not_needed"]
@@ -111,6 +120,13 @@ class SaleOrder(models.Model):
         late = self._search(self._amazon_late_domain())
         positive = (operator == "=") == value
         return [("id", "in" if positive else "not in", late)]
+
+    # === ACTION METHODS ===
+    def action_view_amazon_returns(self):
+        self.ensure_one()
+        return {"type": "ir.actions.act_window", "name": _("Amazon Returns"),
+                "res_model": "amazon.return", "view_mode": "tree,form",
+                "domain": [("sale_order_id", "=", self.id)]}
 
     # === BUSINESS METHODS ===
     def _amazon_subscribe_customers(self):

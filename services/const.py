@@ -252,3 +252,10 @@ SETTLEMENT_COLUMNS = (
     "merchant-order-item-id", "merchant-adjustment-item-id", "sku", "quantity-purchased",
     "promotion-id",
 )
+# === Returns (GET_FLAT_FILE_RETURNS_DATA_BY_RETURN_DATE) ===
+# FBM returns, requested with createReport for at most 60 days of return request dates;
+# CANCELLED when no return falls in the window (no returns: not an error).
+REPORT_RETURNS = "GET_FLAT_FILE_RETURNS_DATA_BY_RETURN_DATE"
+RETURNS_MAX_WINDOW_DAYS = 60
+RETURNS_EVERY_HOURS = 4            # a seller's returns report is asked for this often
+RETURNS_POLL_SECONDS = 60          # the cron looks at a pending report again after this

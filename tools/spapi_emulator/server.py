@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from . import listings, settlements, shipments
+from . import listings, returns, settlements, shipments
 from .notifications import GRANTLESS_OPERATIONS, NOTIFICATION_USAGE_PLANS, NotificationsHandlerMixin, NotificationsState
 from .notifications import ROUTES as NOTIFICATION_ROUTES
 from .orders_2026 import Orders2026Mixin
@@ -112,6 +112,8 @@ class Emulator(listings.ListingsEmulatorMixin, NotificationsState):
             self._next_id = 50000
             self._reset_listings()
             self.reset_notifications()
+            self.returns = []            # FBM returns (tools/spapi_emulator/returns.py)
+            self._returns_seq = 0
 
     def add_settlement(self, order_ids=(), *, created=None, **kw):
         """Amazon closes a settlement of the scenario's orders (``settlements.build_settlement``
@@ -119,6 +121,18 @@ class Emulator(listings.ListingsEmulatorMixin, NotificationsState):
         listed by getReports. Returns (report id, ``SettlementBuilder``)."""
         with self.lock:
             return settlements.add_settlement(self, order_ids, created=created, **kw)
+
+    def add_return(self, order_id, items=None, **kw):
+        """A buyer returns items of an order (one RMA), found by the returns report
+        ``GET_FLAT_FILE_RETURNS_DATA_BY_RETURN_DATE`` (``returns.add_return`` for the
+        arguments). Returns the Amazon RMA id."""
+        with self.lock:
+            return returns.add_return(self, order_id, items, **kw)
+
+    def refund_return(self, rma_id, refunded="full", delivered=None):
+        """Amazon refunds an RMA after the report first listed it (``returns.refund_return``)."""
+        with self.lock:
+            returns.refund_return(self, rma_id, refunded, delivered)
 
     def reset_quota(self):
         """Full buckets and zero counters, keeping reports and documents."""
@@ -292,6 +306,8 @@ class Emulator(listings.ListingsEmulatorMixin, NotificationsState):
                 entries = self.scenario.select(marketplace_ids=report["marketplaceIds"], start=start,
                                                end=end)
             return self.scenario.all_orders_report(entries) if entries else None
+        if report["reportType"] == returns.REPORT_RETURNS:
+            return returns.returns_text(self, report, start, end)
         return None
 
     def _store_document(self, text, report, error=False):
@@ -531,6 +547,11 @@ class _Handler(listings.ListingsHandlerMixin, NotificationsHandlerMixin, Orders2
             # Amazon schedules settlement reports itself: they are found with getReports.
             return self._error(400, "InvalidInput", "Request for report type %d is not allowed "
                                "at this time" % settlements.NOT_REQUESTABLE[data["reportType"]])
+        if data["reportType"] == returns.REPORT_RETURNS:
+            refusal = returns.window_error(_dt(data.get("dataStartTime")), _dt(data.get("dataEndTime"))
+                                           or datetime.now(timezone.utc))
+            if refusal:
+                return self._error(400, "InvalidInput", refusal)
         report_id = emu._new_id()
         outcome = emu.faults["next_report"].popleft() if emu.faults["next_report"] else "DONE"
         emu.reports[report_id] = {
