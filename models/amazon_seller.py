@@ -1140,7 +1140,6 @@ class AmazonSeller(models.Model):
         """Sellers whose settlements the cron lists now."""
         return self.search(["|", ("settlement_auto", "=", True), ("settlement_requested", "=", True)])
 
-    # --- returns ---
     @api.model
     def _returns_sellers(self):
         """Sellers whose returns the cron imports now (or whose report is pending)."""
