@@ -295,25 +295,36 @@ class AmazonSeller(models.Model):
         [("off", "Not Subscribed"), ("subscribed", "Subscribed"), ("failed", "Failed")],
         string="Order Notifications", default="off", required=True, copy=False, readonly=True,
         tracking=True, help="Whether Amazon sends this seller's order changes to the SQS queue.")
-    notifications_since = fields.Datetime("Subscribed Since", copy=False, readonly=True)
+    notifications_since = fields.Datetime(
+        "Subscribed Since", copy=False, readonly=True,
+        help="When the seller subscribed to Amazon's order notifications.")
     notification_last_message = fields.Datetime(
         "Last Notification", compute="_compute_notification_stats",
         help="When Odoo last applied a notification read from the queue.")
     notification_error = fields.Text("Notification Problem", copy=False, readonly=True,
                                      help="The last error met while reading the queue, if any.")
-    notification_destination_ref = fields.Char("Amazon Destination ID", copy=False, readonly=True)
-    notification_subscription_ref = fields.Char("Amazon Subscription ID", copy=False, readonly=True)
+    notification_destination_ref = fields.Char(
+        "Amazon Destination ID", copy=False, readonly=True,
+        help="Amazon's id of the SQS queue registered with the Notifications API.")
+    notification_subscription_ref = fields.Char(
+        "Amazon Subscription ID", copy=False, readonly=True,
+        help="Amazon's id of the seller's ORDER_CHANGE subscription.")
     notification_safety_hours = fields.Integer(
         "Safety Net Listing Every (Hours)", default=1,
         help="With notifications on, the scheduled listing of orders Amazon updated runs only "
              "this often, to catch anything a lost notification missed (imports and status "
              "changes alike).")
-    notification_safety_next_run = fields.Datetime("Next Safety Net Listing", copy=False)
+    notification_safety_next_run = fields.Datetime(
+        "Next Safety Net Listing", copy=False,
+        help="When the next listing of the orders Amazon updated runs, catching what a lost "
+             "notification missed.")
     notification_safety_cursor = fields.Datetime(
         "Safety Net Synced Until", copy=False, readonly=True,
         help="lastUpdatedAfter of the next safety-net listing.")
     notification_ids = fields.One2many("amazon.notification", "seller_id")
-    notification_dropped_count = fields.Integer(compute="_compute_notification_stats")
+    notification_dropped_count = fields.Integer(
+        "Dropped Notifications", compute="_compute_notification_stats",
+        help="Notifications that kept failing and were set aside with their reason.")
     settlement_journal_id = fields.Many2one(
         "account.journal", string="Settlement Journal", check_company=True,
         domain="[('type', '=', 'bank'), ('company_id', '=', company_id)]",
