@@ -164,9 +164,14 @@ class AmazonOrderListing(models.Model):
             self.write(values)
             return
         end = parse_datetime(page.window_end) if page.window_end else None
-        values.update(state="done", window_end=end or False, message=_(
-            "Complete: %(orders)s orders read in %(pages)s pages, %(queued)s queued.",
-            orders=values["order_count"], pages=values["page_count"], queued=values["queued_count"]))
+        if values["page_count"] == 1:
+            message = _("Complete: %(orders)s orders read in one page, %(queued)s queued.",
+                        orders=values["order_count"], queued=values["queued_count"])
+        else:
+            message = _("Complete: %(orders)s orders read in %(pages)s pages, %(queued)s queued.",
+                        orders=values["order_count"], pages=values["page_count"],
+                        queued=values["queued_count"])
+        values.update(state="done", window_end=end or False, message=message)
         if self.restart_count:
             values["message"] += " " + _(
                 "Amazon refused an expired page token: the listing started again from its first "
@@ -182,7 +187,7 @@ class AmazonOrderListing(models.Model):
     def _pause(self, runner, wait=None):
         """Stop before Odoo's time limit; the listing cron continues (once the
         quota has a call again, when Amazon's bucket is what we wait for)."""
-        self.message = _("%(pages)s pages read (%(orders)s orders), %(queued)s orders queued; "
+        self.message = _("Pages read so far: %(pages)s (%(orders)s orders), %(queued)s orders queued; "
                          "the rest is listed in the background before Odoo's time limit.",
                          pages=self.page_count, orders=self.order_count, queued=self.queued_count)
         runner.commit()
