@@ -266,6 +266,9 @@ class AmazonSeller(models.Model):
         help="Every few minutes, look at the orders Amazon changed since the last look: "
              "cancellations (whole or one item), buyers' cancellation requests, and orders "
              "shipped outside Odoo.")
+    fbm_status_sync_requested = fields.Boolean(
+        copy=False, help="The seller asked to follow Amazon's order changes now (Follow Changes "
+                         "Now): the next pass of the status sync does, whatever the schedule.")
     fbm_status_sync_cursor = fields.Datetime(
         "Order Changes Followed Until", copy=False,
         help="The next look at Amazon's order changes covers the orders changed since this "
@@ -533,18 +536,15 @@ class AmazonSeller(models.Model):
         return action
 
     def action_sync_order_status(self):
+        """Follow Amazon's order changes now: the status sync's cron does it in the
+        background (a listing of changed orders may take longer than a click may)."""
         self.ensure_one()
-        try:
-            counts = self._sync_order_status()
-        except errors.AmazonError as exc:
-            raise UserError(_("Following Amazon order changes failed: %s", str(exc))) from None
-        message = _("%(updated)s order(s) changed on Amazon: %(cancelled)s cancelled, %(shipped)s cancelled "
-                    "after shipping, %(requests)s cancellation request(s), %(reduced)s line(s) reduced.",
-                    updated=counts["updated"], cancelled=counts["cancelled"],
-                    shipped=counts["cancelled_shipped"], requests=counts["requests"],
-                    reduced=counts["reduced"])
+        self.sudo().fbm_status_sync_requested = True
+        runner_mod.Runner(self.env).trigger(STATUS_SYNC_CRON)
         return {"type": "ir.actions.client", "tag": "display_notification",
-                "params": {"title": _("Amazon"), "message": message, "type": "success"}}
+                "params": {"title": _("Amazon"), "type": "info", "message": _(
+                    "Odoo is looking at the orders Amazon changed, in the background: "
+                    "cancellations and buyers' requests appear on the orders within a minute.")}}
 
     def action_export_stock(self):
         """Send what changed now: wakes the stock export (never runs it in the request)."""
@@ -815,11 +815,14 @@ class AmazonSeller(models.Model):
         runner = runner_mod.Runner(self.env, cron=STATUS_SYNC_CRON)
         # A seller subscribed to Amazon's order notifications is followed by them (and by
         # their hourly safety-net listing), not by this listing.
-        sellers = self.search([("fbm_status_sync_auto", "=", True)])
-        for seller in sellers.filtered(lambda s: not s._notifications_on()):
+        sellers = self.search(["|", ("fbm_status_sync_auto", "=", True),
+                               ("fbm_status_sync_requested", "=", True)])
+        for seller in sellers.filtered(lambda s: s.fbm_status_sync_requested or not s._notifications_on()):
             if runner.out_of_time():
                 runner.trigger()
                 break
+            if seller.fbm_status_sync_requested:
+                seller.sudo().fbm_status_sync_requested = False
             try:
                 runner.run_batch(seller._sync_order_status, runner, on_error=seller._status_sync_failed)
             except errors.AmazonOutOfTime:

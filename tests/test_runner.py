@@ -119,6 +119,21 @@ class TestRunner(AmazonCase):
 @tagged("post_install", "-at_install")
 class TestInteractiveCalls(AmazonCase):
 
+    def test_follow_changes_now_hands_the_sync_to_its_cron(self):
+        """The button lists nothing in the request; the status sync's next pass follows
+        this seller's changes even with its schedule off."""
+        self.seller.write({"fbm_status_sync_auto": False, "fbm_status_sync_cursor": False})
+        ref = self.add_us_order()
+        self.build([ref])
+        self.emulator.cancel_order(ref, by="BUYER", reason="Ordered by mistake")
+        calls = sum(self.emulator.calls.values())
+        action = self.seller.action_sync_order_status()
+        self.assertEqual(action["tag"], "display_notification")
+        self.assertEqual(sum(self.emulator.calls.values()), calls, "the click called Amazon")
+        self.env["amazon.seller"]._cron_amazon_status_sync()
+        self.assertEqual(self.orders_of([ref]).state, "cancel")
+        self.assertFalse(self.seller.fbm_status_sync_requested)
+
     def test_connection_answers_within_15_s_under_a_503_burst(self):
         self.emulator.fail_next("getMarketplaceParticipations", 4, 503)
         started = time.time()
