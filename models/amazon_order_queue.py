@@ -214,6 +214,7 @@ class AmazonOrderQueue(models.Model):
         if not queue_ids:
             return self.env["amazon.order.queue.line"]
         # Same transaction as the queue's lock: no commit in between.
+        # A claim inside the runner's batch (row locks, SKIP LOCKED): released by its commit.
         self.env.cr.execute("""
             SELECT l.id
               FROM amazon_order_queue_line l
@@ -240,6 +241,7 @@ class AmazonOrderQueue(models.Model):
     @api.model
     def _poll_price_report(self, report):
         report.flush_recordset(["state"])
+        # A claim inside the runner's batch (row locks, SKIP LOCKED): released by its commit.
         self.env.cr.execute("SELECT id FROM amazon_price_report WHERE id = %s AND state = 'requested' "
                             "FOR UPDATE SKIP LOCKED", (report.id,))
         if not self.env.cr.fetchone():

@@ -58,6 +58,7 @@ class AmazonStockFeed(models.Model):
         """One unit: getFeed, and the processing report once Amazon is done."""
         self.ensure_one()
         self.env.flush_all()
+        # A claim inside the runner's batch (row locks, SKIP LOCKED): released by its commit.
         self.env.cr.execute("SELECT id FROM amazon_stock_feed WHERE id = %s AND state = 'submitted' "
                             "FOR UPDATE SKIP LOCKED", (self.id,))
         if not self.env.cr.fetchone():

@@ -157,6 +157,7 @@ class AmazonStockOffer(models.Model):
         """Products whose stock changed (``amazon.stock.mark``) -> their offers, and
         those of the kits they are part of, are to send. Returns the marks consumed."""
         self.env.flush_all()
+        # A claim inside the runner's batch (row locks, SKIP LOCKED): released by its commit.
         self.env.cr.execute("""
             SELECT id, product_id FROM amazon_stock_mark ORDER BY id LIMIT %s
             FOR UPDATE SKIP LOCKED""", (limit,))
@@ -169,6 +170,7 @@ class AmazonStockOffer(models.Model):
         offer_ids = self.sudo().search([("product_id", "in", products.ids)]).ids
         locked = []
         if offer_ids:
+            # A claim inside the runner's batch (row locks, SKIP LOCKED): released by its commit.
             self.env.cr.execute("""
                 SELECT id FROM amazon_stock_offer WHERE id IN %s FOR UPDATE SKIP LOCKED""",
                                 (tuple(offer_ids),))
@@ -203,6 +205,7 @@ class AmazonStockOffer(models.Model):
         """Offers of the marketplace to send that no other worker holds (ids above
         ``after_id``; ``typed``: only those whose product type is known, or unknown)."""
         self.env.flush_all()
+        # A claim inside the runner's batch (row locks, SKIP LOCKED): released by its commit.
         self.env.cr.execute("""
             SELECT id FROM amazon_stock_offer
              WHERE marketplace_id = %s AND to_send AND state != 'pending' AND id > %s
