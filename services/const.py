@@ -252,3 +252,14 @@ SETTLEMENT_COLUMNS = (
     "merchant-order-item-id", "merchant-adjustment-item-id", "sku", "quantity-purchased",
     "promotion-id",
 )
+
+# === Order feeds: cancellations sent to Amazon (docs/cancellations.md) ===
+FEED_ORDER_ACKNOWLEDGEMENT = "POST_ORDER_ACKNOWLEDGEMENT_DATA"
+FEED_CONTENT_TYPE_XML = "text/xml; charset=UTF-8"
+# The CancelReason codes of the order acknowledgement feed.
+CANCEL_REASONS = ("NoInventory", "ShippingAddressUndeliverable", "CustomerExchange",
+                  "BuyerCanceled", "GeneralAdjustment", "CarrierCreditDecision",
+                  "RiskAssessmentInformationNotValid", "CarrierCoverageFailure",
+                  "CustomerReturn", "MerchandiseNotReceived")
+# A cancellation feed Amazon has not processed after this long is given up.
+CANCEL_FEED_TIMEOUT_HOURS = 4

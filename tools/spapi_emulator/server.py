@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 from . import listings, settlements, shipments
+from . import order_feeds
 from .notifications import GRANTLESS_OPERATIONS, NOTIFICATION_USAGE_PLANS, NotificationsHandlerMixin, NotificationsState
 from .notifications import ROUTES as NOTIFICATION_ROUTES
 from .orders_2026 import Orders2026Mixin
@@ -111,6 +112,9 @@ class Emulator(listings.ListingsEmulatorMixin, NotificationsState):
             self.throttle_times = collections.defaultdict(list)
             self._next_id = 50000
             self._reset_listings()
+            # Order feeds (cancellations): tools/spapi_emulator/order_feeds.py.
+            self.feed_processors[order_feeds.FEED_TYPE] = order_feeds.process
+            self.feed_fatal_reports = {order_feeds.FEED_TYPE: order_feeds.fatal_report}
             self.reset_notifications()
 
     def add_settlement(self, order_ids=(), *, created=None, **kw):
