@@ -36,6 +36,7 @@
         "views/product_template_views.xml",
         "views/amazon_notification_views.xml",
         "views/amazon_settlement_views.xml",
+        "wizards/amazon_order_cancel_wizard_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

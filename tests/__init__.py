@@ -29,3 +29,4 @@ from . import test_first_week
 from . import test_stock_export
 from . import test_notifications
 from . import test_settlements
+from . import test_cancel_on_amazon

@@ -12,8 +12,7 @@ from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from . import listings, settlements, shipments
-from . import order_feeds
+from . import listings, order_feeds, settlements, shipments
 from .notifications import GRANTLESS_OPERATIONS, NOTIFICATION_USAGE_PLANS, NotificationsHandlerMixin, NotificationsState
 from .notifications import ROUTES as NOTIFICATION_ROUTES
 from .orders_2026 import Orders2026Mixin
