@@ -186,7 +186,7 @@ class TestAmazonCancelOnAmazon(AmazonCase):
         self.assertFalse(so.amazon_cancel_requested)
         self.assertIn("chose to ship despite the buyer", self.notes(so))
         # Amazon still shows the request: the next sync does not block the delivery again
-        self.scenario.orders[ref]["order"]["LastUpdateDate"] = self.scenario.orders[ref]["order"]["LastUpdateDate"]
+        self.emulator.request_cancellation(ref, reason="Changed my mind")   # Amazon shows it again
         self.seller._sync_order_status()
         self.assertFalse(so.amazon_cancel_requested)
         self.ship(so.picking_ids)
