@@ -533,8 +533,15 @@ class SaleOrder(models.Model):
             for feed_ref in set(self.sudo().search([
                     ("amazon_seller_id", "=", seller.id), ("amazon_cancel_state", "=", "sent")
             ]).mapped("amazon_cancel_feed_ref")):
+
+                def unread(exc, seller=seller, feed_ref=feed_ref):
+                    # Amazon's answer could not be read: the orders wait, with the reason.
+                    self.sudo().search([("amazon_seller_id", "=", seller.id),
+                                        ("amazon_cancel_state", "=", "sent"),
+                                        ("amazon_cancel_feed_ref", "=", feed_ref)]).write(
+                        {"amazon_cancel_message": str(exc)})
                 if runner.run_batch(self._amazon_check_cancel_feed, seller, client, feed_ref,
-                                    on_error=recorded) is False:
+                                    on_error=unread) is False:
                     runner.trigger()
             if runner.run_batch(self._amazon_send_cancellations, seller, client,
                                 on_error=recorded) is False:
