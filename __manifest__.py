@@ -37,6 +37,7 @@
         "views/amazon_notification_views.xml",
         "views/amazon_settlement_views.xml",
         "wizards/amazon_order_cancel_wizard_views.xml",
+        "views/account_move_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -30,3 +30,4 @@ from . import product_template
 from . import amazon_notification
 from . import amazon_settlement
 from . import amazon_settlement_line
+from . import account_move

@@ -263,3 +263,11 @@ CANCEL_REASONS = ("NoInventory", "ShippingAddressUndeliverable", "CustomerExchan
                   "CustomerReturn", "MerchandiseNotReceived")
 # A cancellation feed Amazon has not processed after this long is given up.
 CANCEL_FEED_TIMEOUT_HOURS = 4
+FEED_PAYMENT_ADJUSTMENT = "POST_PAYMENT_ADJUSTMENT_DATA"
+# The AdjustmentReason codes of the payment adjustment feed.
+ADJUSTMENT_REASONS = ("CustomerReturn", "GeneralAdjustment", "NoInventory", "CouldNotShip",
+                      "DifferentItem", "Abandoned", "CustomerCancel", "PriceError",
+                      "ProductOutofStock", "CustomerAddressIncorrect", "Exchange", "Other",
+                      "CarrierCreditDecision", "RiskAssessmentInformationNotValid",
+                      "CarrierCoverageFailure", "TransactionRecord", "Undeliverable",
+                      "RefusedDelivery")

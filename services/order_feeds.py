@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
 from . import errors
-from .const import CANCEL_REASONS
+from .const import ADJUSTMENT_REASONS, CANCEL_REASONS
 
 
 @dataclass
@@ -100,3 +100,45 @@ def parse_processing_report(text):
         target = report.warnings if kind == "Warning" else report.errors
         target.setdefault(mid, []).append(text)
     return report
+
+
+@dataclass
+class Adjustment:
+    """One order to refund: ``items`` [(AmazonOrderItemCode, {component: Decimal})]."""
+    message_id: int
+    order_id: str
+    reason: str
+    currency: str
+    items: list
+
+
+def adjustment_feed(merchant_id, adjustments):
+    """bytes of one POST_PAYMENT_ADJUSTMENT_DATA envelope (``Adjustment``): per item, its
+    components (Principal, Shipping, Tax, ShippingTax) as positive amounts."""
+    if not merchant_id:
+        raise ValueError("The seller's merchant id is required in an order feed's header.")
+    root = ET.Element("AmazonEnvelope", {
+        "xmlns:xsi": "http://www.w3.org/2001/XMLSchema-instance",
+        "xsi:noNamespaceSchemaLocation": "amzn-envelope.xsd"})
+    header = ET.SubElement(root, "Header")
+    ET.SubElement(header, "DocumentVersion").text = "1.01"
+    ET.SubElement(header, "MerchantIdentifier").text = merchant_id
+    ET.SubElement(root, "MessageType").text = "OrderAdjustment"
+    for adjustment in adjustments:
+        if adjustment.reason not in ADJUSTMENT_REASONS:
+            raise ValueError("%r is not one of Amazon's adjustment reasons." % adjustment.reason)
+        message = ET.SubElement(root, "Message")
+        ET.SubElement(message, "MessageID").text = str(adjustment.message_id)
+        adj = ET.SubElement(message, "OrderAdjustment")
+        ET.SubElement(adj, "AmazonOrderID").text = adjustment.order_id
+        for code, components in adjustment.items:
+            item = ET.SubElement(adj, "AdjustedItem")
+            ET.SubElement(item, "AmazonOrderItemCode").text = code
+            ET.SubElement(item, "AdjustmentReason").text = adjustment.reason
+            prices = ET.SubElement(item, "ItemPriceAdjustments")
+            for kind, amount in components.items():
+                component = ET.SubElement(prices, "Component")
+                ET.SubElement(component, "Type").text = kind
+                ET.SubElement(component, "Amount", {"currency": adjustment.currency}).text = "%.2f" % amount
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8",
+                                                                       xml_declaration=False)

@@ -206,3 +206,49 @@ class TestAmazonCancelOnAmazon(AmazonCase):
         # an order of another channel neither
         plain = self.env["sale.order"].create({"partner_id": so.partner_id.id})
         self.assertIn("Only Amazon FBM", self.error_of(plain.action_amazon_cancel_on_amazon) or "")
+
+    # ------------------------------------------------------ refund from Odoo
+    def refund_of(self, so):
+        invoice = so.invoice_ids.filtered(lambda m: m.move_type == "out_invoice")
+        refund = invoice._reverse_moves([{"ref": "Return"}])
+        refund.action_post()
+        return refund
+
+    def run_refunds(self, times=4):
+        for _i in range(times):
+            self.env["account.move"]._cron_send_amazon_refunds()
+
+    def test_refund_from_credit_note_once(self):
+        self.use_workflow()
+        ref, so = self.import_order(items=[{"sku": "SKU-A", "qty": 2, "price": "20.00", "tax": "1.65",
+                                            "shipping": "4.99", "shipping_tax": "0.41"}])
+        self.scenario.set_status(ref, "Shipped")
+        refund = self.refund_of(so)
+        self.assertTrue(refund.amazon_refundable)
+        refund.action_amazon_send_refund()
+        self.assertEqual(refund.amazon_refund_state, "to_send")
+        self.run_refunds()
+        self.assertEqual(refund.amazon_refund_state, "accepted", refund.amazon_refund_message)
+        [item] = self.scenario.orders[ref]["items"]
+        self.assertEqual(self.scenario.orders[ref]["refunds"][item["OrderItemId"]],
+                         {"Principal": 20.0, "Tax": 1.65, "Shipping": 4.99, "ShippingTax": 0.41})
+        # never twice: the button refuses, the cron sends nothing more
+        self.assertIn("already sent", self.error_of(refund.action_amazon_send_refund) or "")
+        self.run_refunds()
+        self.assertEqual(self.emulator.calls["createFeed"], 1)
+        # a second credit note for the same amounts is more than the buyer paid: Amazon refuses
+        again = self.refund_of(so)
+        again.action_amazon_send_refund()
+        self.run_refunds()
+        self.assertEqual(again.amazon_refund_state, "rejected")
+        self.assertIn("exceeds what the buyer paid", again.amazon_refund_message)
+
+    def test_refund_of_unshipped_order_rejected(self):
+        self.use_workflow()
+        ref, so = self.import_order(items=[{"sku": "SKU-A", "qty": 1, "price": "10.00", "tax": "0.83"}])
+        refund = self.refund_of(so)
+        refund.action_amazon_send_refund()
+        self.run_refunds()
+        self.assertEqual(refund.amazon_refund_state, "rejected")
+        self.assertIn("has not shipped", refund.amazon_refund_message)
+        self.assertNotIn("refunds", self.scenario.orders[ref])

@@ -262,3 +262,138 @@ def process(emu, feed, body):
     emu.feed_log.append({"feedId": feed["feedId"], "feedType": feed["feedType"],
                          "messages": len(messages)})
     return False, _report(merchant, results, len(messages), len(good), len(results))
+
+
+# ------------------------------------------------------------ refunds
+ADJUSTMENT_FEED_TYPE = "POST_PAYMENT_ADJUSTMENT_DATA"
+ADJUSTMENT_REASONS = ("NoInventory", "CustomerReturn", "GeneralAdjustment", "CouldNotShip",
+                      "DifferentItem", "Abandoned", "CustomerCancel", "PriceError",
+                      "ProductOutofStock", "CustomerAddressIncorrect", "Exchange", "Other",
+                      "CarrierCreditDecision", "RiskAssessmentInformationNotValid",
+                      "CarrierCoverageFailure", "TransactionRecord", "Undeliverable",
+                      "RefusedDelivery")
+# what the buyer paid per component: the charge less its discount
+COMPONENTS = {"Principal": ("ItemPrice", "PromotionDiscount"), "Tax": ("ItemTax", "PromotionDiscountTax"),
+              "Shipping": ("ShippingPrice", "ShippingDiscount"),
+              "ShippingTax": ("ShippingTax", "ShippingDiscountTax")}
+CODE_NOT_SHIPPED = "18305"
+CODE_TOO_MUCH = "18306"
+MONEY = re.compile(r"^\d+(\.\d{1,2})?$")
+
+
+def _adjustment_message(message):
+    """One OrderAdjustment message -> dict; raises ``_Invalid``."""
+    mid = message_id(message)
+    parts = _sequence(message, [("MessageID", 1, 1), ("OperationType", 0, 1),
+                                ("OrderAdjustment", 1, 1)], "Message")
+    if mid is None:
+        raise _Invalid(CODE_XML, "XML Parsing Error: MessageID must be a positive integer.")
+    adj = _sequence(parts["OrderAdjustment"][0],
+                    [("AmazonOrderID", 1, 1), ("MerchantOrderID", 0, 1), ("ActionType", 0, 1),
+                     ("AdjustedItem", 1, None)], "OrderAdjustment")
+    order_id = _text(adj["AmazonOrderID"][0])
+    if not ORDER_ID.match(order_id):
+        raise _Invalid(CODE_XML, "XML Parsing Error: AmazonOrderID %r is not an Amazon order id." % order_id)
+    items = []
+    for item in adj["AdjustedItem"]:
+        f = _sequence(item, [("AmazonOrderItemCode", 1, 1), ("MerchantAdjustmentItemID", 0, 1),
+                             ("AdjustmentReason", 1, 1), ("ItemPriceAdjustments", 1, 1),
+                             ("QuantityCancelled", 0, 1)], "AdjustedItem")
+        reason = _text(f["AdjustmentReason"][0])
+        if not _text(f["AmazonOrderItemCode"][0]).isdigit():
+            raise _Invalid(CODE_XML, "XML Parsing Error: AmazonOrderItemCode %r must be digits."
+                           % _text(f["AmazonOrderItemCode"][0]))
+        if reason not in ADJUSTMENT_REASONS:
+            raise _Invalid(CODE_XML, "XML Parsing Error: AdjustmentReason %r is not one of Amazon's "
+                                     "adjustment reasons." % reason)
+        components = {}
+        for comp in _sequence(f["ItemPriceAdjustments"][0], [("Component", 1, None)],
+                              "ItemPriceAdjustments")["Component"]:
+            c = _sequence(comp, [("Type", 1, 1), ("Amount", 1, 1)], "Component")
+            kind, amount = _text(c["Type"][0]), c["Amount"][0]
+            if kind not in COMPONENTS:
+                raise _Invalid(CODE_XML, "XML Parsing Error: Component Type %r is not supported "
+                                         "(Principal, Shipping, Tax, ShippingTax)." % kind)
+            if not MONEY.match(_text(amount)) or not amount.get("currency"):
+                raise _Invalid(CODE_XML, "XML Parsing Error: Amount %r of %s must be a positive "
+                                         "decimal with a currency attribute." % (_text(amount), kind))
+            components[kind] = (float(_text(amount)), amount.get("currency"))
+        items.append({"code": _text(f["AmazonOrderItemCode"][0]), "reason": reason,
+                      "components": components})
+    return mid, {"order_id": order_id, "items": items}
+
+
+def _check_adjustment(emu, feed, data):
+    entry = emu.scenario.orders.get(data["order_id"])
+    if entry is None or entry["order"]["MarketplaceId"] not in feed["marketplaceIds"]:
+        raise _Invalid(CODE_UNKNOWN_ORDER, "The order id %s was not found in the marketplace(s) of "
+                                           "this feed." % data["order_id"])
+    items = {i["OrderItemId"]: i for i in entry["items"]}
+    refunded = entry.get("refunds") or {}
+    for item in data["items"]:
+        it = items.get(item["code"])
+        if it is None:
+            raise _Invalid(CODE_UNKNOWN_ITEM, "Order item %s is not part of order %s."
+                           % (item["code"], data["order_id"]))
+        if not it.get("QuantityShipped"):
+            raise _Invalid(CODE_NOT_SHIPPED, "Order item %s of order %s has not shipped: Amazon has "
+                                             "not charged the buyer. Cancel it instead of refunding."
+                           % (item["code"], data["order_id"]))
+        for kind, (amount, currency) in item["components"].items():
+            key, discount_key = COMPONENTS[kind]
+            charged = it.get(key) or {"Amount": "0", "CurrencyCode": currency}
+            if currency != charged["CurrencyCode"]:
+                raise _Invalid(CODE_XML, "Currency %s of %s does not match the order's currency %s."
+                               % (currency, kind, charged["CurrencyCode"]))
+            paid = float(charged["Amount"]) - float((it.get(discount_key) or {}).get("Amount") or 0)
+            done = refunded.get(item["code"], {}).get(kind, 0.0)
+            if round(done + amount, 2) > round(paid, 2) + 1e-9:
+                raise _Invalid(CODE_TOO_MUCH, "The %s refund of order item %s (%.2f, %.2f refunded "
+                                              "before) exceeds what the buyer paid (%.2f)."
+                               % (kind, item["code"], amount, done, paid))
+    return entry
+
+
+def _apply_adjustment(entry, data):
+    refunds = entry.setdefault("refunds", {})
+    for item in data["items"]:
+        done = refunds.setdefault(item["code"], {})
+        for kind, (amount, _currency) in item["components"].items():
+            done[kind] = round(done.get(kind, 0.0) + amount, 2)
+
+
+def process_adjustments(emu, feed, body):
+    """A POST_PAYMENT_ADJUSTMENT_DATA feed -> (fatal, processing report); good messages applied."""
+    try:
+        root = ET.fromstring(body)
+        if root.tag != "AmazonEnvelope":
+            raise _Invalid(CODE_XML, "XML Parsing Fatal Error: the root element must be AmazonEnvelope.")
+        parts = _sequence(root, [("Header", 1, 1), ("MessageType", 1, 1), ("Message", 1, None)],
+                          "AmazonEnvelope")
+        header = _sequence(parts["Header"][0], [("DocumentVersion", 1, 1), ("MerchantIdentifier", 1, 1)],
+                           "Header")
+        merchant = _text(header["MerchantIdentifier"][0])
+        if _text(parts["MessageType"][0]) != "OrderAdjustment":
+            raise _Invalid(CODE_XML, "XML Parsing Fatal Error: MessageType must be OrderAdjustment "
+                                     "for %s." % ADJUSTMENT_FEED_TYPE)
+    except ET.ParseError as exc:
+        return True, _report(emu.merchant_id, [(0, CODE_XML, "XML Parsing Fatal Error: the feed is "
+                                                "not well-formed XML: %s" % exc, "", "Error")], 0, 0, 1)
+    except _Invalid as exc:
+        return True, _report(emu.merchant_id, [(0, exc.code, exc.message, "", "Error")], 0, 0, 1)
+    results, good, seen = [], 0, set()
+    for message in parts["Message"]:
+        mid, data = message_id(message), None
+        try:
+            mid, data = _adjustment_message(message)
+            if mid in seen:
+                raise _Invalid(CODE_XML, "MessageID %s is used twice in the feed." % mid)
+            seen.add(mid)
+            _apply_adjustment(_check_adjustment(emu, feed, data), data)
+            good += 1
+        except _Invalid as exc:
+            results.append((mid, exc.code, exc.message, (data or {}).get("order_id")
+                            or _text(message.find("OrderAdjustment/AmazonOrderID")), "Error"))
+    emu.feed_log.append({"feedId": feed["feedId"], "feedType": feed["feedType"],
+                         "messages": len(parts["Message"])})
+    return False, _report(merchant, results, len(parts["Message"]), good, len(results))

@@ -113,7 +113,9 @@ class Emulator(listings.ListingsEmulatorMixin, NotificationsState):
             self._reset_listings()
             # Order feeds (cancellations): tools/spapi_emulator/order_feeds.py.
             self.feed_processors[order_feeds.FEED_TYPE] = order_feeds.process
-            self.feed_fatal_reports = {order_feeds.FEED_TYPE: order_feeds.fatal_report}
+            self.feed_processors[order_feeds.ADJUSTMENT_FEED_TYPE] = order_feeds.process_adjustments
+            self.feed_fatal_reports = {order_feeds.FEED_TYPE: order_feeds.fatal_report,
+                                       order_feeds.ADJUSTMENT_FEED_TYPE: order_feeds.fatal_report}
             self.reset_notifications()
 
     def add_settlement(self, order_ids=(), *, created=None, **kw):
