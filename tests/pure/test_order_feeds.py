@@ -1,8 +1,14 @@
 """POST_ORDER_ACKNOWLEDGEMENT_DATA against the emulator: the XML Odoo writes, the
 structure the emulator checks, per-message errors and the XML processing report."""
 from services import errors
-from services.const import FEED_CONTENT_TYPE_XML, FEED_ORDER_ACKNOWLEDGEMENT
-from services.order_feeds import Cancellation, acknowledgement_feed, parse_processing_report
+from services.const import FEED_CONTENT_TYPE_XML, FEED_ORDER_ACKNOWLEDGEMENT, FEED_PAYMENT_ADJUSTMENT
+from services.order_feeds import (
+    Adjustment,
+    Cancellation,
+    acknowledgement_feed,
+    adjustment_feed,
+    parse_processing_report,
+)
 from tools.spapi_emulator import Scenario
 
 US = "ATVPDKIKX0DER"
@@ -13,9 +19,9 @@ def _order(scenario, status="Unshipped", skus=("SKU-1",)):
     return scenario.add_order(marketplace_id=US, status=status, items=items)
 
 
-def _send(client, body):
+def _send(client, body, feed_type=FEED_ORDER_ACKNOWLEDGEMENT):
     feeds = client.feeds()
-    feed_id = feeds.submit(FEED_ORDER_ACKNOWLEDGEMENT, [US], body, FEED_CONTENT_TYPE_XML)
+    feed_id = feeds.submit(feed_type, [US], body, FEED_CONTENT_TYPE_XML)
     status = feeds.status(feed_id)
     while status.state == "pending":
         status = feeds.status(feed_id)
@@ -106,3 +112,30 @@ def test_unreadable_report():
         assert "not readable XML" in str(exc)
     else:
         raise AssertionError("no error")
+
+
+def test_payment_adjustments(emulator, client):
+    from decimal import Decimal
+    sc = Scenario()
+    emulator.scenario = sc
+    shipped, unshipped = _order(sc, status="Shipped"), _order(sc)
+    item = sc.orders[shipped]["items"][0]["OrderItemId"]
+    paid = {"Principal": Decimal("10.00")}
+    body = adjustment_feed("M", [
+        Adjustment(1, shipped, "CustomerReturn", "USD", [(item, paid)]),
+        Adjustment(2, shipped, "CustomerReturn", "USD", [(item, {"Principal": Decimal("0.01")})]),
+        Adjustment(3, unshipped, "CustomerReturn", "USD",
+                   [(sc.orders[unshipped]["items"][0]["OrderItemId"], paid)]),
+        Adjustment(4, shipped, "CustomerReturn", "EUR", [(item, {"Tax": Decimal("0.01")})]),
+        Adjustment(5, "111-0000000-0000000", "Other", "USD", [("1", paid)])])
+    status, report = _send(client, body, FEED_PAYMENT_ADJUSTMENT)
+    assert status.state == "done"
+    assert (report.processed, report.successful, report.with_error) == (5, 1, 4)
+    assert "exceeds what the buyer paid" in report.errors_of(2)[0]
+    assert "has not shipped" in report.errors_of(3)[0]
+    assert "does not match the order's currency" in report.errors_of(4)[0]
+    assert "not found" in report.errors_of(5)[0]
+    assert sc.orders[shipped]["refunds"] == {item: {"Principal": 10.0}}
+    bad = body.replace(b"<Type>Principal</Type>", b"<Type>Bonus</Type>", 1)
+    _status, report = _send(client, bad, FEED_PAYMENT_ADJUSTMENT)
+    assert "Component Type 'Bonus'" in report.errors_of(1)[0]
