@@ -646,6 +646,8 @@ class SaleOrder(models.Model):
         self.write({"amazon_cancel_state": "accepted",
                     "amazon_cancel_message": _("Accepted by Amazon (feed %s).", self.amazon_cancel_feed_ref)})
         cancellation = {"by": "SELLER", "reason": self.amazon_cancel_code}
+        if self.state == "cancel":
+            return      # the status sync saw Amazon's cancellation first and did it already
         if not self.amazon_cancel_line_ids:
             self._amazon_cancel_from_amazon(
                 SimpleNamespace(order_id=self.amazon_order_ref, cancellation=cancellation), seller)

@@ -101,6 +101,21 @@ class TestAmazonCancelOnAmazon(AmazonCase):
         self.assertEqual(len(so.invoice_ids), 2)
         self.assertTrue(self.error_of(so.action_amazon_cancel_on_amazon))
 
+    def test_status_sync_first_then_report_cancels_once(self):
+        self.use_workflow(pay=True)
+        ref, so = self.import_order()
+        self.ask_cancel(so)
+        self.env["sale.order"]._cron_send_cancellations()
+        feed = self.emulator.feeds[so.amazon_cancel_feed_ref]
+        while feed["processingStatus"] not in ("DONE", "FATAL"):
+            self.emulator._advance_feed(feed)     # Amazon processes the feed...
+        self.assertEqual(self.amazon_status(ref), "Canceled")
+        self.assertEqual(self.seller._sync_order_status()["cancelled"], 1)   # ...the sync sees it first
+        self.assertEqual(so.state, "cancel")
+        self.run_cron()
+        self.assertEqual(so.amazon_cancel_state, "accepted")
+        self.assertEqual(len(so.invoice_ids.filtered(lambda m: m.move_type == "out_refund")), 1)
+
     def test_rejected_because_shipped_cancels_nothing(self):
         self.use_workflow()
         ref, so = self.import_order()
