@@ -134,6 +134,10 @@ class AccountMove(models.Model):
             sent |= move
         if not sent:
             return True
+        if not seller.merchant_id:
+            sent.write({"amazon_refund_message": _(
+                "Set the Merchant (Seller) ID of seller %s: Amazon's order feeds need it.", seller.name)})
+            return True
         marketplaces = {m._amazon_refund_order().amazon_marketplace_id.amazon_marketplace_id for m in sent}
         try:
             feed_id = client.feeds().submit(FEED_PAYMENT_ADJUSTMENT, sorted(marketplaces),

@@ -569,10 +569,13 @@ class SaleOrder(models.Model):
             # MessageID: the order's id, unique in the feed and found again in the report.
             cancellations.append(Cancellation(order.id, order.amazon_order_ref,
                                               [(code, order.amazon_cancel_code) for code in codes]))
-        body = acknowledgement_feed(seller.merchant_id, cancellations)
+        if not seller.merchant_id:
+            raise UserError(_("Set the Merchant (Seller) ID of seller %s: Amazon's order feeds "
+                              "need it.", seller.name))
+        feed = acknowledgement_feed(seller.merchant_id, cancellations)
         marketplaces = orders.amazon_marketplace_id.mapped("amazon_marketplace_id")
         try:
-            feed_id = client.feeds().submit(FEED_ORDER_ACKNOWLEDGEMENT, marketplaces, body,
+            feed_id = client.feeds().submit(FEED_ORDER_ACKNOWLEDGEMENT, marketplaces, feed,
                                             FEED_CONTENT_TYPE_XML)
         except amazon_errors.AmazonOutOfTime:
             return False
