@@ -30,5 +30,6 @@ from . import product_template
 from . import amazon_notification
 from . import amazon_settlement
 from . import amazon_settlement_line
+from . import account_move
 from . import amazon_return_line
 from . import amazon_return

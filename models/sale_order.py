@@ -1,14 +1,36 @@
 from datetime import timedelta
+from types import SimpleNamespace
 
 from markupsafe import Markup
 
 from odoo import Command, _, api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import float_compare
 from odoo.tools.misc import format_datetime
 
-from ..services.const import MFN, UNSHIPPED_STATUSES
+from ..services import errors as amazon_errors
+from ..services.const import (
+    CANCEL_FEED_TIMEOUT_HOURS,
+    CANCEL_REASONS,
+    FEED_CONTENT_TYPE_XML,
+    FEED_ORDER_ACKNOWLEDGEMENT,
+    MFN,
+    UNSHIPPED_STATUSES,
+)
 
 AMAZON_CANCELLED = "Canceled"
+
+CANCEL_CRON = "amazon_fbm_connector.ir_cron_amazon_send_cancellations"
+CANCEL_STATES = [("to_send", "Cancellation Queued"), ("sent", "Cancellation Sent"),
+                 ("accepted", "Accepted by Amazon"), ("rejected", "Rejected")]
+CANCEL_REASON_LABELS = {
+    "NoInventory": "No inventory", "ShippingAddressUndeliverable": "Shipping address undeliverable",
+    "CustomerExchange": "Customer exchange", "BuyerCanceled": "Buyer cancelled",
+    "GeneralAdjustment": "General adjustment", "CarrierCreditDecision": "Carrier credit decision",
+    "RiskAssessmentInformationNotValid": "Risk assessment information not valid",
+    "CarrierCoverageFailure": "Carrier coverage failure", "CustomerReturn": "Customer return",
+    "MerchandiseNotReceived": "Merchandise not received"}
+CANCEL_REASON_SELECTION = [(code, CANCEL_REASON_LABELS[code]) for code in CANCEL_REASONS]
 
 SOURCE_KINDS = [("amazon.report.request", "Sale Order Report"), ("amazon.order.queue", "Order Data Queue")]
 
@@ -78,6 +100,25 @@ class SaleOrder(models.Model):
     amazon_late = fields.Boolean(
         "Late to Ship", compute="_compute_amazon_late", search="_search_amazon_late",
         help="Amazon still waits for this order's shipment and its ship-by date has passed.")
+    # Cancellations sent to Amazon (docs/cancellations.md)
+    amazon_cancel_state = fields.Selection(
+        CANCEL_STATES, string="Cancellation on Amazon", copy=False, readonly=True, index=True,
+        help="A cancellation asked of Amazon from Odoo: queued (the next feed sends it), sent "
+             "(Amazon is processing the feed), accepted (the order is cancelled in Odoo) or "
+             "rejected (Amazon's message says why; nothing was cancelled).")
+    amazon_cancel_code = fields.Selection(
+        CANCEL_REASON_SELECTION, string="Cancel Reason Sent", copy=False, readonly=True,
+        help="Amazon's CancelReason sent with the cancellation.")
+    amazon_cancel_line_ids = fields.Many2many(
+        "sale.order.line", "amazon_cancel_sale_order_line_rel", "order_id", "line_id",
+        string="Lines to Cancel on Amazon", copy=False, readonly=True,
+        help="The lines whose Amazon items are cancelled; empty: the whole order.")
+    amazon_cancel_feed_ref = fields.Char("Cancellation Feed ID", copy=False, readonly=True, index=True)
+    amazon_cancel_message = fields.Text("Amazon's Answer", copy=False, readonly=True)
+    amazon_cancel_request_declined = fields.Boolean(
+        "Shipping Despite the Request", copy=False, readonly=True,
+        help="The seller chose to ship although the buyer asked to cancel: the request no longer "
+             "blocks the delivery.")
     amazon_return_ids = fields.One2many("amazon.return", "sale_order_id", string="Amazon Returns")
     amazon_return_count = fields.Integer("Amazon Returns", compute="_compute_amazon_return_count")
 
@@ -127,6 +168,41 @@ class SaleOrder(models.Model):
         return {"type": "ir.actions.act_window", "name": _("Amazon Returns"),
                 "res_model": "amazon.return", "view_mode": "tree,form",
                 "domain": [("sale_order_id", "=", self.id)]}
+
+    # === ACTION METHODS ===
+    def action_amazon_cancel_on_amazon(self, reason=False):
+        """Cancel on Amazon: the wizard that asks Amazon's reason (and, optionally, the lines)."""
+        self.ensure_one()
+        problem = self._amazon_cannot_cancel_reason()
+        if problem:
+            raise UserError(problem)
+        context = {"default_sale_order_id": self.id}
+        if reason:
+            context["default_reason"] = reason
+        return {
+            "type": "ir.actions.act_window", "res_model": "amazon.order.cancel.wizard",
+            "name": _("Cancel on Amazon"), "view_mode": "form", "target": "new", "context": context}
+
+    def action_amazon_accept_cancel_request(self):
+        """The buyer asked to cancel: accept, i.e. cancel on Amazon with reason BuyerCanceled."""
+        self.ensure_one()
+        if not self.amazon_cancel_requested:
+            raise UserError(_("The buyer has not asked Amazon to cancel order %s.", self.amazon_order_ref))
+        return self.action_amazon_cancel_on_amazon(reason="BuyerCanceled")
+
+    def action_amazon_ship_anyway(self):
+        """The buyer asked to cancel, the seller ships: the request no longer blocks the delivery."""
+        for order in self:
+            if not order.amazon_cancel_requested:
+                raise UserError(_("The buyer has not asked Amazon to cancel order %s.",
+                                  order.amazon_order_ref))
+            order.write({"amazon_cancel_requested": False, "amazon_cancel_request_declined": True})
+            order.message_post(subtype_xmlid="mail.mt_note", body=_(
+                "%(user)s chose to ship despite the buyer's cancellation request (%(reason)s): the "
+                "delivery is no longer blocked. The request stays open on Amazon until it expires; "
+                "Amazon may still cancel the order if the buyer insists.",
+                user=self.env.user.name, reason=order.amazon_cancel_request_reason or _("no reason given")))
+        return True
 
     # === BUSINESS METHODS ===
     def _amazon_subscribe_customers(self):
@@ -259,7 +335,7 @@ class SaleOrder(models.Model):
                     counts["cancelled"] += 1
             return
         cancellation = order.cancellation or {}
-        requested = bool(cancellation.get("requested"))
+        requested = bool(cancellation.get("requested")) and not self.amazon_cancel_request_declined
         if requested != self.amazon_cancel_requested:
             self.write({"amazon_cancel_requested": requested,
                         "amazon_cancel_request_reason": cancellation.get("reason") or False if requested else False})
@@ -408,3 +484,199 @@ class SaleOrder(models.Model):
             pending.write({"amazon_confirm_state": "not_needed", "amazon_confirm_next_try": False,
                            "amazon_confirm_message": _("Amazon already shows this order shipped "
                                                        "(confirmed outside Odoo): nothing to confirm.")})
+
+    # Cancellations sent to Amazon: POST_ORDER_ACKNOWLEDGEMENT_DATA (docs/cancellations.md)
+    def _amazon_cannot_cancel_reason(self):
+        """Why this order cannot be cancelled on Amazon from Odoo (False: it can)."""
+        self.ensure_one()
+        if not self.amazon_order_ref or self.amazon_fulfillment_channel != MFN:
+            return _("Only Amazon FBM orders can be cancelled on Amazon from Odoo.")
+        if self.state == "cancel" or self.amazon_status == AMAZON_CANCELLED:
+            return _("Order %s is already cancelled.", self.amazon_order_ref)
+        if self._amazon_shipped_in_odoo() or (
+                self.amazon_status and self.amazon_status not in UNSHIPPED_STATUSES + ("Pending",)):
+            return _("Order %s has shipped: Amazon does not cancel a shipped order. Refund it "
+                     "instead.", self.amazon_order_ref)
+        if self.amazon_cancel_state in ("to_send", "sent"):
+            return _("A cancellation of order %s is already on its way to Amazon.", self.amazon_order_ref)
+        if self.amazon_cancel_state == "accepted":
+            return _("Amazon already accepted the cancellation of order %s.", self.amazon_order_ref)
+        return False
+
+    def _amazon_request_cancel(self, reason, lines):
+        """Record a cancellation to send (the cron sends a seller's together in one feed)."""
+        self.ensure_one()
+        problem = self._amazon_cannot_cancel_reason()
+        if problem:
+            raise UserError(problem)
+        if reason not in CANCEL_REASONS:
+            raise UserError(_("Choose one of Amazon's cancel reasons."))
+        items = self.order_line.filtered("amazon_order_item_id")
+        lines = lines & items
+        if not items:
+            raise UserError(_("Order %s has no Amazon order items to cancel.", self.amazon_order_ref))
+        if set(lines.mapped("amazon_order_item_id")) >= set(items.mapped("amazon_order_item_id")):
+            lines = lines.browse()    # every item: the whole order
+        self.write({"amazon_cancel_state": "to_send", "amazon_cancel_code": reason,
+                    "amazon_cancel_line_ids": [Command.set(lines.ids)], "amazon_cancel_feed_ref": False,
+                    "amazon_cancel_message": False})
+        what = (_("lines %s", ", ".join(lines.mapped("product_id.display_name"))) if lines
+                else _("the whole order"))
+        self.message_post(subtype_xmlid="mail.mt_note", body=_(
+            "Cancellation of %(what)s asked of Amazon by %(user)s (reason: %(reason)s). Nothing is "
+            "cancelled in Odoo until Amazon accepts it.", what=what, user=self.env.user.name,
+            reason=CANCEL_REASON_LABELS[reason]))
+        from ..services.runner import Runner
+        Runner(self.env).trigger(cron=CANCEL_CRON)
+
+    @api.model
+    def _cron_send_cancellations(self):
+        """Send each seller's queued cancellations in one feed; read Amazon's answers back."""
+        from ..services.runner import Runner
+        runner = Runner(self.env, cron=CANCEL_CRON)
+        sellers = self.sudo().search([("amazon_cancel_state", "in", ("to_send", "sent"))]).amazon_seller_id
+        for seller in sellers:
+            if runner.out_of_time():
+                runner.trigger()
+                break
+            client = runner.client(seller)
+
+            def recorded(exc, seller=seller):
+                # Amazon refused the call: the orders stay queued, with the reason.
+                self.sudo().search([("amazon_seller_id", "=", seller.id),
+                                    ("amazon_cancel_state", "=", "to_send")]).write(
+                    {"amazon_cancel_message": str(exc)})
+            for feed_ref in set(self.sudo().search([
+                    ("amazon_seller_id", "=", seller.id), ("amazon_cancel_state", "=", "sent")
+            ]).mapped("amazon_cancel_feed_ref")):
+
+                def unread(exc, seller=seller, feed_ref=feed_ref):
+                    # Amazon's answer could not be read: the orders wait, with the reason.
+                    self.sudo().search([("amazon_seller_id", "=", seller.id),
+                                        ("amazon_cancel_state", "=", "sent"),
+                                        ("amazon_cancel_feed_ref", "=", feed_ref)]).write(
+                        {"amazon_cancel_message": str(exc)})
+                if runner.run_batch(self._amazon_check_cancel_feed, seller, client, feed_ref,
+                                    on_error=unread) is False:
+                    runner.trigger()
+            if runner.run_batch(self._amazon_send_cancellations, seller, client,
+                                on_error=recorded) is False:
+                runner.trigger()
+        if not runner.triggered and self.sudo().search_count([("amazon_cancel_state", "=", "sent")]):
+            runner.trigger(wait=60)    # Amazon's answers: poll again in a minute
+        return True
+
+    @api.model
+    def _amazon_send_cancellations(self, seller, client):
+        """One unit: the seller's queued cancellations (not locked by another worker) in one
+        POST_ORDER_ACKNOWLEDGEMENT_DATA feed. Returns False when out of time."""
+        from ..services.order_feeds import Cancellation, acknowledgement_feed
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT id FROM sale_order WHERE amazon_seller_id = %s AND amazon_cancel_state = 'to_send' "
+            "ORDER BY id FOR UPDATE SKIP LOCKED", (seller.id,))
+        orders = self.sudo().browse([row[0] for row in self.env.cr.fetchall()])
+        if not orders:
+            return True
+        cancellations = []
+        for order in orders:
+            lines = order.amazon_cancel_line_ids or order.order_line.filtered("amazon_order_item_id")
+            codes = sorted(set(lines.mapped("amazon_order_item_id")))
+            # MessageID: the order's id, unique in the feed and found again in the report.
+            cancellations.append(Cancellation(order.id, order.amazon_order_ref,
+                                              [(code, order.amazon_cancel_code) for code in codes]))
+        if not seller.merchant_id:
+            raise UserError(_("Set the Merchant (Seller) ID of seller %s: Amazon's order feeds "
+                              "need it.", seller.name))
+        feed = acknowledgement_feed(seller.merchant_id, cancellations)
+        marketplaces = orders.amazon_marketplace_id.mapped("amazon_marketplace_id")
+        try:
+            feed_id = client.feeds().submit(FEED_ORDER_ACKNOWLEDGEMENT, marketplaces, feed,
+                                            FEED_CONTENT_TYPE_XML)
+        except amazon_errors.AmazonOutOfTime:
+            return False
+        orders.write({"amazon_cancel_state": "sent", "amazon_cancel_feed_ref": feed_id,
+                      "amazon_cancel_message": False})
+        body = _("Cancellation sent to Amazon (feed %s); Amazon's answer comes back in a few minutes.",
+                 feed_id)
+        orders._message_log_batch({order.id: body for order in orders})
+        return True
+
+    @api.model
+    def _amazon_check_cancel_feed(self, seller, client, feed_ref):
+        """One unit: getFeed; once processed, each order of the feed gets Amazon's answer:
+        accepted cancels it in Odoo (the inbound path), rejected records the message."""
+        from ..services.order_feeds import parse_processing_report
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT id FROM sale_order WHERE amazon_seller_id = %s AND amazon_cancel_state = 'sent' "
+            "AND amazon_cancel_feed_ref = %s FOR UPDATE SKIP LOCKED", (seller.id, feed_ref))
+        orders = self.sudo().browse([row[0] for row in self.env.cr.fetchall()])
+        if not orders:
+            return True
+        feeds = client.feeds()
+        try:
+            status = feeds.status(feed_ref)
+            report = None
+            if status.result_document_id:
+                try:
+                    report = parse_processing_report(feeds.result(status.result_document_id))
+                except amazon_errors.AmazonDocumentError as exc:
+                    if status.state == "done":
+                        raise
+                    report = SimpleNamespace(general_errors=[str(exc)])
+        except amazon_errors.AmazonOutOfTime:
+            return False
+        if status.state == "pending":
+            if min(orders.mapped("write_date")) < fields.Datetime.now() - timedelta(
+                    hours=CANCEL_FEED_TIMEOUT_HOURS):
+                orders._amazon_cancel_rejected(_(
+                    "Amazon had not processed feed %(feed)s after %(hours)s hours: nothing was "
+                    "cancelled. Check the order in Seller Central, then cancel again.",
+                    feed=feed_ref, hours=CANCEL_FEED_TIMEOUT_HOURS))
+            return True
+        if status.state in ("fatal", "cancelled"):
+            why = " ".join(report.general_errors) if report else ""
+            orders._amazon_cancel_rejected(_(
+                "Amazon aborted feed %(feed)s (%(status)s)%(why)s: nothing was cancelled. Cancel "
+                "again.", feed=feed_ref, status=status.raw_status, why=": %s" % why if why else ""))
+            return True
+        if report is None:
+            orders._amazon_cancel_rejected(_("Amazon sent no processing report for feed %s: "
+                                             "nothing was cancelled.", feed_ref))
+            return True
+        for order in orders:
+            problems = report.errors_of(order.id) or report.general_errors
+            if problems:
+                order._amazon_cancel_rejected(" ".join(problems))
+            else:
+                order._amazon_cancel_accepted(seller)
+        return True
+
+    def _amazon_cancel_rejected(self, message):
+        self.write({"amazon_cancel_state": "rejected", "amazon_cancel_message": message})
+        body = _("Amazon rejected the cancellation: %s Nothing was cancelled in Odoo.", message)
+        self._message_log_batch({order.id: body for order in self})
+
+    def _amazon_cancel_accepted(self, seller):
+        """Amazon cancelled what Odoo asked: cancel it here the way an inbound cancellation
+        does (order, delivery, invoice -> credit note, refund when paid), once."""
+        self.ensure_one()
+        self.write({"amazon_cancel_state": "accepted",
+                    "amazon_cancel_message": _("Accepted by Amazon (feed %s).", self.amazon_cancel_feed_ref)})
+        cancellation = {"by": "SELLER", "reason": self.amazon_cancel_code}
+        if self.state == "cancel":
+            return      # the status sync saw Amazon's cancellation first and did it already
+        if not self.amazon_cancel_line_ids:
+            self._amazon_cancel_from_amazon(
+                SimpleNamespace(order_id=self.amazon_order_ref, cancellation=cancellation), seller)
+            return
+        cancelled = set(self.amazon_cancel_line_ids.mapped("amazon_order_item_id"))
+        wanted = {}
+        for line in self.order_line.filtered("amazon_order_item_id"):
+            item = line.amazon_order_item_id
+            wanted[item] = 0 if item in cancelled else wanted.get(item, 0) + line.product_uom_qty
+        items = [SimpleNamespace(order_item_id=item, quantity=qty) for item, qty in wanted.items()]
+        self._amazon_reduce_lines(SimpleNamespace(order_id=self.amazon_order_ref,
+                                                  cancellation=cancellation, items=items), seller)
+

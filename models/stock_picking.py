@@ -105,6 +105,11 @@ class StockPicking(models.Model):
                 raise UserError(_(
                     "Do not ship %(picking)s: Amazon cancelled order %(order)s. Cancel the delivery.",
                     picking=picking.name, order=order.amazon_order_ref))
+            if order.amazon_cancel_state in ("to_send", "sent"):
+                raise UserError(_(
+                    "Do not ship %(picking)s: a cancellation of order %(order)s is on its way to "
+                    "Amazon. Wait for Amazon's answer on the order.",
+                    picking=picking.name, order=order.amazon_order_ref))
             if order.amazon_cancel_requested:
                 raise UserError(_(
                     "Do not ship %(picking)s: the buyer asked Amazon to cancel order %(order)s "

@@ -252,6 +252,25 @@ SETTLEMENT_COLUMNS = (
     "merchant-order-item-id", "merchant-adjustment-item-id", "sku", "quantity-purchased",
     "promotion-id",
 )
+
+# === Order feeds: cancellations sent to Amazon (docs/cancellations.md) ===
+FEED_ORDER_ACKNOWLEDGEMENT = "POST_ORDER_ACKNOWLEDGEMENT_DATA"
+FEED_CONTENT_TYPE_XML = "text/xml; charset=UTF-8"
+# The CancelReason codes of the order acknowledgement feed.
+CANCEL_REASONS = ("NoInventory", "ShippingAddressUndeliverable", "CustomerExchange",
+                  "BuyerCanceled", "GeneralAdjustment", "CarrierCreditDecision",
+                  "RiskAssessmentInformationNotValid", "CarrierCoverageFailure",
+                  "CustomerReturn", "MerchandiseNotReceived")
+# A cancellation feed Amazon has not processed after this long is given up.
+CANCEL_FEED_TIMEOUT_HOURS = 4
+FEED_PAYMENT_ADJUSTMENT = "POST_PAYMENT_ADJUSTMENT_DATA"
+# The AdjustmentReason codes of the payment adjustment feed.
+ADJUSTMENT_REASONS = ("CustomerReturn", "GeneralAdjustment", "NoInventory", "CouldNotShip",
+                      "DifferentItem", "Abandoned", "CustomerCancel", "PriceError",
+                      "ProductOutofStock", "CustomerAddressIncorrect", "Exchange", "Other",
+                      "CarrierCreditDecision", "RiskAssessmentInformationNotValid",
+                      "CarrierCoverageFailure", "TransactionRecord", "Undeliverable",
+                      "RefusedDelivery")
 # === Returns (GET_FLAT_FILE_RETURNS_DATA_BY_RETURN_DATE) ===
 # FBM returns, requested with createReport for at most 60 days of return request dates;
 # CANCELLED when no return falls in the window (no returns: not an error).

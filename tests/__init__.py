@@ -29,4 +29,5 @@ from . import test_first_week
 from . import test_stock_export
 from . import test_notifications
 from . import test_settlements
+from . import test_cancel_on_amazon
 from . import test_returns

@@ -219,6 +219,11 @@ class ListingsEmulatorMixin:
                       "messages were applied. Submit it again." if body is not None else
                       "The feed document was never uploaded.")
             feed["processingStatus"] = "FATAL"
+            fatal_report = getattr(self, "feed_fatal_reports", {}).get(feed["feedType"])
+            if fatal_report:    # a feed type whose reports are not JSON (order feeds: XML)
+                feed["resultFeedDocumentId"] = self._store_feed_result(
+                    fatal_report(self, feed, reason), feed)
+                return
             report = {"header": {"sellerId": feed["_seller"], "version": "2.0",
                                  "feedId": feed["feedId"]},
                       "issues": [{"code": "FATAL", "severity": "ERROR", "message": reason}],

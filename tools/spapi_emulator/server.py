@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from . import listings, returns, settlements, shipments
+from . import listings, order_feeds, returns, settlements, shipments
 from .notifications import GRANTLESS_OPERATIONS, NOTIFICATION_USAGE_PLANS, NotificationsHandlerMixin, NotificationsState
 from .notifications import ROUTES as NOTIFICATION_ROUTES
 from .orders_2026 import Orders2026Mixin
@@ -111,6 +111,11 @@ class Emulator(listings.ListingsEmulatorMixin, NotificationsState):
             self.throttle_times = collections.defaultdict(list)
             self._next_id = 50000
             self._reset_listings()
+            # Order feeds (cancellations): tools/spapi_emulator/order_feeds.py.
+            self.feed_processors[order_feeds.FEED_TYPE] = order_feeds.process
+            self.feed_processors[order_feeds.ADJUSTMENT_FEED_TYPE] = order_feeds.process_adjustments
+            self.feed_fatal_reports = {order_feeds.FEED_TYPE: order_feeds.fatal_report,
+                                       order_feeds.ADJUSTMENT_FEED_TYPE: order_feeds.fatal_report}
             self.reset_notifications()
             self.returns = []            # FBM returns (tools/spapi_emulator/returns.py)
             self._returns_seq = 0
