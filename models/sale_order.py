@@ -169,7 +169,6 @@ class SaleOrder(models.Model):
                 "res_model": "amazon.return", "view_mode": "tree,form",
                 "domain": [("sale_order_id", "=", self.id)]}
 
-    # === ACTION METHODS ===
     def action_amazon_cancel_on_amazon(self, reason=False):
         """Cancel on Amazon: the wizard that asks Amazon's reason (and, optionally, the lines)."""
         self.ensure_one()
