@@ -33,7 +33,7 @@ class TestAmazonCancelOnAmazon(AmazonCase):
     def import_order(self, items=None):
         ref = self.add_us_order(items=items) if items else self.add_us_order()
         [res] = self.build([ref])
-        self.assertEqual(res.status, "created", res.message)
+        self.assertEqual(res.state, "created", res.message)
         return ref, res.sale_order
 
     def ship(self, picking):
