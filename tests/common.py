@@ -7,8 +7,9 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from unittest.mock import patch
 
+import odoo
 from odoo import SUPERUSER_ID, api
-from odoo.tests.common import TransactionCase
+from odoo.tests.common import TransactionCase, get_db_name
 from odoo.tools import config, mute_logger
 
 from ..services.order_builder import OrderBuilder
@@ -30,6 +31,23 @@ class AmazonCase(TransactionCase):
     emulator_rate_scale = 500.0
     real_cursors = False
 
+    @staticmethod
+    def _last_seller_id(registry):
+        with registry.cursor() as cr:
+            cr.execute("SELECT COALESCE(MAX(id), 0) FROM amazon_seller")
+            return cr.fetchone()[0]
+
+    @staticmethod
+    def _retire_committed_sellers(registry, last_id):
+        """The sellers a class with real cursors committed stay in the database (their
+        rows are locked by the class's own transaction until it ends): archived, so that
+        the crons of later classes, which look at every active seller, pass them by
+        instead of calling their stopped emulators."""
+        with registry.cursor() as cr:
+            cr.execute("SET LOCAL lock_timeout = '10s'")
+            cr.execute("UPDATE amazon_seller SET active = FALSE WHERE id > %s", (last_id,))
+            cr.commit()  # pylint: disable=invalid-commit
+
     @classmethod
     def _uses_test_cursor(cls):
         from odoo.tests import HttpCase
@@ -37,6 +55,10 @@ class AmazonCase(TransactionCase):
 
     @classmethod
     def setUpClass(cls):
+        if cls.real_cursors:
+            # registered first: runs last, once the class's own transaction is closed
+            registry = odoo.registry(get_db_name())
+            cls.addClassCleanup(cls._retire_committed_sellers, registry, cls._last_seller_id(registry))
         super().setUpClass()
         if cls._uses_test_cursor():
             cls.registry.enter_test_mode(cls.cr)
