@@ -710,8 +710,8 @@ class AmazonSeller(models.Model):
                 if runner.out_of_time():
                     runner.trigger()
                     return
-                seller[flow.next_run] = now + seller._interval(seller[flow.interval], seller[flow.interval_type])
-                runner.commit()
+                runner.run_batch(seller.write, {
+                    flow.next_run: now + seller._interval(seller[flow.interval], seller[flow.interval_type])})
                 try:
                     seller._scheduled_import(runner, flow)
                 except (errors.AmazonError, UserError) as exc:
@@ -822,7 +822,7 @@ class AmazonSeller(models.Model):
                 runner.trigger()
                 break
             if seller.fbm_status_sync_requested:
-                seller.sudo().fbm_status_sync_requested = False
+                runner.run_batch(seller.sudo().write, {"fbm_status_sync_requested": False})
             try:
                 runner.run_batch(seller._sync_order_status, runner, on_error=seller._status_sync_failed)
             except errors.AmazonOutOfTime:
@@ -908,8 +908,7 @@ class AmazonSeller(models.Model):
             except RECORDABLE_ERRORS as exc:
                 # The queue could not be read: its messages wait there for the next run.
                 runner.rollback()
-                seller.sudo().notification_error = str(exc)
-                runner.commit()
+                runner.run_batch(seller.sudo().write, {"notification_error": str(exc)})
                 _logger.info("amazon notifications: seller %s: %s", seller.id, exc)
             due = seller.notification_safety_next_run
             if (not due or due <= fields.Datetime.now()) and not runner.out_of_time():
@@ -948,9 +947,8 @@ class AmazonSeller(models.Model):
 
     def _run_safety_net(self, runner):
         self.ensure_one()
-        self.sudo().notification_safety_next_run = fields.Datetime.now() + timedelta(
-            hours=max(self.notification_safety_hours or 1, 1))
-        runner.commit()
+        runner.run_batch(self.sudo().write, {"notification_safety_next_run": fields.Datetime.now() + timedelta(
+            hours=max(self.notification_safety_hours or 1, 1))})
         runner.run_batch(self._notification_safety_net, runner, on_error=self._safety_net_failed)
 
     def _safety_net_failed(self, exc):

@@ -121,9 +121,11 @@ class Runner:
         ``UserError`` from ``fn`` is rolled back, ``on_error(exc)`` records it, and that
         is committed; the result is then None. ``retries`` overrides the runner's."""
         retries = self.retries if retries is None else retries
+        self.commit()   # what came before the batch is not the batch's to retry
         for attempt in range(retries + 1):
-            self.commit()   # a fresh snapshot: REPEATABLE READ sees what others committed
             try:
+                if attempt:
+                    self.commit()   # a fresh snapshot: REPEATABLE READ sees what others committed
                 result = fn(*args, **kwargs)
                 self.commit()
                 self.batches += 1
