@@ -12,6 +12,14 @@ for sku, name, price in [("DEMO-MUG", "Coffee mug", 12.0), ("DEMO-TSHIRT", "T-sh
                          ("DEMO-KIT", "Gift kit (mug + poster)", 25.0)]:
     products[sku] = Product.search([("default_code", "=", sku)], limit=1) or Product.create(
         {"name": name, "default_code": sku, "detailed_type": "product", "list_price": price})
+# Stock in the demo warehouse (an inventory adjustment: a done move, so Amazon is told)
+stock = env["stock.warehouse"].search([("company_id", "=", env.company.id)], limit=1).lot_stock_id
+# (more than the demo's 40 orders reserve, so that Amazon is offered some)
+for sku, qty in [("DEMO-MUG", 140), ("DEMO-TSHIRT", 120), ("DEMO-POSTER", 110), ("DEMO-CAP", 90)]:
+    if products[sku].qty_available < qty / 2:
+        env["stock.quant"].with_context(inventory_mode=True).create({
+            "product_id": products[sku].id, "location_id": stock.id,
+            "inventory_quantity": qty})._apply_inventory()
 kit = products["DEMO-KIT"]
 if not env["mrp.bom"].search([("product_tmpl_id", "=", kit.product_tmpl_id.id)]):
     env["mrp.bom"].create({"product_tmpl_id": kit.product_tmpl_id.id, "type": "phantom",
@@ -33,6 +41,7 @@ if not seller.marketplace_ids:
     env["amazon.marketplace"].create({
         "seller_id": seller.id, "reference_id": env.ref("amazon_fbm_connector.marketplace_us").id,
         "warehouse_id": env["stock.warehouse"].search([("company_id", "=", env.company.id)], limit=1).id})
+seller.marketplace_ids.filtered(lambda m: m.warehouse_id and not m.export_stock).export_stock = True
 seller.action_test_connection()
 env.cr.commit()
 print("demo seller ready:", seller.name, "->", url)

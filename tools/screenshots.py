@@ -246,6 +246,23 @@ def _sent_delivery(odoo, report_id):
     return picking_id
 
 
+def _stock_exported(odoo, seller_id):
+    """The demo's FBM stock sent to Amazon: the export cron woken, then waited for."""
+    odoo.call("amazon.seller", "action_export_stock", [seller_id])
+    cron = odoo.ref("amazon_fbm_connector.ir_cron_amazon_stock_export")
+    for _ in range(30):
+        if odoo.search("amazon.stock.offer", [("state", "=", "accepted")], limit=1) and not \
+                odoo.search("amazon.stock.offer", [("to_send", "=", True)], limit=1) and not \
+                odoo.search("amazon.stock.mark", [], limit=1):
+            return
+        try:
+            odoo.call("ir.cron", "method_direct_trigger", [cron])
+        except RuntimeError:   # the server's cron thread holds it: it works anyway
+            pass
+        time.sleep(2)
+    raise SystemExit("Amazon (the emulator) accepted no FBM quantity")
+
+
 def play_the_day(odoo):
     """Demo data for the pictures: a report processed, a queue done, a delivery sent to Amazon."""
     [seller_id] = odoo.search("amazon.seller", [], limit=1)
@@ -254,6 +271,7 @@ def play_the_day(odoo):
     report_id = _processed_report(odoo, seller_id, seller["marketplace_ids"])
     queue_id = _done_queue(odoo, seller_id, seller["marketplace_ids"])
     picking_id = _sent_delivery(odoo, report_id)
+    _stock_exported(odoo, seller_id)
     # a delivered and invoiced order of the shipped flow for the order picture
     shipped = odoo.call("amazon.order.queue.line", "search_read",
                         [("queue_id", "=", queue_id), ("sale_order_id", "!=", False)], ["sale_order_id"], limit=1)
@@ -295,6 +313,8 @@ def main():
                      ".o_form_view .o-form-buttonbox")
         browser.shot("/web#action=amazon_fbm_connector.action_amazon_sale_report&view_type=graph",
                      out("analysis.png"), ".o_graph_renderer canvas")
+        browser.shot("/web#action=amazon_fbm_connector.action_amazon_stock_offer&view_type=list",
+                     out("stock_on_amazon.png"), ".o_list_view .o_data_row")
     finally:
         browser.close()
 

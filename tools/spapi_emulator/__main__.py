@@ -24,6 +24,8 @@ def main():
     scenario = Scenario.generate(args.orders, shipped_ratio=args.shipped_ratio, skus=skus)
     emulator = Emulator(scenario, port=args.port, rate_scale=args.rate_scale,
                         sqs_endpoint=args.sqs_endpoint)
+    for sku in skus:   # the demo seller's FBM offers on Amazon.com (Stock on Amazon)
+        emulator.add_listing(sku, "ATVPDKIKX0DER", product_type="HOME", quantity=0, lead_time=2)
     emulator.start_publisher(interval=0.5, live_every=args.live or None,
                              live_factory=lambda: live_order(scenario, skus))
     print("SP-API emulator on http://127.0.0.1:%d (client id %s, secret %s, refresh token %s)"
