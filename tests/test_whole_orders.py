@@ -24,12 +24,14 @@ class TestWholeOrders(AmazonCase):
             {"sku": "SKU-B", "qty": 3, "shipped": 1, "price": "30.00", "tax": "2.48"},
             {"sku": "SKU-C", "qty": 1, "price": "5.55", "tax": "0.46"}])
 
-    def import_report(self, date_to=None):
+    def import_report(self, date_from=None):
         wizard = self.env["amazon.operation.wizard"].create({
             "seller_id": self.seller.id, "operation": "fbm_import_unshipped",
             "marketplace_ids": [(6, 0, self.mp_us.ids)]})
-        if date_to:
-            wizard.date_to = date_to
+        if date_from:
+            # another window: the same one again in the same second is a duplicate, cancelled
+            # (the wizard answers "until now" for an end in the future)
+            wizard.date_from = date_from
         request = self.env["amazon.report.request"].browse(wizard.action_execute()["res_id"])
         request.action_check_status()
         request.action_check_status()
@@ -88,7 +90,7 @@ class TestWholeOrders(AmazonCase):
         # Amazon ships a second SKU-B; the next report lists the order again
         self.scenario.orders[self.ref]["items"][1]["QuantityShipped"] = 2
         calls = self.emulator.calls["getOrderItems"] + self.emulator.calls["getOrder2026"]
-        request = self.import_report(date_to=fields.Datetime.now() + timedelta(seconds=5))
+        request = self.import_report(date_from=fields.Datetime.now() - timedelta(days=29))
         line = request.line_ids.filtered(lambda l: l.amazon_order_ref == self.ref)
         self.assertEqual(line.state, "existing")
         self.assertEqual(self.orders_of([self.ref]), order, "still one order")
