@@ -539,12 +539,9 @@ class AmazonSeller(models.Model):
         """Follow Amazon's order changes now: the status sync's cron does it in the
         background (a listing of changed orders may take longer than a click may)."""
         self.ensure_one()
-        self.sudo().fbm_status_sync_requested = True
-        runner_mod.Runner(self.env).trigger(STATUS_SYNC_CRON)
-        return {"type": "ir.actions.client", "tag": "display_notification",
-                "params": {"title": _("Amazon"), "type": "info", "message": _(
-                    "Odoo is looking at the orders Amazon changed, in the background: "
-                    "cancellations and buyers' requests appear on the orders within a minute.")}}
+        return self._ask_cron(STATUS_SYNC_CRON, {"fbm_status_sync_requested": True}, _(
+            "Odoo is looking at the orders Amazon changed, in the background: "
+            "cancellations and buyers' requests appear on the orders within a minute."))
 
     def action_export_stock(self):
         """Send what changed now: wakes the stock export (never runs it in the request)."""
@@ -631,23 +628,16 @@ class AmazonSeller(models.Model):
 
     def action_import_settlements(self):
         """Ask the cron to import this seller's settlements now; never in the request."""
-        self.sudo().write({"settlement_requested": True})
-        runner_mod.Runner(self.env).trigger(CRON_XMLID)
-        return {"type": "ir.actions.client", "tag": "display_notification",
-                "params": {"title": _("Amazon settlements"), "type": "info", "sticky": False,
-                           "message": _("The settlements Amazon published are imported in the "
-                                        "background in a moment: see Amazon > Accounting > "
-                                        "Settlements.")}}
+        return self._ask_cron(CRON_XMLID, {"settlement_requested": True}, _(
+            "The settlements Amazon published are imported in the background in a moment: "
+            "see Amazon > Accounting > Settlements."), title=_("Amazon settlements"))
 
     def action_import_returns(self):
         """Ask the returns cron to import this seller's returns now; never in the request."""
-        self.sudo().write({"returns_requested": True})
-        runner_mod.Runner(self.env).trigger(RETURNS_CRON)
-        return {"type": "ir.actions.client", "tag": "display_notification",
-                "params": {"title": _("Amazon returns"), "type": "info", "sticky": False,
-                           "message": _("Amazon's returns report is requested in the background; "
-                                        "Amazon needs a few minutes to make it. New returns then "
-                                        "appear in Amazon > FBM > Returns.")}}
+        return self._ask_cron(RETURNS_CRON, {"returns_requested": True}, _(
+            "Amazon's returns report is requested in the background; Amazon needs a few minutes "
+            "to make it. New returns then appear in Amazon > FBM > Returns."),
+            title=_("Amazon returns"))
 
     def action_view_returns(self):
         self.ensure_one()
@@ -656,6 +646,16 @@ class AmazonSeller(models.Model):
                 "domain": [("seller_id", "=", self.id)]}
 
     # === BUSINESS METHODS ===
+    def _ask_cron(self, cron_xmlid, flags, message, title=None):
+        """What a button that hands work to a cron does: set the sellers' request ``flags``
+        (the cron serves flagged sellers first), wake the cron, and tell the user."""
+        if flags:
+            self.sudo().write(flags)
+        runner_mod.Runner(self.env).trigger(cron_xmlid)
+        return {"type": "ir.actions.client", "tag": "display_notification",
+                "params": {"title": title or _("Amazon"), "type": "info", "sticky": False,
+                           "message": message}}
+
     def export_data(self, fields_to_export):
         """Exports go through the same field rights as read()."""
         self.check_field_access_rights("read", [f.split("/")[0].split(".")[0] for f in fields_to_export])

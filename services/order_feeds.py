@@ -40,8 +40,8 @@ class ProcessingReport:
         return self.errors.get(0, [])
 
 
-def acknowledgement_feed(merchant_id, cancellations):
-    """bytes of one envelope cancelling ``cancellations`` (``Cancellation``)."""
+def _envelope(merchant_id, message_type):
+    """The ``AmazonEnvelope`` of an order feed: its header and message type."""
     if not merchant_id:
         raise ValueError("The seller's merchant id is required in an order feed's header.")
     root = ET.Element("AmazonEnvelope", {
@@ -50,7 +50,18 @@ def acknowledgement_feed(merchant_id, cancellations):
     header = ET.SubElement(root, "Header")
     ET.SubElement(header, "DocumentVersion").text = "1.01"
     ET.SubElement(header, "MerchantIdentifier").text = merchant_id
-    ET.SubElement(root, "MessageType").text = "OrderAcknowledgement"
+    ET.SubElement(root, "MessageType").text = message_type
+    return root
+
+
+def _serialise(root):
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8",
+                                                                       xml_declaration=False)
+
+
+def acknowledgement_feed(merchant_id, cancellations):
+    """bytes of one envelope cancelling ``cancellations`` (``Cancellation``)."""
+    root = _envelope(merchant_id, "OrderAcknowledgement")
     for cancellation in cancellations:
         if not cancellation.items:
             raise ValueError("Order %s: a cancellation names its items." % cancellation.order_id)
@@ -65,8 +76,7 @@ def acknowledgement_feed(merchant_id, cancellations):
             item = ET.SubElement(ack, "Item")
             ET.SubElement(item, "AmazonOrderItemCode").text = code
             ET.SubElement(item, "CancelReason").text = reason
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8",
-                                                                       xml_declaration=False)
+    return _serialise(root)
 
 
 def _int(element, tag):
@@ -115,15 +125,7 @@ class Adjustment:
 def adjustment_feed(merchant_id, adjustments):
     """bytes of one POST_PAYMENT_ADJUSTMENT_DATA envelope (``Adjustment``): per item, its
     components (Principal, Shipping, Tax, ShippingTax) as positive amounts."""
-    if not merchant_id:
-        raise ValueError("The seller's merchant id is required in an order feed's header.")
-    root = ET.Element("AmazonEnvelope", {
-        "xmlns:xsi": "http://www.w3.org/2001/XMLSchema-instance",
-        "xsi:noNamespaceSchemaLocation": "amzn-envelope.xsd"})
-    header = ET.SubElement(root, "Header")
-    ET.SubElement(header, "DocumentVersion").text = "1.01"
-    ET.SubElement(header, "MerchantIdentifier").text = merchant_id
-    ET.SubElement(root, "MessageType").text = "OrderAdjustment"
+    root = _envelope(merchant_id, "OrderAdjustment")
     for adjustment in adjustments:
         if adjustment.reason not in ADJUSTMENT_REASONS:
             raise ValueError("%r is not one of Amazon's adjustment reasons." % adjustment.reason)
@@ -140,5 +142,4 @@ def adjustment_feed(merchant_id, adjustments):
                 component = ET.SubElement(prices, "Component")
                 ET.SubElement(component, "Type").text = kind
                 ET.SubElement(component, "Amount", {"currency": adjustment.currency}).text = "%.2f" % amount
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8",
-                                                                       xml_declaration=False)
+    return _serialise(root)
