@@ -20,6 +20,8 @@ from ..tools.spapi_emulator import Emulator, Scenario
 US = "ATVPDKIKX0DER"
 DE = "A1PA6795UKMFR9"
 UK = "A1F83G8C2ARO7P"
+DE_ADDRESS = {"City": "Berlin", "PostalCode": "10115", "CountryCode": "DE", "StateOrRegion": ""}
+UK_ADDRESS = {"City": "London", "PostalCode": "SW1A 1AA", "CountryCode": "GB", "StateOrRegion": ""}
 
 
 class AmazonCase(TransactionCase):
@@ -188,6 +190,72 @@ class AmazonCase(TransactionCase):
         if workflow:
             AutoWorkflow(self.seller.workflow_id, force_confirm=shipped).run(created)
         return results
+
+
+class TaxedCase(AmazonCase):
+    """Products (``taxed_skus``) with the company's default sale tax (15 %, generic chart),
+    also on shipping, gift wrap and discounts; a workflow that confirms, invoices and posts."""
+    taxed_skus = ()
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        env = cls.env
+        cls.default_tax = cls.company.account_sale_tax_id
+        assert cls.default_tax and cls.default_tax.amount == 15, "the generic chart's 15 % tax"
+        cls.vat_account = cls.default_tax.invoice_repartition_line_ids.filtered(
+            lambda l: l.repartition_type == "tax").account_id
+        for sku in cls.taxed_skus:
+            cls.products[sku] = env["product.product"].create({
+                "name": "Taxed %s" % sku, "default_code": sku, "detailed_type": "product",
+                "taxes_id": [(6, 0, cls.default_tax.ids)]})
+        for product in (cls.seller.shipping_product_id, cls.seller.gift_wrap_product_id,
+                        cls.seller.discount_product_id):
+            product.taxes_id = cls.default_tax
+        journal = env["account.journal"].search([("type", "=", "bank"),
+                                                 ("company_id", "=", cls.company.id)], limit=1)
+        cls.seller.workflow_id = env["amazon.sale.workflow"].create({
+            "name": "Post", "confirm_order": True, "create_invoice": True,
+            "validate_invoice": True, "invoice_date_is_order_date": True,
+            "payment_journal_id": journal.id})
+
+
+class CancellationCase(AmazonCase):
+    """What the cancellation tests share (both directions): a bank journal, a carrier,
+    a workflow that invoices, an imported order, a shipped delivery."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.journal = cls.env["account.journal"].search([
+            ("type", "=", "bank"), ("company_id", "=", cls.company.id)], limit=1)
+        cls.carrier = cls.env["delivery.carrier"].create({
+            "name": "USPS", "product_id": cls.env["product.product"].create({
+                "name": "Postage", "detailed_type": "service"}).id})
+
+    def setUp(self):
+        super().setUp()
+        self.scenario.orders.clear()
+        self.seller.fbm_status_sync_cursor = False
+
+    def use_workflow(self, pay=False):
+        self.seller.workflow_id = self.env["amazon.sale.workflow"].create({
+            "name": "Invoice", "confirm_order": True, "create_invoice": True, "validate_invoice": True,
+            "register_payment": pay, "payment_journal_id": self.journal.id})
+
+    def import_order(self, items=None):
+        ref = self.add_us_order(items=items) if items else self.add_us_order()
+        [res] = self.build([ref])
+        self.assertEqual(res.state, "created", res.message)
+        return ref, res.sale_order
+
+    def ship(self, picking, tracking="9400100000000000000000"):
+        picking.write({"carrier_id": self.carrier.id, "carrier_tracking_ref": tracking})
+        for move in picking.move_ids.filtered(lambda m: m.state != "cancel"):
+            move.quantity = move.product_uom_qty
+            move.picked = True
+        picking.button_validate()
+        self.assertEqual(picking.state, "done")
 
 
 @contextmanager

@@ -4,45 +4,11 @@ accepted, rejected because shipped, FATAL feed, partial lines, the buyer's reque
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from .common import AmazonCase
+from .common import CancellationCase
 
 
 @tagged("post_install", "-at_install")
-class TestAmazonCancelOnAmazon(AmazonCase):
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.journal = cls.env["account.journal"].search([
-            ("type", "=", "bank"), ("company_id", "=", cls.company.id)], limit=1)
-        cls.carrier = cls.env["delivery.carrier"].create({
-            "name": "USPS", "product_id": cls.env["product.product"].create({
-                "name": "Postage", "detailed_type": "service"}).id})
-
-    def setUp(self):
-        super().setUp()
-        self.scenario.orders.clear()
-        self.seller.fbm_status_sync_cursor = False
-
-    # ------------------------------------------------------------- helpers
-    def use_workflow(self, pay=False):
-        self.seller.workflow_id = self.env["amazon.sale.workflow"].create({
-            "name": "Invoice", "confirm_order": True, "create_invoice": True, "validate_invoice": True,
-            "register_payment": pay, "payment_journal_id": self.journal.id})
-
-    def import_order(self, items=None):
-        ref = self.add_us_order(items=items) if items else self.add_us_order()
-        [res] = self.build([ref])
-        self.assertEqual(res.state, "created", res.message)
-        return ref, res.sale_order
-
-    def ship(self, picking):
-        picking.write({"carrier_id": self.carrier.id, "carrier_tracking_ref": "9400100000000000000000"})
-        for move in picking.move_ids.filtered(lambda m: m.state != "cancel"):
-            move.quantity = move.product_uom_qty
-            move.picked = True
-        picking.button_validate()
-        self.assertEqual(picking.state, "done")
+class TestAmazonCancelOnAmazon(CancellationCase):
 
     def ask_cancel(self, so, reason="NoInventory", lines=None, context=None):
         wizard = self.env["amazon.order.cancel.wizard"].with_context(**(context or {})).create(

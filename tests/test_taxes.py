@@ -14,40 +14,22 @@ from odoo.tests import tagged
 from ..services.normalize import from_orders_api
 from ..services.order_builder import OrderBuilder
 from ..tools.spapi_emulator.scenario import add_taxed_order
-from .common import DE, UK, US, AmazonCase
+from .common import DE, DE_ADDRESS, UK, UK_ADDRESS, US, TaxedCase
 
 CA_ADDRESS = {"StateOrRegion": "CA", "City": "Los Angeles", "PostalCode": "90001"}
 WA_ADDRESS = {"StateOrRegion": "WA", "City": "Seattle", "PostalCode": "98101"}
 NY_ADDRESS = {"StateOrRegion": "NY", "City": "New York", "PostalCode": "10001"}
 OR_ADDRESS = {"StateOrRegion": "OR", "City": "Portland", "PostalCode": "97201"}
-DE_ADDRESS = {"City": "Berlin", "PostalCode": "10115", "CountryCode": "DE", "StateOrRegion": ""}
-UK_ADDRESS = {"City": "London", "PostalCode": "SW1A 1AA", "CountryCode": "GB", "StateOrRegion": ""}
 
 
 @tagged("post_install", "-at_install")
-class TestTaxes(AmazonCase):
+class TestTaxes(TaxedCase):
+    taxed_skus = ("TX-TOY", "TX-BOOK", "TX-CLOTH", "TX-GADGET")
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         env = cls.env
-        cls.default_tax = cls.company.account_sale_tax_id
-        assert cls.default_tax and cls.default_tax.amount == 15, "the generic chart's 15 % tax"
-        cls.vat_account = cls.default_tax.invoice_repartition_line_ids.filtered(
-            lambda l: l.repartition_type == "tax").account_id
-        for sku in ("TX-TOY", "TX-BOOK", "TX-CLOTH", "TX-GADGET"):
-            cls.products[sku] = env["product.product"].create({
-                "name": "Taxed %s" % sku, "default_code": sku, "detailed_type": "product",
-                "taxes_id": [(6, 0, cls.default_tax.ids)]})
-        for product in (cls.seller.shipping_product_id, cls.seller.gift_wrap_product_id,
-                        cls.seller.discount_product_id):
-            product.taxes_id = cls.default_tax
-        journal = env["account.journal"].search([("type", "=", "bank"),
-                                                 ("company_id", "=", cls.company.id)], limit=1)
-        cls.seller.workflow_id = env["amazon.sale.workflow"].create({
-            "name": "Post", "confirm_order": True, "create_invoice": True,
-            "validate_invoice": True, "invoice_date_is_order_date": True,
-            "payment_journal_id": journal.id})
         cls.clearing = env["account.account"].create({
             "name": "Amazon US sales tax clearing", "code": "252900",
             "account_type": "liability_current", "company_id": cls.company.id})

@@ -18,37 +18,11 @@ from ..services.auto_workflow import AutoWorkflow
 from ..services.normalize import order_from_payload
 from ..services.order_builder import OrderBuilder
 from ..tools.spapi_emulator.scenario import add_taxed_order
-from .common import DE, UK, AmazonCase
-
-DE_ADDRESS = {"City": "Berlin", "PostalCode": "10115", "CountryCode": "DE", "StateOrRegion": ""}
-UK_ADDRESS = {"City": "London", "PostalCode": "SW1A 1AA", "CountryCode": "GB", "StateOrRegion": ""}
+from .common import DE, DE_ADDRESS, UK, UK_ADDRESS, TaxedCase
 
 
-class BooksCase(AmazonCase):
-    """Products with the company's default sale tax (15 %, generic chart); a
-    workflow that confirms, invoices and posts."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        env = cls.env
-        cls.default_tax = cls.company.account_sale_tax_id
-        assert cls.default_tax and cls.default_tax.amount == 15, "the generic chart's 15 % tax"
-        cls.vat_account = cls.default_tax.invoice_repartition_line_ids.filtered(
-            lambda l: l.repartition_type == "tax").account_id
-        for sku in ("VA-GADGET", "VA-CLOTH", "VA-TOY"):
-            cls.products[sku] = env["product.product"].create({
-                "name": "Taxed %s" % sku, "default_code": sku, "detailed_type": "product",
-                "taxes_id": [(6, 0, cls.default_tax.ids)]})
-        for product in (cls.seller.shipping_product_id, cls.seller.gift_wrap_product_id,
-                        cls.seller.discount_product_id):
-            product.taxes_id = cls.default_tax
-        journal = env["account.journal"].search([("type", "=", "bank"),
-                                                 ("company_id", "=", cls.company.id)], limit=1)
-        cls.seller.workflow_id = env["amazon.sale.workflow"].create({
-            "name": "Post", "confirm_order": True, "create_invoice": True,
-            "validate_invoice": True, "invoice_date_is_order_date": True,
-            "payment_journal_id": journal.id})
+class BooksCase(TaxedCase):
+    taxed_skus = ("VA-GADGET", "VA-CLOTH", "VA-TOY")
 
     def build_orders(self, orders):
         results = OrderBuilder(self.seller).build(orders)
