@@ -27,7 +27,7 @@ COMPARE_BATCH = 2000
 # Transient failures (throttling, 5xx, no answer) of one SKU before it waits for the seller.
 MAX_TRANSIENT_ATTEMPTS = 3
 STATES = [("new", "Not Sent Yet"), ("pending", "Waiting for Amazon"), ("accepted", "On Amazon"),
-          ("error", "Rejected by Amazon"), ("skipped", "Not Sent")]
+          ("error", "Rejected by Amazon"), ("skipped", "Not Sent"), ("unlisted", "Not on Amazon")]
 RETRY_HINT = ("Odoo sends this SKU again when its quantity changes, or when you press Resend.")
 
 
@@ -89,7 +89,7 @@ class AmazonStockOffer(models.Model):
     @api.depends("odoo_quantity", "amazon_quantity", "amazon_date", "state")
     def _compute_differs(self):
         for offer in self:
-            offer.differs = offer.state != "skipped" and (
+            offer.differs = offer.state not in ("skipped", "unlisted") and (
                 not offer.amazon_date or offer.odoo_quantity != offer.amazon_quantity)
 
     # === ACTION METHODS ===
@@ -279,7 +279,7 @@ class AmazonStockOffer(models.Model):
                     offer.product_type = listings.product_type(offer.sku, code)
                 answer = listings.set_quantity(offer.sku, code, offer.product_type, qty)
             except ListingNotFound:
-                offer._unknown_sku(qty)
+                offer._listing_missing(qty)
                 continue
             except errors.AmazonOutOfTime:
                 return None
@@ -312,8 +312,7 @@ class AmazonStockOffer(models.Model):
         for offer in offers:
             if offer.sku in types:
                 offer.product_type = types[offer.sku]
-            else:
-                offer._unknown_sku(offer.odoo_quantity)
+        offers.filtered(lambda o: o.sku not in types)._listing_missing()
         return len(offers)
 
     @api.model
@@ -367,6 +366,28 @@ class AmazonStockOffer(models.Model):
             "message": _("Amazon has no listing for SKU %(sku)s on %(marketplace)s. Create the "
                          "offer in Seller Central, or map the product to the SKU Amazon knows "
                          "(seller > SKU Mappings). %(hint)s", sku=self.sku,
+                         marketplace=self.marketplace_id.name, hint=RETRY_HINT)})
+
+    def _listing_missing(self, qty=None):
+        """Amazon lists none of these SKUs. A SKU the seller mapped is meant to be on
+        Amazon: an error. An Internal Reference Amazon does not list is a product not
+        sold there (yet): no error, no quantity sent."""
+        mapped = set(self.env["amazon.product.mapping"].sudo().search([
+            ("seller_id", "in", self.seller_id.ids), ("sku", "in", self.mapped("sku"))]).mapped("sku"))
+        for offer in self:
+            if offer.sku in mapped:
+                offer._unknown_sku(offer.odoo_quantity if qty is None else qty)
+            else:
+                offer._not_listed()
+
+    def _not_listed(self):
+        self.write({
+            "state": "unlisted", "to_send": False, "force_send": False, "transient_attempts": 0,
+            "product_type": False,
+            "message": _("Amazon has no listing for SKU %(sku)s on %(marketplace)s, so Odoo sends "
+                         "no quantity for it. If you sell it there, create the offer in Seller "
+                         "Central (or map the product to the SKU Amazon knows: seller > SKU "
+                         "Mappings). %(hint)s", sku=self.sku,
                          marketplace=self.marketplace_id.name, hint=RETRY_HINT)})
 
     def _transient_failure(self, exc, qty):

@@ -143,14 +143,22 @@ class TestStockExport(AmazonCase):
         self.assertEqual((self.amazon("SKU-A", US), self.amazon("SKU-A", DE)), (3, 9))
 
     def test_unknown_sku_is_recorded_and_not_retried_until_it_changes(self):
+        # SKU-D is an Internal Reference Amazon does not list: a product not sold there.
         self.emulator.listings.pop(("*", US, "SKU-D"))
+        # SKU-MAPPED is the seller's mapping of SKU-C: meant to be on Amazon, so an error.
+        self.env["amazon.product.mapping"].create({
+            "seller_id": self.seller.id, "sku": "SKU-MAPPED", "product_id": self.products["SKU-C"].id})
         self.export()
         offer = self.offer("SKU-D")
-        self.assertEqual(offer.state, "error")
+        self.assertEqual(offer.state, "unlisted")
         self.assertIn("no listing for SKU SKU-D", offer.message)
         self.assertIn("Resend", offer.message)
+        self.assertFalse(offer.differs, "a product not sold there differs from nothing")
+        mapped = self.offer("SKU-MAPPED")
+        self.assertEqual(mapped.state, "error")
+        self.assertIn("no listing for SKU SKU-MAPPED", mapped.message)
         self.mp_us.invalidate_recordset(["stock_error_count"])
-        self.assertGreaterEqual(self.mp_us.stock_error_count, 1, "the dashboard counts it")
+        self.assertEqual(self.mp_us.stock_error_count, 1, "the dashboard counts the mapped SKU only")
         self.assertEqual(self.mp_us.action_open_stock_errors()["context"], {"search_default_rejected": 1})
         self.assertIn(offer, self.products["SKU-D"].product_tmpl_id.amazon_stock_offer_ids,
                       "the product form shows it")
@@ -220,7 +228,7 @@ class TestStockExport(AmazonCase):
         self.assertEqual(self.offer("BULK-005").state, "error")
         self.assertIn("blocked", self.offer("BULK-005").message)
         unknown = self.offer(many[-1].default_code)
-        self.assertEqual(unknown.state, "error")
+        self.assertEqual(unknown.state, "unlisted")
         self.assertIn("no listing", unknown.message)
         feed = self.env["amazon.stock.feed"].search([])
         self.assertEqual(feed.state, "done")
