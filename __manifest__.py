@@ -39,6 +39,7 @@
         "wizards/amazon_order_cancel_wizard_views.xml",
         "views/account_move_views.xml",
         "views/amazon_return_views.xml",
+        "views/amazon_authorize_templates.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -1,4 +1,6 @@
+import hashlib
 import logging
+import secrets
 import time
 from datetime import timedelta
 
@@ -9,6 +11,8 @@ from odoo.tools import config
 from ..services import creation_lock, errors, notified_orders, order_status_sync
 from ..services import runner as runner_mod
 from ..services.const import (
+    AUTHORIZE_CALLBACK_PATH,
+    AUTHORIZE_STATE_MINUTES,
     CURSOR_OVERLAP_MINUTES,
     FBM_FLOWS,
     FLOW_MISSING_UNSHIPPED,
@@ -22,12 +26,14 @@ from ..services.const import (
     ORDERS_API_DEFAULT,
     ORDERS_API_V0,
     REGION_API_ENDPOINTS,
+    REGION_SELLER_CENTRAL_URLS,
     REPORT_RETURNS,
     REPORT_SETTLEMENT,
     REPORTS_RETENTION_DAYS,
     RETURNS_EVERY_HOURS,
     RETURNS_MAX_WINDOW_DAYS,
     RETURNS_POLL_SECONDS,
+    SELLER_CENTRAL_URLS,
     SQS_MAX_RECEIVES,
     SQS_VISIBILITY_SECONDS,
     SQS_WAIT_SECONDS,
@@ -37,7 +43,7 @@ from ..services.normalize import parse_datetime
 from ..services.returns_parser import read_returns
 from ..services.runner import RECORDABLE_ERRORS, Runner
 from ..services.secret_box import SecretBox, key_from_config
-from ..services.spapi_client import SpApiClient
+from ..services.spapi_client import SpApiClient, authorization_consent_url
 from ..services.sqs_consumer import BadNotification, SqsConsumer, parse_order_change
 
 _logger = logging.getLogger(__name__)
@@ -54,6 +60,11 @@ INTERVALS = [("minutes", "Minutes"), ("hours", "Hours"), ("days", "Days")]
 
 def _secret_box():
     return SecretBox(key_from_config(config.get("amazon_fbm_secret_key"), config["data_dir"]))
+
+
+def _state_hash(state):
+    """What the seller keeps of an authorization state: its hash, never the state itself."""
+    return hashlib.sha256(state.encode("utf-8")).hexdigest()
 
 
 OPEN_PICKING = ("draft", "waiting", "confirmed", "assigned")
@@ -126,6 +137,26 @@ class AmazonSeller(models.Model):
                                readonly=False,
                                help="Where Odoo gets access tokens (Login with Amazon). Leave the "
                                     "default unless you test against a sandbox or an emulator.")
+    spapi_app_id = fields.Char(
+        "SP-API App ID", tracking=True,
+        help="The App ID of your SP-API application, e.g. amzn1.sp.solution.1234abcd-... (Seller "
+             "Central > Apps and Services > Develop Apps; not the LWA client id). Authorize with "
+             "Amazon sends the seller to Amazon's consent page of this app. Add Odoo's address + "
+             "/amazon_fbm/authorize/callback to the app's OAuth Redirect URIs.")
+    spapi_app_draft = fields.Boolean(
+        "App in Draft", default=True,
+        help="Tick while your SP-API app is in Draft status (not listed in the Selling Partner "
+             "Appstore, e.g. a private app): Amazon then needs version=beta in the authorization "
+             "URL. Untick once the app is published.")
+    seller_central_url = fields.Char(
+        "Seller Central URL", compute="_compute_seller_central_url", store=True, readonly=False,
+        help="The Seller Central of your marketplaces, where Authorize with Amazon asks you to "
+             "sign in and consent (e.g. https://sellercentral.amazon.com, "
+             "https://sellercentral-europe.amazon.com). Defaults from the region and the first "
+             "marketplace.")
+    authorize_state_hash = fields.Char(copy=False, groups=MANAGER)
+    authorize_state_user_id = fields.Many2one("res.users", copy=False, groups=MANAGER)
+    authorize_state_expires = fields.Datetime(copy=False, groups=MANAGER)
     marketplace_ids = fields.One2many("amazon.marketplace", "seller_id",
                                       help="The Amazon marketplaces this seller sells on, and where "
                                            "their orders land in Odoo.")
@@ -385,6 +416,16 @@ class AmazonSeller(models.Model):
             if not seller.lwa_endpoint:
                 seller.lwa_endpoint = LWA_ENDPOINT
 
+    @api.depends("region", "marketplace_ids.amazon_marketplace_id")
+    def _compute_seller_central_url(self):
+        defaults = set(SELLER_CENTRAL_URLS.values()) | set(REGION_SELLER_CENTRAL_URLS.values())
+        for seller in self:
+            if seller.seller_central_url and seller.seller_central_url not in defaults:
+                continue   # set by hand (a sandbox, an emulator): kept
+            first = seller.marketplace_ids[:1].amazon_marketplace_id
+            seller.seller_central_url = SELLER_CENTRAL_URLS.get(first) or \
+                REGION_SELLER_CENTRAL_URLS.get(seller.region or "na")
+
     def _compute_secrets(self):
         # Field groups guard read() and search(), not every path that reads a
         # field (export_data, record[field] in server code run for a user):
@@ -512,6 +553,28 @@ class AmazonSeller(models.Model):
                 "params": {"title": _("Amazon"), "message": message,
                            "type": "warning" if not_selling else "success",
                            "sticky": bool(not_selling)}}
+
+    def action_authorize_with_amazon(self):
+        """Website authorization workflow, first step: Seller Central's consent page of the
+        seller's SP-API app, with a state bound to this seller and this user, valid
+        ``AUTHORIZE_STATE_MINUTES`` and used once (only its hash is kept)."""
+        self.ensure_one()
+        if not self.env.user.has_group(MANAGER):
+            raise AccessError(_("Only Amazon managers may authorize a seller account with Amazon."))
+        seller = self.sudo()
+        missing = [label for label, value in (
+            (_("SP-API App ID"), seller.spapi_app_id), (_("LWA Client ID"), seller.lwa_client_id),
+            (_("LWA Client Secret"), seller.lwa_client_secret_enc),
+            (_("Seller Central URL"), seller.seller_central_url)) if not value]
+        if missing:
+            raise UserError(_("Authorize with Amazon needs the seller's %s first (Seller Central > "
+                              "Apps and Services > Develop Apps).", ", ".join(missing)))
+        state = secrets.token_urlsafe(32)
+        seller.write({"authorize_state_hash": _state_hash(state), "authorize_state_user_id": self.env.uid,
+                      "authorize_state_expires": fields.Datetime.now() + timedelta(minutes=AUTHORIZE_STATE_MINUTES)})
+        url = authorization_consent_url(seller.seller_central_url.strip(), seller.spapi_app_id.strip(), state,
+                                        seller._authorize_redirect_uri(), draft=seller.spapi_app_draft)
+        return {"type": "ir.actions.act_url", "url": url, "target": "self"}
 
     def action_view_amazon_orders(self):
         action = self.env["ir.actions.act_window"]._for_xml_id("amazon_fbm_connector.action_amazon_fbm_orders")
@@ -661,15 +724,16 @@ class AmazonSeller(models.Model):
         self.check_field_access_rights("read", [f.split("/")[0].split(".")[0] for f in fields_to_export])
         return super().export_data(fields_to_export)
 
-    def _get_client(self, interactive=False):
+    def _get_client(self, interactive=False, need_refresh_token=True):
         """The seller's SP-API client (secrets read with sudo, never logged).
         ``interactive``: for a click that waits for the answer (Test Connection): a
         short timeout and a few quick retries, all within ``INTERACTIVE_SECONDS``,
-        instead of the backoff sized for cron work."""
+        instead of the backoff sized for cron work. ``need_refresh_token=False``: for
+        LWA's authorization_code grant, which gives the seller its refresh token."""
         self.ensure_one()
         seller = self.sudo()
         secret, token = seller.lwa_client_secret, seller.refresh_token
-        if not (seller.lwa_client_id and secret and token):
+        if not (seller.lwa_client_id and secret and (token or not need_refresh_token)):
             raise UserError(_("Seller %s lacks its LWA client id, client secret or refresh token.",
                               seller.name))
         params = self.env["ir.config_parameter"].sudo()
@@ -682,7 +746,7 @@ class AmazonSeller(models.Model):
             timeout = min(timeout, INTERACTIVE_TIMEOUT)
             retry = {"max_retries": INTERACTIVE_RETRIES, "backoff_cap": INTERACTIVE_BACKOFF}
         client = SpApiClient(client_id=seller.lwa_client_id, client_secret=secret,
-                             refresh_token=token, api_endpoint=seller.api_endpoint,
+                             refresh_token=token or None, api_endpoint=seller.api_endpoint,
                              lwa_endpoint=seller.lwa_endpoint, rate_scale=scale, timeout=timeout,
                              bucket_store=self.env["amazon.rate.bucket"]._store(),
                              orders_api_version=seller.orders_api_version or ORDERS_API_DEFAULT,
@@ -690,6 +754,66 @@ class AmazonSeller(models.Model):
         if interactive:
             client.deadline = time.time() + INTERACTIVE_SECONDS
         return client
+
+    def _authorize_redirect_uri(self):
+        """Where Amazon sends the browser back (one of the app's OAuth Redirect URIs)."""
+        return self.get_base_url().rstrip("/") + AUTHORIZE_CALLBACK_PATH
+
+    @api.model
+    def _authorize_callback(self, state, code, selling_partner_id):
+        """Website authorization workflow, last step (the callback controller): checks the
+        state (known, this user's, not expired; spent whatever the outcome), trades the
+        code for the seller's refresh token with LWA and stores it encrypted. Returns the
+        seller; raises UserError or AccessError, then nothing but the spent state is written."""
+        if not self.env.user.has_group(MANAGER):
+            raise AccessError(_("Only Amazon managers may authorize a seller account with Amazon."))
+        unknown = _("This authorization link is unknown or was already used. Open the seller in "
+                    "Odoo and click Authorize with Amazon again.")
+        if not state:
+            raise UserError(_("Amazon's answer carries no state: it did not come from a click on "
+                              "Authorize with Amazon in this database."))
+        digest = _state_hash(state)
+        seller = self.sudo().with_context(active_test=False).search([("authorize_state_hash", "=", digest)], limit=1)
+        if not seller:
+            raise UserError(unknown)
+        # Two answers with the same state at once: one of them spends it.
+        self.env.cr.execute("SELECT id FROM amazon_seller WHERE id = %s FOR UPDATE", (seller.id,))
+        seller.invalidate_recordset(["authorize_state_hash", "authorize_state_user_id", "authorize_state_expires"])
+        if seller.authorize_state_hash != digest:
+            raise UserError(unknown)
+        user, expires = seller.authorize_state_user_id, seller.authorize_state_expires
+        seller.write({"authorize_state_hash": False, "authorize_state_user_id": False,
+                      "authorize_state_expires": False})
+        if user != self.env.user:
+            raise UserError(_("This authorization was started by another Odoo user: the user who "
+                              "clicked Authorize with Amazon must finish it."))
+        if not expires or expires < fields.Datetime.now():
+            raise UserError(_("This authorization link expired (it is valid %s minutes). Click "
+                              "Authorize with Amazon again.", AUTHORIZE_STATE_MINUTES))
+        if not code:
+            raise UserError(_("Amazon sent no authorization code: the consent was not given in "
+                              "Seller Central."))
+        if seller.merchant_id and selling_partner_id and seller.merchant_id != selling_partner_id:
+            raise UserError(_("You authorized the selling partner %(partner)s, but seller %(seller)s is "
+                              "%(merchant)s. Sign in to Seller Central with the account of this seller, or "
+                              "empty its Merchant ID if it was wrong.", partner=selling_partner_id,
+                              seller=seller.name, merchant=seller.merchant_id))
+        try:
+            token = seller._get_client(interactive=True, need_refresh_token=False).exchange_authorization_code(
+                code, seller._authorize_redirect_uri())
+        except errors.AmazonError as exc:
+            if isinstance(exc, errors.AmazonOutOfTime):
+                exc = _("Amazon did not answer within %s seconds.", INTERACTIVE_SECONDS)
+            raise UserError(_("Amazon did not give the refresh token: %s", str(exc))) from None
+        values = {"refresh_token": token["refresh_token"], "connection_state": "unknown",
+                  "connection_checked_at": False}
+        if selling_partner_id and not seller.merchant_id:
+            values["merchant_id"] = selling_partner_id
+        seller.write(values)
+        seller.message_post(subtype_xmlid="mail.mt_note", body=_(
+            "Authorized with Amazon by %(user)s: the refresh token of selling partner %(partner)s is "
+            "stored (encrypted).", user=self.env.user.name, partner=selling_partner_id or seller.merchant_id or "?"))
+        return seller
 
     def _interval(self, number, kind):
         return timedelta(**{kind: max(number or 1, 1)})

@@ -9,6 +9,49 @@ REGION_API_ENDPOINTS = {
 LWA_ENDPOINT = "https://api.amazon.com"
 LWA_TOKEN_PATH = "/auth/o2/token"
 
+# Website authorization workflow (SP-API docs: "Website authorization workflow"): the
+# seller consents in Seller Central, which sends the browser back to the app's redirect
+# URI with an authorization code; LWA trades the code (single use, valid 5 minutes) for
+# the seller's refresh token.
+SELLER_CENTRAL_CONSENT_PATH = "/apps/authorize/consent"
+# Amazon's parameter for an app still in Draft status (dropped once the app is published).
+AUTHORIZE_DRAFT_VERSION = "beta"
+AUTHORIZE_CALLBACK_PATH = "/amazon_fbm/authorize/callback"
+# How long the state of one click on Authorize with Amazon stays valid.
+AUTHORIZE_STATE_MINUTES = 10
+# Seller Central per marketplace (SP-API docs: "Seller Central URLs"), and per region the
+# one a seller of the region without a known marketplace starts from.
+SELLER_CENTRAL_URLS = {
+    "A2EUQ1WTGCTBG2": "https://sellercentral.amazon.ca",       # CA
+    "ATVPDKIKX0DER": "https://sellercentral.amazon.com",       # US
+    "A1AM78C64UM0Y8": "https://sellercentral.amazon.com.mx",   # MX
+    "A2Q3Y263D00KWC": "https://sellercentral.amazon.com.br",   # BR
+    "A28R8C7NBKEWEA": "https://sellercentral.amazon.ie",       # IE
+    "A1RKKUPIHCS9HS": "https://sellercentral-europe.amazon.com",  # ES
+    "A1F83G8C2ARO7P": "https://sellercentral-europe.amazon.com",  # UK
+    "A13V1IB3VIYZZH": "https://sellercentral-europe.amazon.com",  # FR
+    "AMEN7PMS3EDWL": "https://sellercentral.amazon.com.be",    # BE
+    "A1805IZSGTT6HS": "https://sellercentral.amazon.nl",       # NL
+    "A1PA6795UKMFR9": "https://sellercentral-europe.amazon.com",  # DE
+    "APJ6JRA9NG5V4": "https://sellercentral-europe.amazon.com",   # IT
+    "A2NODRKZP88ZB9": "https://sellercentral.amazon.se",       # SE
+    "AE08WJ6YKNBMC": "https://sellercentral.amazon.co.za",     # ZA
+    "A1C3SOZRARQ6R3": "https://sellercentral.amazon.pl",       # PL
+    "ARBP9OOSHTCHU": "https://sellercentral.amazon.eg",        # EG
+    "A33AVAJ2PDY3EV": "https://sellercentral.amazon.com.tr",   # TR
+    "A17E79C6D8DWNP": "https://sellercentral.amazon.sa",       # SA
+    "A2VIGQ35RCS4UG": "https://sellercentral.amazon.ae",       # AE
+    "A21TJRUUN4KGV": "https://sellercentral.amazon.in",        # IN
+    "A19VAU5U5O7RUS": "https://sellercentral.amazon.sg",       # SG
+    "A39IBJ37TRP1C6": "https://sellercentral.amazon.com.au",   # AU
+    "A1VC38T7YXB528": "https://sellercentral.amazon.co.jp",    # JP
+}
+REGION_SELLER_CENTRAL_URLS = {
+    "na": "https://sellercentral.amazon.com",
+    "eu": "https://sellercentral-europe.amazon.com",
+    "fe": "https://sellercentral.amazon.co.jp",
+}
+
 # API paths a Restricted Data Token names (the library knows the others).
 PATH_ORDERS_V0 = "/orders/v0/orders"
 PATH_REPORT_DOCUMENT = "/reports/2021-06-30/documents/%s"

@@ -12,7 +12,7 @@ import logging
 import random
 import threading
 import time
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 from cachetools import TTLCache
@@ -24,7 +24,13 @@ from sp_api.base.credential_provider import FromCodeCredentialProvider
 from sp_api.base.exceptions import SellingApiException
 
 from . import errors
-from .const import LWA_ENDPOINT, LWA_TOKEN_PATH, NOTIFICATIONS_GRANTLESS_SCOPE
+from .const import (
+    AUTHORIZE_DRAFT_VERSION,
+    LWA_ENDPOINT,
+    LWA_TOKEN_PATH,
+    NOTIFICATIONS_GRANTLESS_SCOPE,
+    SELLER_CENTRAL_CONSENT_PATH,
+)
 from .errors import _lt
 from .feeds_adapter import FeedsAdapter
 from .listings_adapter import ListingsAdapter
@@ -57,6 +63,30 @@ LWA_MESSAGES = {
     "invalid_scope": _lt("Amazon refused a grantless token for the Notifications API: check "
                          "that the LWA client id and secret are those of an SP-API app."),
 }
+
+
+# The authorization_code grant (website authorization workflow): what LWA's refusals mean there.
+AUTHORIZATION_CODE_MESSAGES = {
+    "invalid_grant": _lt("Amazon refused the authorization code: it was already used, is more than "
+                         "5 minutes old, or was issued for another redirect URI or app. Click "
+                         "Authorize with Amazon again."),
+    "invalid_request": _lt("Amazon refused the authorization request (%(error)s): the redirect URI "
+                           "must be one of the app's OAuth Redirect URIs in Seller Central."),
+    "unauthorized_client": _lt("This LWA app may not use the authorization code grant: check the app "
+                               "registration in Seller Central."),
+}
+
+
+def authorization_consent_url(seller_central_url, application_id, state, redirect_uri=None, draft=True):
+    """Seller Central's consent page of the website authorization workflow, where the
+    seller signs in and authorises the app; Amazon then sends the browser to
+    ``redirect_uri`` with ``spapi_oauth_code``, ``state`` and ``selling_partner_id``."""
+    params = {"application_id": application_id, "state": state}
+    if draft:
+        params["version"] = AUTHORIZE_DRAFT_VERSION
+    if redirect_uri:
+        params["redirect_uri"] = redirect_uri
+    return seller_central_url.rstrip("/") + SELLER_CENTRAL_CONSENT_PATH + "?" + urlencode(params)
 
 
 def _token_key(lwa_base, client_id, secret, refresh_token, flavor=""):
@@ -330,6 +360,49 @@ class SpApiClient:
         res = self.call("getMarketplaceParticipations",
                         self.api(Sellers).get_marketplace_participation)
         return [p.get("marketplace", {}).get("id") for p in (res.payload or [])]
+
+    def exchange_authorization_code(self, code, redirect_uri):
+        """LWA's ``authorization_code`` grant: the code Seller Central sent to the redirect
+        URI -> ``{"refresh_token", "access_token", ...}``. The library has no helper for it;
+        the call goes through ``call`` (the lwaToken quota, retries on 5xx, 429 and timeouts,
+        typed errors). The access token is cached for the new refresh token."""
+        url = self.lwa_endpoint + LWA_TOKEN_PATH
+        data = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
+                "client_id": self.credentials["lwa_app_id"],
+                "client_secret": self.credentials["lwa_client_secret"]}
+
+        def post():
+            response = httpx.post(url, data=data, timeout=self.timeout,
+                                  headers={"Content-Type": "application/x-www-form-urlencoded;charset=UTF-8"})
+            try:
+                body = response.json()
+            except ValueError:
+                body = {}
+            if response.status_code != 200:
+                status = response.status_code
+                raise AuthorizationError(body.get("error") or "http_%s" % status,
+                                         body.get("error_description") or "HTTP %s" % status, status)
+            if not isinstance(body, dict) or not body.get("refresh_token"):
+                raise AuthorizationError("invalid_response", "LWA answered no refresh token", status_code=400)
+            return body
+
+        try:
+            token = self.call("lwaToken", post)
+        except errors.AmazonAuthError as exc:
+            message = AUTHORIZATION_CODE_MESSAGES.get(exc.amazon_code)
+            if not message:
+                raise
+            raise errors.AmazonAuthError(message, params={"error": exc.params.get("error") or exc.amazon_code},
+                                         operation="lwaToken", status=exc.status,
+                                         amazon_code=exc.amazon_code) from None
+        parts = urlsplit(self.lwa_endpoint)
+        key = _token_key(parts.scheme + "://" + parts.netloc, self.credentials["lwa_app_id"],
+                         self.credentials["lwa_client_secret"], token["refresh_token"])
+        if token.get("access_token"):
+            with _token_lock:
+                _token_cache[key] = {k: token[k] for k in ("access_token", "refresh_token", "token_type",
+                                                           "expires_in") if k in token}
+        return token
 
     def create_restricted_data_token(self, resources):
         res = self.call("createRestrictedDataToken",

@@ -31,3 +31,4 @@ from . import test_notifications
 from . import test_settlements
 from . import test_cancel_on_amazon
 from . import test_returns
+from . import test_authorize

@@ -32,7 +32,9 @@ seller = env["amazon.seller"].search([("name", "=", "Demo Seller (emulator)")], 
 vals = {"name": "Demo Seller (emulator)", "region": "na", "merchant_id": "A1DEMOSELLER",
         "lwa_client_id": "amzn1.application-oa2-client.demo", "lwa_client_secret": "demo-secret",
         "refresh_token": "Atzr|demo-refresh-token", "api_endpoint": url, "lwa_endpoint": url,
-        "workflow_id": workflow.id, "order_prefix": "AMZ-"}
+        "workflow_id": workflow.id, "order_prefix": "AMZ-",
+        # Authorize with Amazon: the emulator's Seller Central and its demo app (tools/spapi_emulator/authorization.py)
+        "seller_central_url": url, "spapi_app_id": "amzn1.sp.solution.5f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f"}
 if seller:
     seller.write(vals)
 else:

@@ -27,8 +27,11 @@ source "$ROOT/tools/sqs.sh"
 sqs_start "$STATE/sqs.log" || echo "[run] no SQS server: the demo runs without order notifications"
 
 echo "[run] SP-API emulator on http://127.0.0.1:$EMU_PORT"
+# Authorize with Amazon: the emulator's consent page sends the browser back to Odoo's callback only.
 (cd "$ROOT" && exec "$PY" -m tools.spapi_emulator --port "$EMU_PORT" --orders 40 --rate-scale 20 \
-  --live "${AMAZON_FBM_DEMO_LIVE:-0}") \
+  --live "${AMAZON_FBM_DEMO_LIVE:-0}" \
+  --redirect-uri "http://127.0.0.1:$HTTP_PORT/amazon_fbm/authorize/callback" \
+  --redirect-uri "http://localhost:$HTTP_PORT/amazon_fbm/authorize/callback") \
   > "$STATE/emulator.log" 2>&1 &
 EMU_PID=$!
 trap 'kill $EMU_PID 2>/dev/null || true; sqs_stop' EXIT

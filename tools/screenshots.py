@@ -281,6 +281,17 @@ def play_the_day(odoo):
             "seller": seller_id}
 
 
+def shot_authorize(odoo, browser, out):
+    """docs/authorize.png: a seller's form with Authorize with Amazon and its App ID (the
+    website authorization workflow). On its own: a failure here leaves the other pictures."""
+    try:
+        [seller_id] = odoo.search("amazon.seller", [], limit=1)
+        browser.shot("/web#id=%s&model=amazon.seller&view_type=form" % seller_id, out("authorize.png"),
+                     ".o_form_view button[name=action_authorize_with_amazon]")
+    except (RuntimeError, ValueError) as exc:
+        print("authorize.png not taken:", exc)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", default=os.environ.get("AMAZON_FBM_URL", "http://127.0.0.1:8069"))
@@ -315,6 +326,7 @@ def main():
                      out("analysis.png"), ".o_graph_renderer canvas")
         browser.shot("/web#action=amazon_fbm_connector.action_amazon_stock_offer&view_type=list",
                      out("stock_on_amazon.png"), ".o_list_view .o_data_row")
+        shot_authorize(odoo, browser, out)
     finally:
         browser.close()
 

@@ -5,7 +5,8 @@ It answers the LWA token endpoint and the Reports 2021-06-30, Tokens
 official paths and JSON shapes, Amazon's usage plans (scalable) answered by
 real 429 QuotaExceeded bodies, NextToken pagination, restricted data tokens,
 reports that move IN_QUEUE -> IN_PROGRESS -> DONE over polls (or FATAL /
-CANCELLED), gzip documents, and fault injection.
+CANCELLED), gzip documents, and fault injection; and Seller Central's consent page
+of the website authorization workflow with LWA's authorization_code grant.
 """
 from .scenario import MARKETPLACES, Scenario  # noqa: F401
 from .server import Emulator  # noqa: F401

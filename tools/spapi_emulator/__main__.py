@@ -4,6 +4,7 @@ import random
 from datetime import datetime, timezone
 from decimal import Decimal
 
+from .authorization import DEFAULT_APP_ID
 from .scenario import Scenario
 from .server import Emulator
 
@@ -19,11 +20,19 @@ def main():
                              "$AMAZON_FBM_SQS_ENDPOINT, else AWS)")
     parser.add_argument("--live", type=float, default=0,
                         help="place a new order every LIVE seconds (0: never)")
+    parser.add_argument("--merchant-id", default="A1DEMOSELLER",
+                        help="the selling partner signed in to Seller Central (the demo seller's)")
+    parser.add_argument("--app-id", default=DEFAULT_APP_ID, help="the SP-API application's id")
+    parser.add_argument("--redirect-uri", action="append", default=[],
+                        help="an OAuth Redirect URI of the application (repeatable); the consent "
+                             "page refuses any other")
     args = parser.parse_args()
     skus = ["DEMO-MUG", "DEMO-TSHIRT", "DEMO-KIT", "DEMO-POSTER", "DEMO-CAP"]
     scenario = Scenario.generate(args.orders, shipped_ratio=args.shipped_ratio, skus=skus)
     emulator = Emulator(scenario, port=args.port, rate_scale=args.rate_scale,
-                        sqs_endpoint=args.sqs_endpoint)
+                        sqs_endpoint=args.sqs_endpoint, merchant_id=args.merchant_id)
+    emulator.register_application(args.app_id, name="Odoo Amazon FBM Connector (demo)",
+                                  redirect_uris=args.redirect_uri)
     for sku in skus:   # the demo seller's FBM offers on Amazon.com (Stock on Amazon)
         emulator.add_listing(sku, "ATVPDKIKX0DER", product_type="HOME", quantity=0, lead_time=2)
     emulator.start_publisher(interval=0.5, live_every=args.live or None,

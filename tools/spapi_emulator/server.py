@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from . import listings, order_feeds, returns, settlements, shipments
+from . import authorization, listings, order_feeds, returns, settlements, shipments
 from .notifications import GRANTLESS_OPERATIONS, NOTIFICATION_USAGE_PLANS, NotificationsHandlerMixin, NotificationsState
 from .notifications import ROUTES as NOTIFICATION_ROUTES
 from .orders_2026 import Orders2026Mixin
@@ -53,7 +53,7 @@ class _Bucket:
         return False
 
 
-class Emulator(listings.ListingsEmulatorMixin, NotificationsState):
+class Emulator(listings.ListingsEmulatorMixin, NotificationsState, authorization.AuthorizationState):
     """Run with ``start()`` / ``stop()`` (or as a context manager).
 
     ``rate_scale`` multiplies Amazon's rates (bursts unchanged), so a test
@@ -80,6 +80,9 @@ class Emulator(listings.ListingsEmulatorMixin, NotificationsState):
                                                "revoked": False}}
         self.polls_to_done = polls_to_done
         self.lock = threading.RLock()
+        # SP-API applications (website authorization workflow): tools/spapi_emulator/authorization.py.
+        self.applications = {}
+        self.register_application()
         self.reset_state()
         self._server = None
         self._thread = None
@@ -117,6 +120,7 @@ class Emulator(listings.ListingsEmulatorMixin, NotificationsState):
             self.feed_fatal_reports = {order_feeds.FEED_TYPE: order_feeds.fatal_report,
                                        order_feeds.ADJUSTMENT_FEED_TYPE: order_feeds.fatal_report}
             self.reset_notifications()
+            self.reset_authorization()
             self.returns = []            # FBM returns (tools/spapi_emulator/returns.py)
             self._returns_seq = 0
 
@@ -339,7 +343,7 @@ class _Server(ThreadingHTTPServer):
 
 
 class _Handler(listings.ListingsHandlerMixin, NotificationsHandlerMixin, Orders2026Mixin,
-               BaseHTTPRequestHandler):
+               authorization.AuthorizationHandlerMixin, BaseHTTPRequestHandler):
     emulator = None
     protocol_version = "HTTP/1.1"
 
@@ -395,7 +399,7 @@ class _Handler(listings.ListingsHandlerMixin, NotificationsHandlerMixin, Orders2
         ("GET", r"/orders/v0/orders/(?P<id>[^/]+)", "get_order", "getOrder"),
         ("POST", r"/orders/v0/orders/(?P<id>[^/]+)/shipmentConfirmation", "confirm_shipment", "confirmShipment"),
         ("GET", r"/_emulator/stats", "stats", None),
-    ] + listings.ROUTES + NOTIFICATION_ROUTES
+    ] + listings.ROUTES + NOTIFICATION_ROUTES + authorization.ROUTES
 
     def _dispatch(self, method):
         emu = self.emulator
@@ -506,6 +510,8 @@ class _Handler(listings.ListingsHandlerMixin, NotificationsHandlerMixin, Orders2
                                     "error_description": "Client authentication failed"})
         if form.get("grant_type") == "client_credentials":
             return self.lwa_client_credentials(form)
+        if form.get("grant_type") == "authorization_code":
+            return self.lwa_authorization_code(form)
         info = emu.refresh_tokens.get(form.get("refresh_token"))
         if form.get("grant_type") != "refresh_token" or not info or info["revoked"] \
                 or info["client_id"] != client_id:
