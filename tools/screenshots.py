@@ -318,8 +318,15 @@ def shot_cancellation(odoo, browser, out, seller_id):
     if browser.only and "cancellation" not in browser.only:
         return
     order_id = cancelled_order(odoo, seller_id)
-    browser.shot("/web#id=%s&model=sale.order&view_type=form" % order_id, out("cancellation.png"),
-                 ".o_form_view .o_notebook", click=".o_notebook .nav-link[name=amazon]")
+    # a taller page: the status bar (Cancelled) and the Amazon page's cancellation rows in one picture
+    browser.cdp("Emulation.setDeviceMetricsOverride", width=SHOTS_WIDTH, height=1060,
+                deviceScaleFactor=1, mobile=False)
+    try:
+        browser.shot("/web#id=%s&model=sale.order&view_type=form" % order_id, out("cancellation.png"),
+                     ".o_form_view .o_notebook", click=".o_notebook .nav-link[name=amazon]")
+    finally:
+        browser.cdp("Emulation.setDeviceMetricsOverride", width=SHOTS_WIDTH, height=SHOTS_HEIGHT,
+                    deviceScaleFactor=1, mobile=False)
 
 
 def shot_return(odoo, browser, out, seller_id):
