@@ -8,6 +8,8 @@
 #   BENCH_PROFILE_N=100 bash tools/bench.sh profile   (cProfile of ours: where the time goes)
 #   BENCH_CONFIRM_N=1000 BENCH_CONFIRM_SCALE=10 bash tools/bench.sh confirm   (shipment confirmations)
 #   BENCH_STOCK_N=10000 BENCH_STOCK_CHANGED=500 bash tools/bench.sh stock   (stock export; not in "all")
+#   BENCH_STOCK_LIVE_CHANGES=20 bash tools/bench.sh stock_live   (a stock change to Amazon on a running
+#     odoo-bin with cron threads: latency p50/p95/max; not in "all")
 #   BENCH_NOTIFY_N=1000 BENCH_NOTIFY_RATE=1 bash tools/bench.sh notifications   (order notifications
 #     through moto's SQS: latency to a confirmed order on a running odoo-bin, calls per 1,000; not in "all")
 #   BENCH_SETTLEMENT_LINES=100000 bash tools/bench.sh settlement   (a settlement: parse, store, book; not in "all")
@@ -28,8 +30,8 @@ dropdb --if-exists "$DB" >/dev/null 2>&1
   --without-demo=all --stop-after-init --log-level=warn
 export AMAZON_FBM_ROOT="$ROOT"
 what=${1:-all}
-for bench in builder flows confirm report profile stock notifications settlement; do
-  if { [ "$what" = all ] && [ "$bench" != stock ] && [ "$bench" != notifications ] && [ "$bench" != settlement ]; } || [ "$what" = "$bench" ]; then
+for bench in builder flows confirm report profile stock stock_live notifications settlement; do
+  if { [ "$what" = all ] && [ "$bench" != stock ] && [ "$bench" != stock_live ] && [ "$bench" != notifications ] && [ "$bench" != settlement ]; } || [ "$what" = "$bench" ]; then
     echo "=== benchmark: $bench"
     "$PY" "$ODOO_PATH/odoo-bin" shell -c "$DATA_DIR/odoo.conf" -d "$DB" --log-level=warn \
       < "$ROOT/tools/bench_$bench.py"

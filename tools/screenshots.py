@@ -75,6 +75,7 @@ class Browser:
     def __init__(self, url, session, menu_id=None):
         self.url = url
         self.menu_id = menu_id
+        self.only = None    # --only: the pictures to take (names without .png), else all
         self.profile = tempfile.mkdtemp(prefix="amazon_fbm_shots.")
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
@@ -130,6 +131,8 @@ class Browser:
 
     def shot(self, path, out, selector, click=None):
         """Open ``path``, wait for ``selector`` (and click ``click``), save a PNG."""
+        if self.only and os.path.splitext(os.path.basename(out))[0] not in self.only:
+            return
         self.cdp("Page.navigate", url="about:blank")
         if self.menu_id:
             path = path.replace("/web#", "/web#menu_id=%s&" % self.menu_id)
@@ -263,6 +266,78 @@ def _stock_exported(odoo, seller_id):
     raise SystemExit("Amazon (the emulator) accepted no FBM quantity")
 
 
+def _wait_cron(odoo, xmlid, done, what, tries=40):
+    """Run a cron now (the server's cron thread may hold it: it works anyway) until ``done()``."""
+    cron = odoo.ref(xmlid)
+    for _ in range(tries):
+        found = done()
+        if found:
+            return found
+        try:
+            odoo.call("ir.cron", "method_direct_trigger", [cron])
+        except RuntimeError:
+            pass
+        time.sleep(3)
+    raise SystemExit("%s did not happen" % what)
+
+
+def cancelled_order(odoo, seller_id):
+    """An unshipped order cancelled on Amazon from Odoo: the Cancel on Amazon wizard (reason
+    NoInventory), the cancellations cron's feed to Amazon (the emulator) and its report read back."""
+    def accepted():
+        return odoo.search("sale.order", [("amazon_seller_id", "=", seller_id),
+                                          ("amazon_cancel_state", "=", "accepted")], order="id desc", limit=1)
+    if not accepted():
+        sent = odoo.search("sale.order", [("amazon_seller_id", "=", seller_id),
+                                          ("amazon_cancel_state", "in", ("to_send", "sent"))], limit=1)
+        if not sent:
+            [order_id] = odoo.search("sale.order", [
+                ("amazon_seller_id", "=", seller_id), ("state", "=", "sale"), ("amazon_status", "=", "Unshipped"),
+                ("delivery_status", "!=", "full"), ("amazon_cancel_state", "=", False)], order="id desc", limit=1)
+            wizard = odoo.call("amazon.order.cancel.wizard", "create",
+                               {"sale_order_id": order_id, "reason": "NoInventory"})
+            odoo.call("amazon.order.cancel.wizard", "action_confirm", [wizard])
+    return _wait_cron(odoo, "amazon_fbm_connector.ir_cron_amazon_send_cancellations", accepted,
+                      "Amazon (the emulator) accepting a cancellation")[0]
+
+
+def amazon_return(odoo, seller_id):
+    """An Amazon return with its return picking and credit note: the returns report (the
+    emulator's demo has one refunded RMA of a shipped order), imported by its cron."""
+    def made():
+        return odoo.search("amazon.return", [("seller_id", "=", seller_id), ("picking_id", "!=", False),
+                                             ("credit_note_id", "!=", False)], limit=1)
+    if not made():
+        odoo.call("amazon.seller", "action_import_returns", [seller_id])
+    return _wait_cron(odoo, "amazon_fbm_connector.ir_cron_amazon_import_returns", made,
+                      "an Amazon return with its picking and credit note")[0]
+
+
+def shot_cancellation(odoo, browser, out, seller_id):
+    """docs/cancellation.png: an order whose cancellation Amazon accepted (its Amazon page)."""
+    if browser.only and "cancellation" not in browser.only:
+        return
+    order_id = cancelled_order(odoo, seller_id)
+    # a taller page: the status bar (Cancelled) and the Amazon page's cancellation rows in one picture
+    browser.cdp("Emulation.setDeviceMetricsOverride", width=SHOTS_WIDTH, height=1060,
+                deviceScaleFactor=1, mobile=False)
+    try:
+        browser.shot("/web#id=%s&model=sale.order&view_type=form" % order_id, out("cancellation.png"),
+                     ".o_form_view .o_notebook", click=".o_notebook .nav-link[name=amazon]")
+    finally:
+        browser.cdp("Emulation.setDeviceMetricsOverride", width=SHOTS_WIDTH, height=SHOTS_HEIGHT,
+                    deviceScaleFactor=1, mobile=False)
+
+
+def shot_return(odoo, browser, out, seller_id):
+    """docs/return.png: an Amazon return (Amazon > FBM > Returns) with its picking and credit note."""
+    if browser.only and "return" not in browser.only:
+        return
+    return_id = amazon_return(odoo, seller_id)
+    browser.shot("/web#id=%s&model=amazon.return&view_type=form" % return_id, out("return.png"),
+                 ".o_form_view .o_field_widget[name=amazon_rma_ref]")
+
+
 def play_the_day(odoo):
     """Demo data for the pictures: a report processed, a queue done, a delivery sent to Amazon."""
     [seller_id] = odoo.search("amazon.seller", [], limit=1)
@@ -299,10 +374,13 @@ def main():
     parser.add_argument("--login", default="admin")
     parser.add_argument("--password", default="admin")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs"))
+    parser.add_argument("--only", default="", help="take only these pictures: comma-separated names "
+                                                    "without .png (e.g. cancellation,return)")
     args = parser.parse_args()
     odoo = Odoo(args.url, args.db, args.login, args.password)
     ids = play_the_day(odoo)
     browser = Browser(odoo.url, odoo.session, odoo.ref("amazon_fbm_connector.menu_amazon_root"))
+    browser.only = {name.strip() for name in args.only.split(",") if name.strip()}
     out = lambda name: os.path.join(args.out, name)  # noqa: E731
     try:
         browser.shot("/web#action=amazon_fbm_connector.action_amazon_dashboard", out("dashboard.png"),
@@ -327,6 +405,8 @@ def main():
         browser.shot("/web#action=amazon_fbm_connector.action_amazon_stock_offer&view_type=list",
                      out("stock_on_amazon.png"), ".o_list_view .o_data_row")
         shot_authorize(odoo, browser, out)
+        shot_cancellation(odoo, browser, out, ids["seller"])
+        shot_return(odoo, browser, out, ids["seller"])
     finally:
         browser.close()
 

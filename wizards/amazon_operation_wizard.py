@@ -74,8 +74,10 @@ class AmazonOperationWizard(models.TransientModel):
     def action_execute(self):
         self.ensure_one()
         if self.operation == "fbm_export_stock":
-            # Stock export: wakes its cron (never runs it in the request).
-            return self.seller_id.action_export_stock()
+            # Stock export: wakes its cron (never runs it in the request); the wizard closes.
+            action = self.seller_id.action_export_stock()
+            action["params"]["next"] = {"type": "ir.actions.act_window_close"}
+            return action
         if not self.marketplace_ids:
             raise UserError(_("Choose at least one marketplace."))
         if self.date_from and self.date_to and self.date_from >= self.date_to:

@@ -35,6 +35,11 @@ def main():
                                   redirect_uris=args.redirect_uri)
     for sku in skus:   # the demo seller's FBM offers on Amazon.com (Stock on Amazon)
         emulator.add_listing(sku, "ATVPDKIKX0DER", product_type="HOME", quantity=0, lead_time=2)
+    # a buyer returns an item of the newest shipped order, refunded by Amazon (returns report)
+    shipped = [oid for oid, entry in scenario.orders.items() if entry["order"]["OrderStatus"] == "Shipped"]
+    if shipped:
+        item = scenario.orders[shipped[0]]["items"][0]
+        emulator.add_return(shipped[0], [{"sku": item["SellerSKU"], "qty": 1}], refunded="full")
     emulator.start_publisher(interval=0.5, live_every=args.live or None,
                              live_factory=lambda: live_order(scenario, skus))
     print("SP-API emulator on http://127.0.0.1:%d (client id %s, secret %s, refresh token %s)"
