@@ -44,6 +44,7 @@
     "assets": {
         "web.assets_backend": [
             "amazon_fbm_connector/static/src/scss/amazon_dashboard.scss",
+            "amazon_fbm_connector/static/src/js/amazon_refresh.js",
         ],
         "web.assets_tests": [
             "amazon_fbm_connector/static/src/js/tours/**/*",

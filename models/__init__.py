@@ -1,4 +1,5 @@
 from . import amazon_sequence_mixin
+from . import amazon_refresh_mixin
 from . import amazon_report_mixin
 from . import amazon_marketplace_reference
 from . import amazon_sale_workflow
@@ -33,3 +34,4 @@ from . import amazon_settlement_line
 from . import account_move
 from . import amazon_return_line
 from . import amazon_return
+from . import ir_websocket

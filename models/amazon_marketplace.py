@@ -10,13 +10,22 @@ from ..services.const import FBM_FLOWS, UNSHIPPED_STATUSES
 
 # dashboard counter -> (search filter of the FBM orders list, extra domain)
 ORDER_COUNTERS = ("today", "week", "unshipped", "late", "to_confirm", "confirm_failed")
+# dashboard schedule field -> (its cron, the switch that turns it on: on the seller or
+# the marketplace, None: always on)
+DASHBOARD_SCHEDULES = {
+    "dashboard_run_status_sync": ("ir_cron_amazon_status_sync", "seller_id.fbm_status_sync_auto"),
+    "dashboard_run_confirmations": ("ir_cron_amazon_confirm_shipments", None),
+    "dashboard_run_stock": ("ir_cron_amazon_stock_export", "export_stock"),
+    "dashboard_run_settlements": ("ir_cron_amazon_import_settlements", "seller_id.settlement_auto"),
+    "dashboard_run_returns": ("ir_cron_amazon_import_returns", "seller_id.returns_auto"),
+}
 
 
 class AmazonMarketplace(models.Model):
     """One marketplace of a seller, with where and how its orders land in Odoo."""
     _name = "amazon.marketplace"
     _description = "Amazon Marketplace of a Seller"
-    _inherit = ["analytic.mixin"]
+    _inherit = ["analytic.mixin", "amazon.refresh.mixin"]
     _sql_constraints = [("seller_marketplace_uniq", "unique(seller_id, amazon_marketplace_id)",
                          "This marketplace is already configured for the seller.")]
 
@@ -84,6 +93,11 @@ class AmazonMarketplace(models.Model):
     dashboard_flow_unshipped = fields.Char("Unshipped Imports", compute="_compute_dashboard_flows")
     dashboard_flow_shipped = fields.Char("Shipped Imports", compute="_compute_dashboard_flows")
     dashboard_flow_missing = fields.Char("Missing Orders Checks", compute="_compute_dashboard_flows")
+    dashboard_run_status_sync = fields.Char("Order Changes Runs", compute="_compute_dashboard_flows")
+    dashboard_run_confirmations = fields.Char("Shipment Confirmation Runs", compute="_compute_dashboard_flows")
+    dashboard_run_stock = fields.Char("Stock Export Runs", compute="_compute_dashboard_flows")
+    dashboard_run_settlements = fields.Char("Settlement Import Runs", compute="_compute_dashboard_flows")
+    dashboard_run_returns = fields.Char("Return Import Runs", compute="_compute_dashboard_flows")
     export_stock = fields.Boolean(
         "Export Stock", default=False,
         help="Send Amazon the quantity Odoo can sell of every product offered on this "
@@ -219,6 +233,26 @@ class AmazonMarketplace(models.Model):
                 else:
                     nxt = when(nxt) if nxt else _("due now")
                 mp[flow.dashboard] = "%s / %s" % (when(seller[flow.last_run]), nxt)
+        # The schedules every seller shares (one cron each): its last run and next run
+        # (the earlier of its next call and a trigger: a click or a cron asking for it).
+        runs = {}
+        Trigger = self.env["ir.cron.trigger"].sudo()
+        for name, (xmlid, _switch) in DASHBOARD_SCHEDULES.items():
+            cron = self.env.ref("amazon_fbm_connector.%s" % xmlid, raise_if_not_found=False)
+            cron = cron and cron.sudo()
+            if not cron or not cron.active:
+                runs[name] = None
+                continue
+            trigger = Trigger.search([("cron_id", "=", cron.id)], order="call_at", limit=1)
+            nxt = min(filter(None, (cron.nextcall, trigger.call_at)))
+            runs[name] = (cron.lastcall, nxt)
+        for mp in self:
+            for name, (_xmlid, switch) in DASHBOARD_SCHEDULES.items():
+                if runs[name] is None or (switch and not mp.mapped(switch)[0]):
+                    mp[name] = _("off")
+                else:
+                    last, nxt = runs[name]
+                    mp[name] = "%s / %s" % (when(last), when(nxt))
 
     def _compute_stock_counts(self):
         Offer = self.env["amazon.stock.offer"]

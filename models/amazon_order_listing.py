@@ -173,9 +173,11 @@ class AmazonOrderListing(models.Model):
                         queued=values["queued_count"])
         values.update(state="done", window_end=end or False, message=message)
         if self.restart_count:
-            values["message"] += " " + _(
+            values["message"] += " " + (_(
                 "Amazon refused an expired page token: the listing started again from its first "
-                "page %s time(s).", self.restart_count)
+                "page once.") if self.restart_count == 1 else _(
+                "Amazon refused an expired page token: the listing started again from its first "
+                "page %s times.", self.restart_count))
         self.write(values)
         if self.cursor_field:
             # Scheduled: the seller's cursor moves only once the whole window is queued.

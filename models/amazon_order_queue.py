@@ -35,7 +35,7 @@ class AmazonOrderQueue(models.Model):
 
     _name = "amazon.order.queue"
     _description = "Amazon Order Data Queue"
-    _inherit = ["mail.thread", "amazon.sequence.mixin"]
+    _inherit = ["mail.thread", "amazon.sequence.mixin", "amazon.refresh.mixin"]
     _order = "id desc"
     _sequence_code = "amazon.order.queue"
 
@@ -77,11 +77,11 @@ class AmazonOrderQueue(models.Model):
             if queue.state in ("new", "in_progress") and prices.state == "requested" \
                     and prices.request_count > 1:
                 # A damaged price document: the orders wait for the report requested again.
-                queue.summary = _("%(n)s order(s) wait for Amazon's price report, requested again "
-                                  "because its document was damaged (request %(r)s); the scheduler "
-                                  "imports them once it is read.", n=len(results), r=prices.request_count)
+                queue.summary = _("Orders waiting for Amazon's price report: %(n)s. It was requested "
+                                  "again because its document was damaged (request %(r)s); the "
+                                  "scheduler imports them once it is read.", n=len(results), r=prices.request_count)
             elif queue.state == "new":
-                queue.summary = _("%(n)s order(s) wait for the scheduler, which imports them within "
+                queue.summary = _("Orders waiting for the scheduler: %(n)s. It imports them within "
                                   "minutes: there is nothing to click.", n=len(results))
             elif queue.state == "in_progress":
                 queue.summary = _("The scheduler is importing these orders: %(d)s of %(n)s handled so far.",
@@ -104,7 +104,8 @@ class AmazonOrderQueue(models.Model):
         """After Amazon > Operations queued orders: the queues it made."""
         count = sum(len(q.line_ids) for q in self)
         action = {"type": "ir.actions.act_window", "res_model": "amazon.order.queue",
-                  "name": _("%(n)s Order(s) Queued", n=count), "target": "current",
+                  "name": _("1 Order Queued") if count == 1 else _("%(n)s Orders Queued", n=count),
+                  "target": "current",
                   "context": {"create": False}}
         if len(self) == 1:
             return dict(action, res_id=self.id, view_mode="form", views=[(False, "form")])
@@ -112,6 +113,10 @@ class AmazonOrderQueue(models.Model):
                     domain=[("id", "in", self.ids)])
 
     # === BUSINESS METHODS: queueing ===
+    def _amazon_refresh_targets(self):
+        # the queue's form and list, and the dashboard's "Queues in progress"
+        return {self._name: self, "amazon.marketplace": self.seller_id.marketplace_ids}
+
     @api.model
     def _create_queues(self, seller, flow, headers, price_report=None, listing=None):
         size = max(seller.queue_size or 50, 1)

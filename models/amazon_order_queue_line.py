@@ -10,6 +10,7 @@ RESULTS = [("pending", "Waiting"), ("created", "Created"), ("updated", "Updated:
 
 class AmazonOrderQueueLine(models.Model):
     _name = "amazon.order.queue.line"
+    _inherit = ["amazon.refresh.mixin"]
     _description = "Amazon Order Data Queue Line"
     _order = "id"
 
@@ -40,6 +41,9 @@ class AmazonOrderQueueLine(models.Model):
             line.result = line.outcome if line.state == "done" and line.outcome else line.state
 
     # === BUSINESS METHODS ===
+    def _amazon_refresh_targets(self):
+        return {"amazon.order.queue": self.queue_id}
+
     def _done(self, order, message=None):
         """Imported: the line says what importing it did in Odoo, the order's chatter
         says which queue imported it (or that Amazon shipped it)."""

@@ -33,7 +33,7 @@ class AmazonReportRequest(models.Model):
 
     _name = "amazon.report.request"
     _description = "Amazon Sale Order Report"
-    _inherit = ["mail.thread", "amazon.sequence.mixin", "amazon.report.mixin"]
+    _inherit = ["mail.thread", "amazon.sequence.mixin", "amazon.report.mixin", "amazon.refresh.mixin"]
     _order = "id desc"
     _sequence_code = "amazon.report.request"
 
@@ -222,12 +222,13 @@ class AmazonReportRequest(models.Model):
             raise UserError(_("The report is not ready: use Check Status until it is Done."))
         document = self.seller_id._get_client().reports().fetch(self.amazon_document_id, self.report_type)
         compression = document.compression
-        self.attachment_id = self.env["ir.attachment"].create({
-            "name": "%s-%s.tsv%s" % (self.report_type, self.amazon_report_id, ".gz" if compression else ""),
-            "raw": document.raw, "res_model": self._name, "res_id": self.id,
-            "mimetype": "application/gzip" if compression else "text/tab-separated-values"})
         self.document_compression = compression or False
         self.document_charset = document.charset or False
+        self.attachment_id = self.env["ir.attachment"].create({
+            # named in words, as it is downloaded (not Amazon's report type)
+            "name": self._download_filename(),
+            "raw": document.raw, "res_model": self._name, "res_id": self.id,
+            "mimetype": "application/gzip" if compression else "text/tab-separated-values"})
         return self.attachment_id
 
     def action_process_file(self):
@@ -242,9 +243,11 @@ class AmazonReportRequest(models.Model):
         self.filtered(lambda r: r.state == "processed").state = "done"
         runner_mod.Runner(self.env).trigger(REPORT_CRON)
         return {"type": "ir.actions.client", "tag": "display_notification",
-                "params": {"title": _("Amazon"), "type": "info", "message": _(
-                    "%s report(s) queued: the orders appear in a minute or two. The report shows "
-                    "what was created, already present, skipped or failed.", len(self)),
+                "params": {"title": _("Amazon"), "type": "info", "message": (_(
+                    "Report queued: its orders appear in a minute or two. The report shows "
+                    "what was created, already present, skipped or failed.") if len(self) == 1 else _(
+                    "%s reports queued: the orders appear in a minute or two. The reports show "
+                    "what was created, already present, skipped or failed.", len(self))),
                     "next": {"type": "ir.actions.client", "tag": "soft_reload"}}}
 
     def _process(self, runner):
@@ -360,3 +363,8 @@ class AmazonReportRequest(models.Model):
             self.sudo().message_post(subtype_xmlid="mail.mt_note", body=str(exc))
             runner.commit()
             return False
+
+    # === BUSINESS METHODS ===
+    def _amazon_refresh_targets(self):
+        # the report's form and list, and the dashboard's "Reports in progress"
+        return {self._name: self, "amazon.marketplace": self.seller_id.marketplace_ids}

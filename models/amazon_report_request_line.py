@@ -3,6 +3,7 @@ from odoo import fields, models
 
 class AmazonReportRequestLine(models.Model):
     _name = "amazon.report.request.line"
+    _inherit = ["amazon.refresh.mixin"]
     _description = "Amazon Sale Order Report: one order"
     _order = "id"
 
@@ -14,3 +15,7 @@ class AmazonReportRequestLine(models.Model):
                               ("skipped", "Skipped"), ("failed", "Failed")], required=True)
     message = fields.Text()
     sale_order_id = fields.Many2one("sale.order", ondelete="set null")
+
+    # === BUSINESS METHODS ===
+    def _amazon_refresh_targets(self):
+        return {"amazon.report.request": self.request_id}

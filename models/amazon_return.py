@@ -313,8 +313,8 @@ class AmazonReturn(models.Model):
             asked = sum(self.line_ids.filtered(lambda l, s=line.sku: l.sku == s).mapped("quantity"))
             if not self.picking_id and asked > delivered - pending:
                 problems.append(_(
-                    "%(qty)s unit(s) of SKU %(sku)s are returned, but only %(left)s of order "
-                    "%(order)s were delivered and not returned yet.", qty=asked, sku=line.sku,
+                    "Units of SKU %(sku)s returned: %(qty)s, but delivered and not returned yet "
+                    "on order %(order)s: %(left)s.", qty=asked, sku=line.sku,
                     left=max(delivered - pending, 0), order=order.name))
         if problems:
             return problems

@@ -102,7 +102,7 @@ DEFAULT_ACCOUNTS = {
 class AmazonSeller(models.Model):
     _name = "amazon.seller"
     _description = "Amazon Seller Account"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "amazon.refresh.mixin"]
 
     # === FIELDS ===
     name = fields.Char(required=True, tracking=True,
@@ -354,7 +354,7 @@ class AmazonSeller(models.Model):
              "notification missed.")
     notification_safety_cursor = fields.Datetime(
         "Safety Net Synced Until", copy=False, readonly=True,
-        help="lastUpdatedAfter of the next safety-net listing.")
+        help="The next safety-net listing asks Amazon for the orders changed after this time.")
     notification_ids = fields.One2many("amazon.notification", "seller_id")
     notification_dropped_count = fields.Integer(
         "Dropped Notifications", compute="_compute_notification_stats",
@@ -537,8 +537,10 @@ class AmazonSeller(models.Model):
         self.sudo().write({"connection_state": "ok", "connection_checked_at": fields.Datetime.now()})
         known = set(self.marketplace_ids.mapped("amazon_marketplace_id"))
         missing = [m for m in marketplaces if m not in known]
-        message = _("Connected to Amazon. The seller participates in %(count)s marketplace(s).",
-                    count=len(marketplaces))
+        message = _("Connected to Amazon. The seller participates in one marketplace.") \
+            if len(marketplaces) == 1 else \
+            _("Connected to Amazon. The seller participates in %(count)s marketplaces.",
+              count=len(marketplaces))
         if missing:
             message += " " + _("Not configured here yet: %s.", ", ".join(missing))
         # Marketplaces configured here that Amazon does not list for the seller.
@@ -622,8 +624,11 @@ class AmazonSeller(models.Model):
             [("marketplace_id", "in", marketplaces.ids)])
         offers.write({"to_send": True, "force_send": True, "transient_attempts": 0})
         self.env["amazon.stock.offer"]._trigger_export()
+        if len(offers) == 1:
+            return self.env["amazon.stock.offer"]._notify(_(
+                "One offer will be sent to Amazon again by the stock export in the background."))
         return self.env["amazon.stock.offer"]._notify(_(
-            "%(count)s offer(s) will be sent to Amazon again by the stock export in the "
+            "%(count)s offers will be sent to Amazon again by the stock export in the "
             "background (more than %(threshold)s at once go as one feed).",
             count=len(offers), threshold=STOCK_FEED_THRESHOLD))
 
@@ -718,6 +723,10 @@ class AmazonSeller(models.Model):
         return {"type": "ir.actions.client", "tag": "display_notification",
                 "params": {"title": title or _("Amazon"), "type": "info", "sticky": False,
                            "message": message}}
+
+    def _amazon_refresh_targets(self):
+        # the seller's form (connection, scheduler) and its marketplaces' dashboard cards
+        return {self._name: self, "amazon.marketplace": self.marketplace_ids}
 
     def export_data(self, fields_to_export):
         """Exports go through the same field rights as read()."""

@@ -233,9 +233,14 @@ class AmazonSettlement(models.Model):
             problems.append(_("Amazon's amounts add up to %(rows)s but its total is %(total)s.",
                               rows=self.amount_rows, total=self.total_amount))
         if self.unmatched_count:
-            problems.append(_("%(count)s amount(s) (%(amount)s) are not matched and wait on the "
-                              "statement's suspense account: see the Amounts tab.",
-                              count=self.unmatched_count, amount=self.amount_unmatched))
+            if self.unmatched_count == 1:
+                problems.append(_("One amount (%(amount)s) is not matched and waits on the "
+                                  "statement's suspense account: see the Amounts tab.",
+                                  amount=self.amount_unmatched))
+            else:
+                problems.append(_("%(count)s amounts (%(amount)s) are not matched and wait on the "
+                                  "statement's suspense account: see the Amounts tab.",
+                                  count=self.unmatched_count, amount=self.amount_unmatched))
         if self.statement_id and not self.statement_id.is_complete:
             problems.append(_("The bank statement does not balance."))
         self.write({"state": "to_check" if problems else "reconciled",

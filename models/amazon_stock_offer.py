@@ -97,7 +97,10 @@ class AmazonStockOffer(models.Model):
         """Send these offers' quantities at the next export, even unchanged ones."""
         self.sudo().write({"to_send": True, "force_send": True, "transient_attempts": 0})
         self._trigger_export()
-        return self._notify(_("%s offer(s) will be sent to Amazon by the stock export in "
+        if len(self) == 1:
+            return self._notify(_("The offer will be sent to Amazon by the stock export in "
+                                  "the background, within a minute."))
+        return self._notify(_("%s offers will be sent to Amazon by the stock export in "
                               "the background, within a minute.", len(self)))
 
     # === BUSINESS METHODS ===

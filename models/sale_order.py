@@ -371,7 +371,8 @@ class SaleOrder(models.Model):
                  "and its delivery are cancelled in Odoo.", who=self._amazon_who(cancellation),
                  reason=cancellation.get("reason") or _("not given"))
         if refunds:
-            body += " " + _("Credit note(s) %s reverse the posted invoice.", ", ".join(refunds.mapped("name")))
+            body += " " + (_("Credit note %s reverses the posted invoice.", refunds.name) if len(refunds) == 1
+                           else _("Credit notes %s reverse the posted invoice.", ", ".join(refunds.mapped("name"))))
         self.write({"amazon_cancelled_by": cancellation.get("by") or False,
                     "amazon_cancel_reason": cancellation.get("reason") or False,
                     "amazon_cancel_requested": False})

@@ -18,7 +18,8 @@ SKIP_CHECK = "amazon_skip_shipping_check"
 
 
 class StockPicking(models.Model):
-    _inherit = "stock.picking"
+    _name = "stock.picking"
+    _inherit = ["stock.picking", "amazon.refresh.mixin"]
 
     # === FIELDS ===
     amazon_waiting_stock = fields.Boolean(
@@ -96,6 +97,10 @@ class StockPicking(models.Model):
             "amazon_confirm_message": _("Marked not needed by %s.", self.env.user.name)})
 
     # === BUSINESS METHODS ===
+    def _amazon_refresh_targets(self):
+        # only Amazon deliveries: their Amazon state changes in the background
+        return {self._name: self.filtered("sale_id.amazon_seller_id")}
+
     def _amazon_check_cancel_request(self):
         for picking in self:
             order = picking.sale_id

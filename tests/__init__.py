@@ -32,3 +32,5 @@ from . import test_settlements
 from . import test_cancel_on_amazon
 from . import test_returns
 from . import test_authorize
+from . import test_screens
+from . import test_screens_tour

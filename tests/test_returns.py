@@ -158,7 +158,7 @@ class TestReturns(AmazonCase):
         self.assertEqual(returns[good].state, "waiting")
         self.assertTrue(returns[good].credit_note_id)
         expected = {missing: "is not in Odoo", unknown: "SKU-ZZZ is unknown",
-                    too_many: "3 unit(s) of SKU SKU-B are returned, but only 1",
+                    too_many: "Units of SKU SKU-B returned: 3, but delivered and not returned yet",
                     too_much: "Amazon refunded 500.0, more than order"}
         for rma, text in expected.items():
             ret = returns[rma]

@@ -114,7 +114,7 @@ class TestWorkspace(AmazonCase):
         action = self.run_wizard("fbm_import_missing_unshipped")
         queue = self.env["amazon.order.queue"].search(action["params"]["next"]["domain"])
         self.assertEqual(queue.line_ids.mapped("amazon_order_ref"), [unshipped])
-        self.assertIn("wait for the scheduler", queue.summary)
+        self.assertIn("waiting for the scheduler", queue.summary)
         self.env["amazon.order.queue"]._cron_process_queues()
         self.assertEqual(queue.line_ids.result, "created")
         order = self.orders_of([unshipped])

@@ -367,6 +367,33 @@ def shot_authorize(odoo, browser, out):
         print("authorize.png not taken:", exc)
 
 
+def shot_ship_by(odoo, browser, out):
+    """Ship-by dates: the FBM orders to ship, opened from the dashboard, with Time to Ship
+    ("1 d 3 h left", "late by 5 h"). One unshipped order of the demo is made late when
+    none is, so that the picture shows both."""
+    unshipped = odoo.search("sale.order", [("amazon_seller_id", "!=", False), ("amazon_status", "=", "Unshipped"),
+                                           ("state", "!=", "cancel")], order="id")
+    if unshipped and not odoo.search("sale.order", [("id", "in", unshipped), ("amazon_late", "=", True)]):
+        late = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(time.time() - 5 * 3600))
+        odoo.call("sale.order", "write", unshipped[:1], {"amazon_ship_by_date": late})
+    browser.shot("/web#action=amazon_fbm_connector.action_amazon_dashboard", out("ship_by.png"),
+                 ".o_amazon_dashboard_card .o_amazon_unshipped", click=".o_amazon_dashboard_card .o_amazon_unshipped")
+
+
+def shot_before_validating(odoo, browser, out):
+    """The check before validating: an Amazon delivery without carrier nor tracking
+    number, Validate pressed, "Before Amazon is told" asks for them."""
+    pickings = odoo.search("stock.picking", [("sale_id.amazon_seller_id", "!=", False), ("state", "=", "assigned"),
+                                             ("picking_type_code", "=", "outgoing"), ("carrier_id", "=", False),
+                                             ("carrier_tracking_ref", "=", False)], order="id", limit=1)
+    if not pickings:
+        print("before_validating.png not taken: no ready Amazon delivery without carrier")
+        return
+    browser.shot("/web#id=%s&model=stock.picking&view_type=form" % pickings[0], out("before_validating.png"),
+                 ".o_form_view .o_statusbar_buttons button[name=button_validate]",
+                 click=".o_form_view .o_statusbar_buttons button[name=button_validate]")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", default=os.environ.get("AMAZON_FBM_URL", "http://127.0.0.1:8069"))
@@ -375,7 +402,7 @@ def main():
     parser.add_argument("--password", default="admin")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs"))
     parser.add_argument("--only", default="", help="take only these pictures: comma-separated names "
-                                                    "without .png (e.g. cancellation,return)")
+                                                    "without .png (e.g. cancellation,return,ship_by)")
     args = parser.parse_args()
     odoo = Odoo(args.url, args.db, args.login, args.password)
     ids = play_the_day(odoo)
@@ -383,6 +410,8 @@ def main():
     browser.only = {name.strip() for name in args.only.split(",") if name.strip()}
     out = lambda name: os.path.join(args.out, name)  # noqa: E731
     try:
+        shot_ship_by(odoo, browser, out)
+        shot_before_validating(odoo, browser, out)
         browser.shot("/web#action=amazon_fbm_connector.action_amazon_dashboard", out("dashboard.png"),
                      ".o_amazon_dashboard_card")
         browser.shot("/web#action=amazon_fbm_connector.action_amazon_operation_wizard", out("operations.png"),
