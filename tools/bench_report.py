@@ -45,6 +45,38 @@ env = globals()["env"]  # given by odoo-bin shell
 
 
 # ------------------------------------------------------------------ memory
+def unshipped_document(lines, all_orders=False):
+    """An Unshipped Orders report (``all_orders``: an All Orders price report) of
+    ``lines`` item rows: the emulator's rows for 2,000 orders, repeated with the
+    order ids' first group renumbered per copy (so every copy is a different set
+    of orders)."""
+    scenario = Scenario.generate(2000, seed=13)
+    entries = list(scenario.orders.values())
+    text = scenario.all_orders_report(entries) if all_orders else scenario.unshipped_report(entries)
+    header, *rows = text.rstrip("\n").split("\n")
+    out, copy = [header], 0
+    while len(out) - 1 < lines:
+        for row in rows:
+            out.append("%03d%s" % (copy, row[3:]))
+            if len(out) - 1 >= lines:
+                break
+        copy += 1
+    return "\n".join(out) + "\n"
+
+
+def parse(raw):
+    """As the import reads a stored report (gzip bytes): streamed, each order
+    dropped once counted (the import hands it on, 50 at a time)."""
+    stream = read_unshipped(ReportsAdapter.lines(raw, "GZIP", "utf-8"), "ATVPDKIKX0DER")
+    orders, errors = 0, []
+    for got in stream:
+        if isinstance(got, RowError):
+            errors.append(got)
+        else:
+            orders += 1
+    return orders, errors, stream.rows
+
+
 def memory_report():
     text = unshipped_document(REPORT_LINES)
     raw = gzip.compress(text.encode("utf-8"))
