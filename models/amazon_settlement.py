@@ -1,3 +1,4 @@
+import gc
 import logging
 
 from odoo import _, api, fields, models
@@ -209,6 +210,10 @@ class AmazonSettlement(models.Model):
         Line.invalidate_model()
 
     def _settlement_book(self):
+        # the records and environments of the last batch are cyclic garbage that Python's
+        # collector frees late; Odoo looks environments up among the live ones, so a long
+        # import would slow down batch after batch (2,500 statement lines: 1.7 times)
+        gc.collect()
         booking = SettlementBooking(self)
         problem = booking.problem()
         if problem:

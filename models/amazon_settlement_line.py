@@ -31,7 +31,10 @@ class AmazonSettlementLine(models.Model):
     amount_type = fields.Char(help="Amazon's amount-type (ItemPrice, ItemFees, ...).")
     amount_description = fields.Char(help="Amazon's amount-description (Principal, Commission, "
                                           "Subscription Fee ...).")
-    amount = fields.Monetary()
+    # a Float shown in the settlement's currency (views: widget monetary): storing the
+    # amounts of a 100,000-line settlement rounds nothing again by a currency read per line
+    # (Amazon's amounts have its 2 decimals)
+    amount = fields.Float()
     kind = fields.Selection([(k, KIND_LABELS[k]) for k in KINDS], required=True, default="unknown")
     posted_date = fields.Date()
     sku = fields.Char("SKU")

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 
 from . import errors
+from .tab_reader import TabReader
 
 ReturnItem = namedtuple("ReturnItem", "line_no sku asin name quantity reason order_amount "
                                       "order_quantity refunded")
@@ -121,14 +122,13 @@ class ReturnsDocument:
     RMAs (in the order they first appear) once every row was read."""
 
     def __init__(self, lines):
-        self._lines = iter(lines)
-        self._line_no = 0
-        header = self._next_line()
-        if header is None:
+        self._reader = TabReader(lines, key=_key)
+        if self._reader.names is None:
             raise errors.AmazonDocumentError("The returns report is empty.")
-        names = [_key(name) for name in header.lstrip("\ufeff").split("\t")]
-        index = {name: pos for pos, name in reversed(list(enumerate(names))) if name}
-        self.index = {key: index[_key(col)] for key, col in COLUMNS.items() if _key(col) in index}
+        index = self._reader.index
+        # the reader finds the columns by this parser's keys (COLUMNS: key -> Amazon's name)
+        self._reader.index = self.index = {key: index[_key(col)] for key, col in COLUMNS.items()
+                                           if _key(col) in index}
         missing = [COLUMNS[key] for key in REQUIRED if key not in self.index]
         if missing:
             raise errors.AmazonDocumentError(
@@ -137,30 +137,18 @@ class ReturnsDocument:
         self.errors = []      # rows without an RMA: ``RowError``
         self.rows = 0
 
-    def _next_line(self):
-        for line in self._lines:
-            self._line_no += 1
-            if line.strip():
-                return line
-        return None
-
-    def _cells(self, line):
-        cells = line.split("\t")
-        width = len(cells)
-        return lambda key: cells[self.index[key]].strip() if self.index.get(key, width) < width else ""
-
     def returns(self):
         found = OrderedDict()
         while True:
-            line = self._next_line()
+            line = self._reader.next_line()
             if line is None:
                 break
             self.rows += 1
-            cell = self._cells(line)
+            cell = self._reader.cells(line)
             rma_id = cell("rma_id")
             if not rma_id or not cell("order_id"):
-                self.errors.append(RowError(self._line_no, "Line %d has no %s." % (
-                    self._line_no, "Amazon RMA ID" if not rma_id else "Order ID")))
+                self.errors.append(RowError(self._reader.line_no, "Line %d has no %s." % (
+                    self._reader.line_no, "Amazon RMA ID" if not rma_id else "Order ID")))
                 continue
             ret = found.get(rma_id)
             if ret is None:
@@ -170,14 +158,14 @@ class ReturnsDocument:
                     try:
                         setattr(ret, attr, parse_date(cell(key)))
                     except ValueError as exc:
-                        ret.errors.append("Line %d: %s." % (self._line_no, exc))
+                        ret.errors.append("Line %d: %s." % (self._reader.line_no, exc))
                 try:
                     ret.label_cost = parse_amount(cell("label_cost"))
                 except ValueError as exc:
-                    ret.errors.append("Line %d: %s." % (self._line_no, exc))
+                    ret.errors.append("Line %d: %s." % (self._reader.line_no, exc))
             elif cell("order_id") != ret.order_id:
                 ret.errors.append("Line %d belongs to order %s, but RMA %s is of order %s." % (
-                    self._line_no, cell("order_id"), rma_id, ret.order_id))
+                    self._reader.line_no, cell("order_id"), rma_id, ret.order_id))
                 continue
             if not ret.tracking and cell("tracking"):
                 ret.tracking, ret.carrier = cell("tracking"), cell("carrier") or ret.carrier
@@ -185,7 +173,7 @@ class ReturnsDocument:
         yield from found.values()
 
     def _item(self, ret, cell):
-        line_no = self._line_no
+        line_no = self._reader.line_no
         sku, quantity = cell("sku"), cell("quantity")
         if not sku:
             ret.errors.append("Line %d has no Merchant SKU." % line_no)

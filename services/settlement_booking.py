@@ -22,6 +22,8 @@ why on the settlement. Nothing is forced onto an account silently.
 """
 from collections import defaultdict
 
+import psycopg2
+
 from odoo import Command, _
 
 from .settlement_parser import (
@@ -254,9 +256,13 @@ class SettlementBooking:
     # ------------------------------------------------------------ writing
     def _statement_lines(self):
         """Statement lines are journal entries nobody follows: no chatter message and no
-        tracking for each of them (thousands in a big settlement)."""
+        tracking for each of them (thousands in a big settlement). Odoo checks each entry's
+        balance in its own query, once per entry and again per write, and syncs invoice lines
+        (taxes, payment terms) an entry without taxes does not have: ``_create`` checks the
+        balance of a whole batch in one query instead."""
         return self.env["account.bank.statement.line"].with_context(
-            tracking_disable=True, mail_create_nolog=True, mail_notrack=True)
+            tracking_disable=True, mail_create_nolog=True, mail_notrack=True,
+            check_move_validity=False, skip_invoice_sync=True)
 
     def _create(self, plans):
         settlement = self.settlement
@@ -290,7 +296,8 @@ class SettlementBooking:
                 "payment_ref": name, "partner_id": partner.id if partner else False,
                 "amount": amount, "line_ids": line_cmds})
             booked.append(plan)
-        st_lines = self._statement_lines().create(vals_list) if vals_list else []
+        st_lines = self._create_statement_lines(vals_list, date) if vals_list else []
+        st_lines = st_lines and st_lines.with_env(self.env)
         reconcile_plan = []
         for plan, st_line in zip(booked, st_lines):
             move_lines = st_line.move_id.line_ids.sorted("id")[1:]
@@ -309,6 +316,61 @@ class SettlementBooking:
                 by_values[tuple(sorted(values.items()))] |= line
         for values, lines in by_values.items():
             lines.write(dict(values))
+
+    def _create_statement_lines(self, vals_list, date):
+        """The statement lines, numbered as Odoo numbers them when it posts them (the
+        journal's next numbers, in creation order), read once for the batch instead of
+        twice per entry. The journal's row is locked until the batch commits, so that two
+        workers booking settlements of one seller number one after the other. Should an
+        entry posted meanwhile by someone else take a number (unique per journal), the batch
+        is created again with Odoo numbering each entry itself."""
+        self.env.cr.execute("SELECT id FROM account_journal WHERE id = %s FOR NO KEY UPDATE",
+                            [self.journal.id])
+        names = self._next_names(date, len(vals_list))
+        try:
+            with self.env.cr.savepoint():
+                st_lines = self._statement_lines().create(
+                    [dict(vals, name=name) for vals, name in zip(vals_list, names)])
+                self._check_balanced(st_lines)
+                st_lines.flush_recordset()
+                st_lines.move_id.flush_recordset()
+        except psycopg2.errors.UniqueViolation:
+            self.env.clear()     # what the savepoint's rollback undid leaves the cache
+            st_lines = self._statement_lines().create(vals_list)
+            self._check_balanced(st_lines)
+        return st_lines
+
+    def _next_names(self, date, count):
+        """The journal's next ``count`` entry numbers on ``date``: Odoo's own
+        ``_set_next_sequence`` (its last number in the journal and period, else the start of
+        a new period), incremented."""
+        move = self.env["account.move"].new({"journal_id": self.journal.id, "date": date,
+                                             "move_type": "entry"})
+        last = move._get_last_sequence()
+        new = not last
+        if new:
+            last = move._get_last_sequence(relaxed=True) or move._get_starting_sequence()
+        format_string, values = move._get_sequence_format_param(last)
+        if new:
+            date_start, date_end = move._get_sequence_date_range(
+                move._deduce_sequence_number_reset(last))
+            values["seq"] = 0
+            values["year"] = move._truncate_year_to_length(date_start.year, values["year_length"])
+            values["year_end"] = move._truncate_year_to_length(date_end.year,
+                                                                values["year_end_length"])
+            values["month"] = date_start.month
+        names = []
+        for _n in range(count):
+            values["seq"] += 1
+            names.append(format_string.format(**values))
+        return names
+
+    def _check_balanced(self, st_lines):
+        """Odoo's own balance check of the entries, one query for them all."""
+        moves = st_lines and st_lines.move_id.with_context(check_move_validity=True)
+        if moves:
+            with moves._check_balanced({"records": moves}):
+                pass
 
     def close(self):
         """The payout, then the statement of every line of the settlement: Amazon's holding
@@ -334,7 +396,7 @@ class SettlementBooking:
         transfer = self.company.transfer_account_id
         date = (settlement.deposit_date or settlement.date_end or settlement.create_date).date()
         name = _("%s payout to the bank", settlement.settlement_ref)
-        return self._statement_lines().create({
+        payout = self._statement_lines().create({
             "journal_id": self.journal.id, "date": date, "payment_ref": name, "amount": amount,
             "line_ids": [
                 Command.create({"name": name, "account_id": self.journal.default_account_id.id,
@@ -344,3 +406,5 @@ class SettlementBooking:
                                "currency_id": self.currency.id, "amount_currency": -amount,
                                "balance": -amount}),
             ]})
+        self._check_balanced(payout)
+        return payout

@@ -25,6 +25,7 @@ from decimal import Decimal, InvalidOperation
 
 from . import errors
 from .const import SETTLEMENT_COLUMNS
+from .tab_reader import TabReader
 
 SettlementSummary = namedtuple(
     "SettlementSummary", "settlement_id date_start date_end deposit_date total_amount currency")
@@ -131,13 +132,11 @@ class SettlementDocument:
     ``rows()`` then yields the amounts one by one, from the same pass over ``lines``."""
 
     def __init__(self, lines):
-        self._lines = iter(lines)
-        self._line_no = 0
-        header = self._next_line()
-        if header is None:
+        self._reader = TabReader(lines)
+        if self._reader.names is None:
             raise errors.AmazonDocumentError("The settlement report is empty.")
-        names = [name.strip().lower() for name in header.lstrip("\ufeff").split("\t")]
-        self.index = {name: pos for pos, name in reversed(list(enumerate(names))) if name}
+        names = self._reader.names
+        self.index = self._reader.index
         missing = [name for name in REQUIRED if name not in self.index]
         if missing:
             raise errors.AmazonDocumentError(
@@ -146,27 +145,15 @@ class SettlementDocument:
         self.unknown_columns = [n for n in names if n and n not in SETTLEMENT_COLUMNS]
         self.summary = self._read_summary()
 
-    def _next_line(self):
-        for line in self._lines:
-            self._line_no += 1
-            if line.strip():
-                return line
-        return None
-
-    def _cells(self, line):
-        cells = line.split("\t")
-        width = len(cells)
-        return lambda name: cells[self.index[name]].strip() if self.index.get(name, width) < width else ""
-
     def _read_summary(self):
-        line = self._next_line()
+        line = self._reader.next_line()
         if line is None:
             raise errors.AmazonDocumentError("The settlement report has no summary row.")
-        cell = self._cells(line)
+        cell = self._reader.cells(line)
         if cell("transaction-type") or not cell("settlement-id") or not cell("total-amount"):
             raise errors.AmazonDocumentError(
                 "The settlement report's first row is not its summary (settlement-id, dates, "
-                "total-amount, currency) but line %d: %r." % (self._line_no, line[:120]))
+                "total-amount, currency) but line %d: %r." % (self._reader.line_no, line[:120]))
         try:
             summary = SettlementSummary(
                 cell("settlement-id"), parse_date(cell("settlement-start-date")),
@@ -182,10 +169,10 @@ class SettlementDocument:
     def rows(self):
         settlement_id = self.summary.settlement_id
         while True:
-            line = self._next_line()
+            line = self._reader.next_line()
             if line is None:
                 return
-            cell = self._cells(line)
+            cell = self._reader.cells(line)
             error = ""
             if cell("settlement-id") and cell("settlement-id") != settlement_id:
                 error = "This row belongs to settlement %s, not %s." % (cell("settlement-id"),
@@ -205,7 +192,7 @@ class SettlementDocument:
             transaction_type, amount_type = cell("transaction-type"), cell("amount-type")
             description = cell("amount-description")
             yield SettlementRow(
-                self._line_no, transaction_type, cell("order-id"), cell("merchant-order-id"),
+                self._reader.line_no, transaction_type, cell("order-id"), cell("merchant-order-id"),
                 cell("adjustment-id"), cell("shipment-id"), cell("marketplace-name"),
                 amount_type, description, amount, posted.date() if posted else None,
                 cell("sku"), int(quantity) if quantity.isdigit() else 0, cell("promotion-id"),

@@ -1,6 +1,8 @@
 """Shared set-up of the benchmarks (run inside ``odoo-bin shell`` by tools/bench.sh)."""
 import copy
+import gc
 import os
+import resource
 import time
 
 from odoo.addons.amazon_fbm_connector.services.rate_limit import RateLimiter
@@ -49,6 +51,49 @@ class Timer:
 
     def __exit__(self, *exc):
         self.seconds = time.perf_counter() - self.start
+
+
+# ------------------------------------------------------------------ memory
+def rss_kb(field="VmRSS:"):
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith(field):
+                return int(line.split()[1])
+    return 0
+
+
+def reset_peak_rss():
+    """Linux: set the peak RSS (VmHWM) back to the current RSS; False if not allowed."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as clear_refs:
+            clear_refs.write("5")
+    except OSError:
+        return False
+    return True
+
+
+class Measure:
+    """Seconds and peak RSS growth of the block (exact where Linux lets the peak
+    be reset, else ``<=`` an earlier peak: ru_maxrss only rises)."""
+    def __enter__(self):
+        gc.collect()
+        self.exact = reset_peak_rss()
+        self.rss_before = rss_kb()
+        self.peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        self.cpu_before = time.process_time()
+        self.timer = Timer().__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self.timer.__exit__(*exc)
+        self.seconds = self.timer.seconds
+        self.cpu_seconds = time.process_time() - self.cpu_before   # this process's CPU
+        rss_after = rss_kb()
+        peak_after = rss_kb("VmHWM:") if self.exact else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        peak_before = self.rss_before if self.exact else self.peak_before
+        self.growth_mb = (max(peak_after, self.rss_before) - self.rss_before) / 1024
+        self.kept_mb = (rss_after - self.rss_before) / 1024
+        self.peak_raised = peak_after > peak_before
 
 
 def quota_seconds(calls, limits):

@@ -21,6 +21,7 @@ from odoo.addons.amazon_fbm_connector.services.report_parser import RowError, re
 from odoo.addons.amazon_fbm_connector.services.reports_adapter import ReportsAdapter  # noqa: E402
 from odoo.addons.amazon_fbm_connector.tools.spapi_emulator import Scenario  # noqa: E402
 from tools.bench_common import (  # noqa: E402
+    Measure,
     Timer,
     check,
     compare,
@@ -29,6 +30,8 @@ from tools.bench_common import (  # noqa: E402
     payloads_for,
     quota_seconds,
     repeats_for,
+    reset_peak_rss,
+    rss_kb,
     setup,
     unshipped_calls,
     warm_up,
@@ -42,24 +45,6 @@ env = globals()["env"]  # given by odoo-bin shell
 
 
 # ------------------------------------------------------------------ memory
-def rss_kb(field="VmRSS:"):
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith(field):
-                return int(line.split()[1])
-    return 0
-
-
-def reset_peak_rss():
-    """Linux: set the peak RSS (VmHWM) back to the current RSS; False if not allowed."""
-    try:
-        with open("/proc/self/clear_refs", "w", encoding="ascii") as clear_refs:
-            clear_refs.write("5")
-    except OSError:
-        return False
-    return True
-
-
 def unshipped_document(lines, all_orders=False):
     """An Unshipped Orders report (``all_orders``: an All Orders price report) of
     ``lines`` item rows: the emulator's rows for 2,000 orders, repeated with the
@@ -119,28 +104,6 @@ def memory_report():
             "seconds": timer.seconds, "traced_mb": traced_peak / 2 ** 20,
             "rss_growth_mb": rss_growth / 1024, "rss_kept_mb": (rss_after - rss_before) / 1024,
             "peak_raised": peak_after > peak_before}
-
-
-class Measure:
-    """Seconds and peak RSS growth of the block (exact where Linux lets the peak
-    be reset, else ``<=`` an earlier peak: see ``memory_report``)."""
-    def __enter__(self):
-        gc.collect()
-        self.exact = reset_peak_rss()
-        self.rss_before = rss_kb()
-        self.peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        self.timer = Timer().__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        self.timer.__exit__(*exc)
-        self.seconds = self.timer.seconds
-        rss_after = rss_kb()
-        peak_after = rss_kb("VmHWM:") if self.exact else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        peak_before = self.rss_before if self.exact else self.peak_before
-        self.growth_mb = (max(peak_after, self.rss_before) - self.rss_before) / 1024
-        self.kept_mb = (rss_after - self.rss_before) / 1024
-        self.peak_raised = peak_after > peak_before
 
 
 def price_report_memory():

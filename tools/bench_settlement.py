@@ -10,46 +10,45 @@
 import gc
 import os
 import sys
-import time
 
 sys.path.insert(0, os.environ["AMAZON_FBM_ROOT"])
 from odoo.addons.amazon_fbm_connector.services.document_stream import DocumentLines  # noqa: E402
 from odoo.addons.amazon_fbm_connector.services.rate_limit import RateLimiter  # noqa: E402
 from odoo.addons.amazon_fbm_connector.services.settlement_parser import read_settlement  # noqa: E402
 from odoo.addons.amazon_fbm_connector.tools.spapi_emulator import Emulator, Scenario  # noqa: E402
-from tools.bench_common import setup  # noqa: E402
+from tools.bench_common import Measure, setup  # noqa: E402
 
 LINES = int(os.environ.get("BENCH_SETTLEMENT_LINES", "100000"))
 IMPORT = os.environ.get("BENCH_SETTLEMENT_IMPORT", "1") != "0"
 env = globals()["env"]  # given by odoo-bin shell
 
 
-def rss_kb(field="VmRSS:"):
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith(field):
-                return int(line.split()[1])
-    return 0
+MEASURED = []
 
 
-def reset_peak_rss():
+def db_cpu_seconds():
+    """CPU seconds PostgreSQL's backend of this cursor used so far (Linux, same machine),
+    or None: with the Odoo process's own CPU, the work done, whatever else runs."""
+    env.cr.execute("SELECT pg_backend_pid()")
     try:
-        with open("/proc/self/clear_refs", "w", encoding="ascii") as clear_refs:
-            clear_refs.write("5")
+        with open("/proc/%d/stat" % env.cr.fetchone()[0], encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except OSError:
-        return False
-    return True
+        return None
 
 
 def measure(label, fn):
-    gc.collect()
-    exact = reset_peak_rss()
-    before = rss_kb()
-    start = time.perf_counter()
-    result = fn()
-    seconds = time.perf_counter() - start
-    grown = (rss_kb("VmHWM:" if exact else "VmRSS:") - before) / 1024
-    print("| %s | %.1f s | %.1f MB%s |" % (label, seconds, grown, "" if exact else " (RSS after)"))
+    db_before = db_cpu_seconds()
+    with Measure() as measured:
+        result = fn()
+    db_after = db_cpu_seconds()
+    measured.db_seconds = db_after - db_before if db_before is not None else None
+    MEASURED.append(measured)
+    print("| %s | %.1f s | %.1f MB%s | %.1f s + %s |" % (
+        label, measured.seconds, measured.growth_mb,
+        "" if measured.exact else " (peak RSS, at most)", measured.cpu_seconds,
+        "%.1f s" % measured.db_seconds if measured.db_seconds is not None else "?"))
     return result
 
 
@@ -75,8 +74,8 @@ print("Settlement of %d amount lines (%d orders), gzip document %.1f MB" % (
 del builder
 gc.collect()
 
-print("| step | time | memory growth |")
-print("|---|---|---|")
+print("| step | time | memory growth | CPU: Odoo + PostgreSQL |")
+print("|---|---|---|---|")
 
 
 def parse():
@@ -89,7 +88,8 @@ def parse():
 measure("parse %d lines (streamed)" % rows_total, parse)
 
 if IMPORT:
-    seller = setup(env, emulator, name="Bench settlement seller")
+    seller = setup(env, emulator, name=os.environ.get("BENCH_SETTLEMENT_SELLER",
+                                                      "Bench settlement seller"))
     seller.settlement_cursor = False
     env.cr.commit()
     RateLimiter.reset()
@@ -124,6 +124,11 @@ if IMPORT:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
     else:
         steps = measure("book + close (statement lines, payout)", book)
+    # the import in all: the two steps' times, and their memory growths added (each
+    # from its own start: at most the growth of the whole import)
+    print("| import in all (download, store, book, close) | %.1f s | %.1f MB | %.1f s + %.1f s |" % (
+        sum(m.seconds for m in MEASURED[1:]), sum(m.growth_mb for m in MEASURED[1:]),
+        sum(m.cpu_seconds for m in MEASURED[1:]), sum(m.db_seconds or 0 for m in MEASURED[1:])))
     print()
     print("%d booking batches; settlement %s: %d amounts, %d statement lines, state %s" % (
         steps, settlement.settlement_ref, settlement.line_count,

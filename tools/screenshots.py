@@ -338,6 +338,46 @@ def shot_return(odoo, browser, out, seller_id):
                  ".o_form_view .o_field_widget[name=amazon_rma_ref]")
 
 
+def settlement_shot(odoo, browser, out, seller_id):
+    """docs/settlement.png: a reconciled settlement. Amazon (the emulator, by its own control
+    route) settles the demo's shipped and invoiced orders with a Subscription Fee; the
+    settlement cron imports and books it; the form shows its amounts and totals."""
+    if browser.only and "settlement" not in browser.only:
+        return
+    done = odoo.search("amazon.settlement", [("seller_id", "=", seller_id), ("state", "=", "reconciled")],
+                       order="id desc", limit=1)
+    if not done:
+        orders = odoo.call("sale.order", "search_read", [
+            ("amazon_seller_id", "=", seller_id), ("amazon_status", "=", "Shipped"),
+            ("invoice_ids.state", "=", "posted")], ["amazon_order_ref"], limit=6, order="id")
+        if not orders:
+            raise SystemExit("no shipped and invoiced order to settle: import shipped orders first")
+        endpoint = odoo.read_fields("amazon.seller", [seller_id], ["api_endpoint"])[0]["api_endpoint"]
+        req = urllib.request.Request(endpoint.rstrip("/") + "/_emulator/settlements", data=json.dumps({
+            "orders": [o["amazon_order_ref"] for o in orders],
+            "fees": [["Subscription Fee", "-39.99"]]}).encode(), headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as res:
+            ref = json.load(res)["settlementId"]
+        odoo.call("amazon.seller", "action_import_settlements", [seller_id])
+        cron = odoo.ref("amazon_fbm_connector.ir_cron_amazon_import_settlements")
+        for _ in range(60):
+            done = odoo.search("amazon.settlement", [("settlement_ref", "=", ref), ("stage", "in", ("done", "failed"))])
+            if done:
+                break
+            try:
+                odoo.call("ir.cron", "method_direct_trigger", [cron])
+            except RuntimeError:   # the server's cron thread holds it: it works anyway
+                pass
+            time.sleep(2)
+        else:
+            raise SystemExit("the settlement %s was not imported" % ref)
+        state = odoo.read_fields("amazon.settlement", done, ["state", "message"])[0]
+        if state["state"] != "reconciled":
+            print("settlement %s: %s (%s)" % (ref, state["state"], state["message"]))
+    browser.shot("/web#id=%s&model=amazon.settlement&view_type=form" % done[0], out("settlement.png"),
+                 ".o_form_view .o_field_widget[name=line_ids] .o_data_row")
+
+
 def play_the_day(odoo):
     """Demo data for the pictures: a report processed, a queue done, a delivery sent to Amazon."""
     [seller_id] = odoo.search("amazon.seller", [], limit=1)
@@ -438,6 +478,7 @@ def main():
         shot_authorize(odoo, browser, out)
         shot_cancellation(odoo, browser, out, ids["seller"])
         shot_return(odoo, browser, out, ids["seller"])
+        settlement_shot(odoo, browser, out, ids["seller"])
     finally:
         browser.close()
 

@@ -153,3 +153,39 @@ def test_download_is_gzip_text(emulator, scenario):
     assert doc["gzip"] and gzip.decompress(doc["body"]).decode() == builder.text()
     assert httpx.get(emulator.url + "/download/" + emulator.reports[report_id]["reportDocumentId"]
                      ).status_code == 200
+
+
+def test_demo_control_route_closes_a_settlement(emulator, scenario, client):
+    """The emulator's own route (the demo's pictures): a settlement of the given orders,
+    then listed by getReports like any other; unknown order ids are left out."""
+    shipped = [oid for oid, e in scenario.orders.items()
+               if e["order"]["OrderStatus"] == "Shipped"][:2]
+    res = httpx.post(emulator.url + "/_emulator/settlements", json={
+        "orders": shipped + ["999-0000000-0000009"], "fees": [["Subscription Fee", "-39.99"]]})
+    assert res.status_code == 200, res.text
+    assert res.json()["orders"] == shipped
+    assert httpx.post(emulator.url + "/_emulator/settlements", content=b"{").status_code == 400
+    reports = ReportsAdapter(client)
+    [found] = reports.list_done(REPORT_SETTLEMENT, datetime.now(timezone.utc) - timedelta(days=30),
+                                ["ATVPDKIKX0DER"])
+    assert found["reportId"] == res.json()["reportId"]
+    document = reports.fetch(found["reportDocumentId"], REPORT_SETTLEMENT)
+    settlement = read_settlement(reports.lines(document.raw, document.compression,
+                                               document.charset))
+    rows = list(settlement.rows())
+    assert settlement.summary.settlement_id == res.json()["settlementId"]
+    assert {r.order_id for r in rows if r.order_id} == set(shipped)
+    assert str(settlement.summary.total_amount) == res.json()["total"]
+
+
+def test_tab_reader_skips_blank_lines_and_numbers_them():
+    from services.tab_reader import TabReader
+    reader = TabReader(["\ufeffB\tA\tB\n", "\n", "  \n", "2\t1\n", "4\t3\t5\n"])
+    assert reader.names == ["b", "a", "b"] and reader.index == {"b": 0, "a": 1}
+    line = reader.next_line()
+    assert reader.line_no == 4
+    cell = reader.cells(line)
+    assert (cell("a"), cell("b"), cell("missing")) == ("1", "2", "")
+    assert reader.cells(reader.next_line())("b") == "4" and reader.line_no == 5
+    assert reader.next_line() is None
+    assert TabReader(["", "  "]).names is None

@@ -399,6 +399,7 @@ class _Handler(listings.ListingsHandlerMixin, NotificationsHandlerMixin, Orders2
         ("GET", r"/orders/v0/orders/(?P<id>[^/]+)", "get_order", "getOrder"),
         ("POST", r"/orders/v0/orders/(?P<id>[^/]+)/shipmentConfirmation", "confirm_shipment", "confirmShipment"),
         ("GET", r"/_emulator/stats", "stats", None),
+        ("POST", r"/_emulator/settlements", "close_settlement", None),
     ] + listings.ROUTES + NOTIFICATION_ROUTES + authorization.ROUTES
 
     def _dispatch(self, method):
@@ -704,6 +705,20 @@ class _Handler(listings.ListingsHandlerMixin, NotificationsHandlerMixin, Orders2
     def h_stats(self):
         emu = self.emulator
         self._send(200, {"calls": dict(emu.calls), "throttled": dict(emu.throttled)})
+
+    def h_close_settlement(self):
+        """The emulator's own control (not Amazon's API), for the demo: Amazon closes a
+        settlement of these orders now, ``{"orders": [order ids], "fees": [[description,
+        amount]]}`` (``settlements.build_settlement``); getReports then lists it."""
+        try:
+            body = json.loads(self.body or b"{}")
+            orders = [oid for oid in body.get("orders", []) if oid in self.emulator.scenario.orders]
+            fees = [tuple(fee) for fee in body.get("fees", [])]
+        except (ValueError, TypeError, AttributeError):
+            return self._error(400, "InvalidInput", "The request body is not valid JSON.")
+        report_id, builder = settlements.add_settlement(self.emulator, orders, fees=fees)
+        self._send(200, {"reportId": report_id, "settlementId": builder.settlement_id,
+                         "orders": orders, "total": str(builder.total)})
 
 
 def _dt(value):
