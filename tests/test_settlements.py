@@ -10,6 +10,7 @@ from unittest.mock import patch
 
 from odoo import SUPERUSER_ID, api
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from ..services.rate_limit import RateLimiter
 from ..services.settlement_booking import SettlementBooking
@@ -208,6 +209,37 @@ class TestSettlements(AmazonCase):
         self.assertEqual(len(settlements), 2)
         self.assertEqual(set(settlements.mapped("state")), {"reconciled"})
         self.assertTrue(payment.is_matched)
+
+    def test_entries_numbered_as_odoo_numbers_them(self):
+        """The batch's entry numbers are read once: the journal's next numbers, without gaps
+        or duplicates. When a number was taken meanwhile (an entry another worker posted
+        after the numbers were read), the batch is created again with Odoo numbering each
+        entry: the same books, no duplicate number."""
+        refs = self._orders(2)
+        self.emulator.add_settlement(refs, fees=[("Subscription Fee", "-39.99")])
+        settlement = self._import()
+        self.assertEqual(settlement.state, "reconciled", settlement.message)
+        moves = settlement.line_ids.statement_line_id.move_id | settlement.statement_id.line_ids.move_id
+        self.assertEqual(len(set(moves.mapped("name"))), len(moves), "one number each")
+        seqs = sorted(moves.mapped("sequence_number"))
+        self.assertEqual(seqs, list(range(seqs[0], seqs[0] + len(seqs))), "no gap")
+
+        more = self._orders(2)
+        self.emulator.add_settlement(more)
+        taken = moves.sorted("sequence_number")[-1].name    # a number already posted
+        real = SettlementBooking._next_names
+        with patch.object(SettlementBooking, "_next_names",
+                          lambda booking, date, count: [taken] + real(booking, date, count)[1:]), \
+                mute_logger("odoo.sql_db"):    # the duplicate number PostgreSQL refuses
+            settlements = self._import()
+        second = settlements - settlement
+        self.assertEqual(second.state, "reconciled", second.message)
+        journal_moves = self.env["account.move"].search([("journal_id", "=", self.journal.id),
+                                                         ("state", "=", "posted")])
+        self.assertEqual(len(set(journal_moves.mapped("name"))), len(journal_moves), "no duplicate")
+        for ref in more:
+            payment = self.orders_of([ref]).invoice_ids._get_reconciled_payments()
+            self.assertTrue(payment.is_matched, "settled despite the taken number")
 
     def test_foreign_currency_settlement_is_not_forced(self):
         """An Amazon.de settlement (EUR) for a company and journal in USD: stored, listed,
