@@ -85,7 +85,7 @@ class TestDamagedPriceDocument(AmazonCase):
         self.assertNotEqual(report.amazon_report_id, first_id)
         self.assertIn("requested again", report.message)
         self.assertEqual(report.request_count, 2)
-        self.assertIn("wait for Amazon's price report", queues[0].summary)
+        self.assertIn("waiting for Amazon's price report: 12", queues[0].summary)
         # Amazon's next document is whole: the scheduler resumes the queues
         self.emulator.faults["truncate_documents"] = False
         self.scheduler(4)
