@@ -30,6 +30,7 @@ from ..services.const import (
     RETURNS_MAX_WINDOW_DAYS,
     RETURNS_POLL_SECONDS,
     SEARCH_ORDERS_OPERATION,
+    SEARCH_PAGE_SIZE,
     SQS_MAX_MESSAGES,
     SQS_MAX_RECEIVES,
     SQS_VISIBILITY_SECONDS,
@@ -944,10 +945,11 @@ class AmazonSeller(models.Model):
         try:
             while not runner.out_of_time():
                 get_tokens, get_rate = client.available(GET_ORDER_OPERATION)
-                search_ready = client.available(SEARCH_ORDERS_OPERATION)[0] >= 1
-                room = NOTIFIED_ORDERS_PENDING_MAX if search_ready else max(
-                    SQS_MAX_MESSAGES, int(get_tokens + get_rate * runner.time_left()))
-                room = min(room, NOTIFIED_ORDERS_PENDING_MAX) - len(pending)
+                pages = int(max(0.0, client.available(SEARCH_ORDERS_OPERATION)[0]))
+                # No more than this run can read: a page per listing call allowed now,
+                # and what getOrder's quota allows before the run ends.
+                room = min(NOTIFIED_ORDERS_PENDING_MAX, pages * SEARCH_PAGE_SIZE + max(
+                    SQS_MAX_MESSAGES, int(get_tokens + get_rate * runner.time_left()))) - len(pending)
                 if room > 0:
                     received = consumer.receive_many(room, wait_seconds=0 if pending else None)
                     # One entry per message (one received again comes with its new receipt).
@@ -958,8 +960,8 @@ class AmazonSeller(models.Model):
                     break
                 orders = list(dict.fromkeys(p[1] for p in pending if p[1]))
                 how, ids = notified_orders.plan_reads(
-                    [(o, o not in no_search) for o in orders], get_tokens, search_ready,
-                    time.time() - pending[0][2], search_age)
+                    [(o, o not in no_search) for o in orders], get_tokens, pages >= 1,
+                    time.time() - pending[0][2], search_age, get_rate=get_rate)
                 chosen = set(ids)
                 batch = [p[0] for p in pending if not p[1] or p[1] in chosen]
                 if not batch:
@@ -969,15 +971,17 @@ class AmazonSeller(models.Model):
                     continue
                 taken = {m.message_id for m in batch}
                 kept = [p for p in pending if p[0].message_id not in taken]
+                unlisted = set()
                 done = runner.run_batch(self._apply_notification_messages, batch, client, max_receives,
-                                        search=how == "search", on_error=self._notifications_failed)
+                                        search=how == "search", unlisted=unlisted,
+                                        on_error=self._notifications_failed)
                 if done:
                     consumer.delete(done)
                 if how == "search" and done is not None:
-                    # Not listed (yet): read with getOrder, still in memory.
+                    # Not listed: read with getOrder; not reached (quota): listed again.
                     applied = {m.message_id for m in done}
                     left = [p for p in pending if p[1] in chosen and p[0].message_id not in applied]
-                    no_search.update(p[1] for p in left)
+                    no_search.update(unlisted)
                     kept = sorted(kept + left, key=lambda p: p[2])
                 pending = kept
         finally:
@@ -1029,9 +1033,12 @@ class AmazonSeller(models.Model):
         self.sudo().message_post(subtype_xmlid="mail.mt_note", body=_(
             "The safety-net listing of Amazon orders failed: %s", str(exc)))
 
-    def _apply_notification_messages(self, messages, client, max_receives, search=False):
+    def _apply_notification_messages(self, messages, client, max_receives, search=False, unlisted=None):
         """A work unit (no commit): apply a batch of SQS messages; returns the
-        messages to delete once it committed."""
+        messages to delete once it committed. ``search``: their orders are listed
+        (``notified_orders.read_orders``); ``unlisted`` (a set) receives the orders
+        the listing did not return, and the messages of the orders it did not reach
+        are not returned either (not applied yet)."""
         self.ensure_one()
         seller = self.sudo()
         Notification = self.env["amazon.notification"].sudo()
@@ -1074,8 +1081,9 @@ class AmazonSeller(models.Model):
                     changed[c.order_id] = when
             payloads, unknown, later = notified_orders.read_orders(
                 adapter, [c.order_id for _m, c in fresh], codes, changed_at=changed, search=search)
-            # Too recent for the backlog's listing: left on the queue, listed next time.
-            fresh = [(m, c) for m, c in fresh if c.order_id not in later]
+            if unlisted is not None:
+                unlisted.update(later)
+            fresh = [(m, c) for m, c in fresh if c.order_id in payloads or c.order_id in unknown]
             _counts, problems = notified_orders.apply_orders(seller, list(payloads.values()), client)
             Notification.create([{
                 "seller_id": seller.id, "notification_ref": _ref(message, change),

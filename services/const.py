@@ -238,7 +238,8 @@ SQS_MAX_RECEIVES = 5
 # searchOrders calls).
 NOTIFIED_ORDERS_SEARCH_AGE = 30
 # At most this many messages wait in memory (received, not applied yet).
-NOTIFIED_ORDERS_PENDING_MAX = 200
+NOTIFIED_ORDERS_PENDING_MAX = 500
+SEARCH_PAGE_SIZE = 100   # orders a searchOrders page holds
 GET_ORDER_OPERATION = "getOrder2026"
 SEARCH_ORDERS_OPERATION = "searchOrders"
 # === Settlements (GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2) ===

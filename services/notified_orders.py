@@ -35,7 +35,9 @@ _logger = logging.getLogger(__name__)
 # A notification's TimeOfOrderChange and the order's LastUpdateDate are the same
 # instant; the margin only absorbs clocks. An order the listing misses is read with
 # getOrder, so a small margin costs nothing but saves listing orders read already.
-SEARCH_OVERLAP = timedelta(seconds=10)
+SEARCH_OVERLAP = timedelta(seconds=2)
+# A few orders getOrder's quota reads within this many seconds are not worth a listing.
+GET_ORDER_WAIT = 10
 
 
 def read_orders(adapter, order_ids, marketplace_ids, changed_at=None, search=False):
@@ -44,8 +46,9 @@ def read_orders(adapter, order_ids, marketplace_ids, changed_at=None, search=Fal
     change was notified (naive UTC). ``search``: many orders wait (``plan_reads``):
     they are listed by last update since the earliest change (less a small margin),
     page by page until every one is found or the listing's quota runs out, instead
-    of read one by one. Those the listing did not return are left for later (the
-    caller reads them with ``getOrder``)."""
+    of read one by one. Those a whole listing did not return are left for later (the
+    caller reads them with ``getOrder``); those a listing stopped by its quota did
+    not reach are neither found nor left for later (listed again)."""
     wanted = list(dict.fromkeys(order_ids))
     changed_at = changed_at or {}
     found, later = {}, []
@@ -64,9 +67,11 @@ def read_orders(adapter, order_ids, marketplace_ids, changed_at=None, search=Fal
             token = page.next_token
             # Listed in order of last update: the pages after the last wanted order hold
             # only orders changed since, whose notifications are still to come.
-            if not token or len(found) == len(keep) or \
-                    adapter.client.available(SEARCH_ORDERS_OPERATION)[0] < 1:
+            if not token or len(found) == len(keep):
                 break
+            if adapter.client.available(SEARCH_ORDERS_OPERATION)[0] < 1:
+                # Out of listing quota: the orders not reached yet stay listable.
+                return found, [], []
         return found, [], [o for o in wanted if o not in found]
     unknown = []
     for order_id in wanted:
@@ -79,25 +84,27 @@ def read_orders(adapter, order_ids, marketplace_ids, changed_at=None, search=Fal
     return found, unknown, later
 
 
-def plan_reads(orders, get_tokens, search_ready, oldest_age, search_age):
+def plan_reads(orders, get_tokens, search_ready, oldest_age, search_age, get_rate=0.0,
+               get_wait=GET_ORDER_WAIT):
     """Which waiting orders to read now, and how: ``("get", ids)``, ``("search", ids)``
     or ``(None, [])`` (nothing yet: wait for quota or for more orders).
 
     ``orders``: the distinct notified order ids, oldest notification first, each with
-    whether a listing may read it (``(id, searchable)``); ``get_tokens``: the getOrder
-    calls its quota allows now; ``search_ready``: a searchOrders call is allowed now;
-    ``oldest_age``: seconds since the oldest was sent; ``search_age``: how old the
-    oldest may grow before one listing reads them all.
+    whether a listing may read it (``(id, searchable)``); ``get_tokens``, ``get_rate``:
+    the getOrder calls its quota allows now, and per second; ``search_ready``: a
+    searchOrders call is allowed now; ``oldest_age``: seconds since the oldest was
+    sent; ``search_age``: how old the oldest may grow before one listing reads them all.
 
     ``getOrder`` (0.5/s, burst 30) reads the oldest while its quota lasts. Orders
-    arriving faster than that wait, and once the oldest waits ``search_age`` seconds
-    one ``searchOrders`` page (0.0056/s, burst 20, 100 orders) reads every waiting
-    order at once."""
+    arriving faster than that wait; once more wait than getOrder's quota reads within
+    ``get_wait`` seconds and the oldest waited ``search_age`` seconds, one
+    ``searchOrders`` page (0.0056/s, burst 20, 100 orders) reads them all at once."""
     ids = [o for o, _s in orders]
-    if len(ids) <= int(get_tokens):
-        return ("get", ids) if ids else (None, [])
+    if not ids:
+        return None, []
     searchable = [o for o, can in orders if can]
-    if searchable and search_ready and oldest_age >= search_age:
+    soon = len(ids) <= get_tokens + get_rate * get_wait
+    if not soon and searchable and search_ready and oldest_age >= search_age:
         return "search", searchable
     if get_tokens >= 1:
         return "get", ids[:int(get_tokens)]

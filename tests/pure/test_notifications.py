@@ -130,6 +130,9 @@ def test_notified_orders_wait_for_one_listing_once_the_oldest_is_old():
     from services.notified_orders import plan_reads
     assert plan_reads(ORDERS, get_tokens=1, search_ready=True, oldest_age=30, search_age=30) == \
         ("search", ["A", "B", "C"])
+    # a few orders getOrder's quota reads within seconds: no listing for them
+    assert plan_reads(ORDERS, get_tokens=1, search_ready=True, oldest_age=60, search_age=30,
+                      get_rate=0.5) == ("get", ["A"])
     # no searchOrders call left: getOrder as its quota allows
     assert plan_reads(ORDERS, get_tokens=1, search_ready=False, oldest_age=60, search_age=30) == \
         ("get", ["A"])
