@@ -19,6 +19,9 @@ from .amazon_order_queue_line import RESULTS
 
 _logger = logging.getLogger(__name__)
 CLAIM_BATCH = 50
+# A claim takes lines of up to this many small queues at once (notified orders come
+# in queues of a few lines each).
+QUEUES_PER_CLAIM = 20
 # The cron jobs that process queues (data/ir_cron_data.xml): Odoo runs each job in
 # one cron thread at a time, so several jobs are how the cron threads of one or more
 # servers share the queues.
@@ -220,6 +223,39 @@ class AmazonOrderQueue(models.Model):
             return self.env["amazon.order.queue.line"]
         # Same transaction as the queue's lock: no commit in between.
         # A claim inside the runner's batch (row locks, SKIP LOCKED): released by its commit.
+        line_ids = self._claim_lines(queue_ids[0], limit)
+        # Small queues (a few notified orders each) are built together: more small queues
+        # of the same seller, flow and marketplace, without price report, one at a time
+        # while the batch has room. Full queues (queue_size lines, from listings and
+        # reports) are claimed one a batch, so that several workers share them.
+        first = self.browse(queue_ids[0])
+        if first.price_report_id or len(first.line_ids) >= (first.seller_id.queue_size or 1):
+            return self.env["amazon.order.queue.line"].browse(line_ids)
+        for _n in range(QUEUES_PER_CLAIM - 1):
+            if len(line_ids) >= limit:
+                break
+            self.env.cr.execute("""
+                SELECT q.id
+                  FROM amazon_order_queue q
+                  JOIN amazon_seller s ON s.id = q.seller_id
+                 WHERE q.state != 'done' AND q.id > %%s AND q.seller_id = %%s AND q.flow = %%s
+                   AND q.marketplace_id IS NOT DISTINCT FROM %%s AND q.price_report_id IS NULL
+                   AND (SELECT count(*) FROM amazon_order_queue_line a
+                         WHERE a.queue_id = q.id) < COALESCE(s.queue_size, 1)
+                   AND EXISTS (SELECT 1 FROM amazon_order_queue_line l
+                                WHERE l.queue_id = q.id AND %s)
+              ORDER BY q.id
+                 LIMIT 1
+            FOR UPDATE OF q SKIP LOCKED""" % self._CLAIMABLE, (
+                queue_ids[-1], first.seller_id.id, first.flow, first.marketplace_id.id or None))
+            row = self.env.cr.fetchone()
+            if not row:
+                break
+            queue_ids.append(row[0])
+            line_ids += self._claim_lines(row[0], limit - len(line_ids))
+        return self.env["amazon.order.queue.line"].browse(line_ids)
+
+    def _claim_lines(self, queue_id, limit):
         self.env.cr.execute("""
             SELECT l.id
               FROM amazon_order_queue_line l
@@ -228,8 +264,8 @@ class AmazonOrderQueue(models.Model):
              WHERE l.queue_id = %%s AND %s
           ORDER BY l.id
              LIMIT %%s
-        FOR UPDATE OF l SKIP LOCKED""" % self._CLAIMABLE, (queue_ids[0], limit))
-        return self.env["amazon.order.queue.line"].browse([r[0] for r in self.env.cr.fetchall()])
+        FOR UPDATE OF l SKIP LOCKED""" % self._CLAIMABLE, (queue_id, limit))
+        return [r[0] for r in self.env.cr.fetchall()]
 
     @api.model
     def _poll_price_reports(self, runner):
@@ -315,14 +351,22 @@ class AmazonOrderQueue(models.Model):
 
     @api.model
     def _process_lines(self, lines):
-        for queue in lines.queue_id:
-            qlines = lines.filtered(lambda l, q=queue: l.queue_id == q)
-            queue.state = "in_progress"
+        # Queues alike (seller, flow, marketplace, price report) are built in one pipeline run.
+        groups = {}
+        for line in lines:
+            q = line.queue_id
+            key, n = (q.seller_id.id, q.flow, q.marketplace_id.id, q.price_report_id.id), 0
+            while line.amazon_order_ref in groups.get(key + (n,), lines.browse()).mapped("amazon_order_ref"):
+                n += 1   # an order in two queues: built in turn, never twice in one run
+            groups[key + (n,)] = groups.get(key + (n,), lines.browse()) | line
+        for glines in groups.values():
+            queues = glines.queue_id
+            queues.state = "in_progress"
             try:
-                queue._process_queue_lines(qlines)
+                queues[0]._process_queue_lines(glines)
             except errors.AmazonError as exc:
-                qlines._fail(str(exc))
-            queue._update_state()
+                glines._fail(str(exc))
+            queues._update_state()
 
     def _process_queue_lines(self, lines):
         seller = self.seller_id

@@ -18,10 +18,11 @@ from ..services.const import (
     FLOW_MISSING_UNSHIPPED,
     FLOW_SHIPPED,
     FLOW_UNSHIPPED,
+    GET_ORDER_OPERATION,
     INCLUDED_DATA_SHIPPED,
     LWA_ENDPOINT,
-    NOTIFIED_ORDERS_BACKLOG_READ,
-    NOTIFIED_ORDERS_SEARCH_THRESHOLD,
+    NOTIFIED_ORDERS_PENDING_MAX,
+    NOTIFIED_ORDERS_SEARCH_AGE,
     ORDERS_API_2026,
     ORDERS_API_DEFAULT,
     ORDERS_API_V0,
@@ -33,7 +34,10 @@ from ..services.const import (
     RETURNS_EVERY_HOURS,
     RETURNS_MAX_WINDOW_DAYS,
     RETURNS_POLL_SECONDS,
+    SEARCH_ORDERS_OPERATION,
+    SEARCH_PAGE_SIZE,
     SELLER_CENTRAL_URLS,
+    SQS_MAX_MESSAGES,
     SQS_MAX_RECEIVES,
     SQS_VISIBILITY_SECONDS,
     SQS_WAIT_SECONDS,
@@ -1046,30 +1050,99 @@ class AmazonSeller(models.Model):
             due = seller.notification_safety_next_run
             if (not due or due <= fields.Datetime.now()) and not runner.out_of_time():
                 seller._run_safety_net(runner)
+        if runner.out_of_time() and not runner.triggered:
+            # Stopped by the time limit, not by an empty queue: read on at once.
+            runner.trigger()
         return True
 
     def _consume_notifications(self, runner):
         """Receive, apply, commit, then delete: a message leaves the queue only once
         the transaction that used it committed. A batch Amazon fails stays on the queue
-        and comes back after the visibility timeout (until its receive bound)."""
+        and comes back after the visibility timeout (until its receive bound).
+
+        The queue is read until it is empty or the run nears its time limit. Received
+        messages wait in memory, oldest first, until their orders are read
+        (``notified_orders.plan_reads``): with ``getOrder`` while its quota lasts, and
+        with one ``searchOrders`` listing of all that wait once the oldest has waited
+        ``notified_search_age`` seconds. No more is received than can be read in this
+        run; what is left when it ends is made visible again for the next run."""
         self.ensure_one()
         consumer = self._sqs_consumer()
-        max_receives = int(self.env["ir.config_parameter"].sudo().get_param(
-            "amazon_fbm_connector.sqs_max_receives", SQS_MAX_RECEIVES))
+        params = self.env["ir.config_parameter"].sudo()
+        max_receives = int(params.get_param("amazon_fbm_connector.sqs_max_receives", SQS_MAX_RECEIVES))
+        search_age = float(params.get_param("amazon_fbm_connector.notified_search_age",
+                                            NOTIFIED_ORDERS_SEARCH_AGE))
         client = runner.client(self)
-        while not runner.out_of_time():
-            # A backlog (more waiting than a searchOrders page holds) is read a page at a
-            # time and listed; otherwise 10 messages at a time, one getOrder each.
-            backlog = consumer.waiting() > NOTIFIED_ORDERS_SEARCH_THRESHOLD
-            messages = consumer.receive_many(NOTIFIED_ORDERS_BACKLOG_READ) \
-                if backlog else consumer.receive()
-            if not messages:
-                break
-            done = runner.run_batch(self._apply_notification_messages, messages, client, max_receives,
-                                    search=backlog, on_error=self._notifications_failed)
-            if done:
-                consumer.delete(done)
+        pending = []        # [message, order id or None (nothing to read), since], oldest first
+        no_search = set()   # orders a listing did not return: read with getOrder
+        try:
+            while not runner.out_of_time():
+                get_tokens, get_rate = client.available(GET_ORDER_OPERATION)
+                pages = int(max(0.0, client.available(SEARCH_ORDERS_OPERATION)[0]))
+                # No more than this run can read: a page per listing call allowed now,
+                # and what getOrder's quota allows before the run ends.
+                room = min(NOTIFIED_ORDERS_PENDING_MAX, pages * SEARCH_PAGE_SIZE + max(
+                    SQS_MAX_MESSAGES, int(get_tokens + get_rate * runner.time_left()))) - len(pending)
+                if room > 0:
+                    received = consumer.receive_many(room, wait_seconds=0 if pending else None)
+                    # One entry per message (one received again comes with its new receipt).
+                    again = {m.message_id for m in received}
+                    pending = sorted([p for p in pending if p[0].message_id not in again]
+                                     + self._pending_entries(received), key=lambda p: p[2])
+                if not pending:
+                    break
+                orders = list(dict.fromkeys(p[1] for p in pending if p[1]))
+                how, ids = notified_orders.plan_reads(
+                    [(o, o not in no_search) for o in orders], get_tokens, pages >= 1,
+                    time.time() - pending[0][2], search_age, get_rate=get_rate)
+                chosen = set(ids)
+                batch = [p[0] for p in pending if not p[1] or p[1] in chosen]
+                if not batch:
+                    # Wait for getOrder's next token (or for the oldest to be old enough).
+                    time.sleep(max(0.2, min(2.0, runner.time_left(),
+                                            (1.0 - get_tokens) / get_rate if get_rate else 1.0)))
+                    continue
+                taken = {m.message_id for m in batch}
+                kept = [p for p in pending if p[0].message_id not in taken]
+                unlisted = set()
+                done = runner.run_batch(self._apply_notification_messages, batch, client, max_receives,
+                                        search=how == "search", unlisted=unlisted,
+                                        on_error=self._notifications_failed)
+                if done:
+                    consumer.delete(done)
+                if how == "search" and done is not None:
+                    # Not listed: read with getOrder; not reached (quota): listed again.
+                    applied = {m.message_id for m in done}
+                    left = [p for p in pending if p[1] in chosen and p[0].message_id not in applied]
+                    no_search.update(unlisted)
+                    kept = sorted(kept + left, key=lambda p: p[2])
+                pending = kept
+        finally:
+            if pending:
+                try:
+                    consumer.release([p[0] for p in pending])
+                except errors.AmazonError as exc:
+                    # They come back after the visibility timeout instead.
+                    _logger.info("amazon notifications: seller %s: %s", self.id, exc)
         return True
+
+    def _pending_entries(self, messages):
+        """``[message, order id to read or None, since]`` of received messages: None for a
+        message that needs no read (not a notification, or one applied already)."""
+        Notification = self.env["amazon.notification"].sudo()
+        parsed = []
+        for message in messages:
+            try:
+                change = parse_order_change(message.body)
+            except BadNotification:
+                change = None
+            parsed.append((message, change))
+        seen = set(Notification.search([
+            ("seller_id", "=", self.id),
+            ("notification_ref", "in", [_ref(m, c) for m, c in parsed])]).mapped("notification_ref"))
+        now = time.time()
+        return [[m, c.order_id if c and _ref(m, c) not in seen else None, min(m.sent_at or now, now)]
+                for m, c in parsed]
 
     def _notifications_failed(self, exc):
         if isinstance(exc, errors.AmazonOutOfTime):
@@ -1093,9 +1166,12 @@ class AmazonSeller(models.Model):
         self.sudo().message_post(subtype_xmlid="mail.mt_note", body=_(
             "The safety-net listing of Amazon orders failed: %s", str(exc)))
 
-    def _apply_notification_messages(self, messages, client, max_receives, search=False):
+    def _apply_notification_messages(self, messages, client, max_receives, search=False, unlisted=None):
         """A work unit (no commit): apply a batch of SQS messages; returns the
-        messages to delete once it committed."""
+        messages to delete once it committed. ``search``: their orders are listed
+        (``notified_orders.read_orders``); ``unlisted`` (a set) receives the orders
+        the listing did not return, and the messages of the orders it did not reach
+        are not returned either (not applied yet)."""
         self.ensure_one()
         seller = self.sudo()
         Notification = self.env["amazon.notification"].sudo()
@@ -1138,8 +1214,9 @@ class AmazonSeller(models.Model):
                     changed[c.order_id] = when
             payloads, unknown, later = notified_orders.read_orders(
                 adapter, [c.order_id for _m, c in fresh], codes, changed_at=changed, search=search)
-            # Too recent for the backlog's listing: left on the queue, listed next time.
-            fresh = [(m, c) for m, c in fresh if c.order_id not in later]
+            if unlisted is not None:
+                unlisted.update(later)
+            fresh = [(m, c) for m, c in fresh if c.order_id in payloads or c.order_id in unknown]
             _counts, problems = notified_orders.apply_orders(seller, list(payloads.values()), client)
             Notification.create([{
                 "seller_id": seller.id, "notification_ref": _ref(message, change),

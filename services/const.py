@@ -274,11 +274,17 @@ SQS_WAIT_SECONDS = 2
 SQS_VISIBILITY_SECONDS = 120
 # A message received more often than this without being used is recorded and deleted.
 SQS_MAX_RECEIVES = 5
-# More messages than this waiting on the queue (a backlog): they are read this many
-# at a time and their orders listed by last update (searchOrders, 100 a page)
-# instead of one getOrder each.
-NOTIFIED_ORDERS_SEARCH_THRESHOLD = 100
-NOTIFIED_ORDERS_BACKLOG_READ = 100   # one searchOrders page
+# Notified orders are read with getOrder while its quota lasts (0.5/s, burst 30).
+# When they arrive faster, they wait; once the oldest waited this many seconds, one
+# searchOrders listing (100 orders a page) reads all that wait (ir.config_parameter
+# amazon_fbm_connector.notified_search_age overrides it: lower, faster but more
+# searchOrders calls).
+NOTIFIED_ORDERS_SEARCH_AGE = 30
+# At most this many messages wait in memory (received, not applied yet).
+NOTIFIED_ORDERS_PENDING_MAX = 500
+SEARCH_PAGE_SIZE = 100   # orders a searchOrders page holds
+GET_ORDER_OPERATION = "getOrder2026"
+SEARCH_ORDERS_OPERATION = "searchOrders"
 # === Settlements (GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2) ===
 # Amazon schedules settlement reports itself: they cannot be requested (createReport
 # answers 400 "Request for report type ... is not allowed at this time"); they are

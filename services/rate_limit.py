@@ -52,6 +52,12 @@ class TokenBucket:
             self._sleep(wait)
             waited += wait
 
+    def available(self):
+        """Tokens in the bucket now (a fraction is a token on its way); nothing taken."""
+        with self._lock:
+            self._refill()
+            return self.tokens
+
     def drain(self):
         """Amazon said 429: our idea of the bucket was too generous."""
         with self._lock:
@@ -94,6 +100,13 @@ class SharedBucket:
         if wait > 0:
             self._sleep(wait)
         return wait
+
+    def available(self):
+        """Tokens in the bucket now (below zero: calls reserved ahead); nothing taken."""
+        tokens, rate = self.store.peek(self.key, self.burst)
+        if rate:
+            self.rate = rate
+        return tokens
 
     def drain(self):
         self.store.drain(self.key)
@@ -177,6 +190,17 @@ class PostgresBucketStore:
                   RETURNING b.tokens, b.rate""", {"key": key, "rate": rate, "burst": burst})
             tokens, rate = map(float, cr.fetchone())
         return (max(0.0, -tokens / rate) if rate > 0 else 0.0), rate
+
+    def peek(self, key, burst):
+        """``(tokens now, rate)`` of a bucket without taking any (a bucket never used
+        is full: ``(burst, None)``)."""
+        with self._cursor() as cr:
+            cr.execute("""
+                SELECT LEAST(burst, tokens + rate * GREATEST(
+                           0, extract(epoch from clock_timestamp()) - stamp)), rate
+                  FROM amazon_rate_bucket WHERE name = %s""", (key,))
+            row = cr.fetchone()
+        return (float(row[0]), float(row[1])) if row else (float(burst), None)
 
     def drain(self, key):
         with self._cursor() as cr:

@@ -332,6 +332,12 @@ class SpApiClient:
                 self._sleep(delay)
         raise last
 
+    def available(self, operation):
+        """How many calls of ``operation`` its bucket allows now, without waiting
+        (a fraction: the next token is on its way), and the bucket's rate per second."""
+        bucket = self.limiter.bucket(operation)
+        return bucket.available(), bucket.rate
+
     def _time_left(self):
         return None if self.deadline is None else max(0.0, self.deadline - time.time())
 

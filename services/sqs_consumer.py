@@ -31,7 +31,8 @@ OrderChange = collections.namedtuple(
     "OrderChange", "notification_id order_id change_type status marketplace_id event_time "
                    "seller_id reason")
 
-Message = collections.namedtuple("Message", "message_id receipt_handle body receive_count")
+Message = collections.namedtuple("Message", "message_id receipt_handle body receive_count sent_at",
+                                 defaults=(None,))   # sent_at: SQS's SentTimestamp (epoch seconds)
 
 
 def parse_order_change(body):
@@ -63,6 +64,13 @@ def parse_order_change(body):
         seller_id=change.get("SellerId") or "",
         reason=trigger.get("ChangeReason") or "",
     )
+
+
+def _epoch(millis):
+    try:
+        return int(millis) / 1000.0
+    except (TypeError, ValueError):
+        return None
 
 
 def queue_arn_from_url(url, region):
@@ -126,15 +134,20 @@ class SqsConsumer:
                          AttributeNames=["ApproximateNumberOfMessages"])
         return int(res["Attributes"].get("ApproximateNumberOfMessages") or 0)
 
-    def receive_many(self, count):
-        """Up to ``count`` messages, 10 a call, without waiting once the queue is empty."""
-        messages = self.receive(min(count, SQS_MAX_MESSAGES))
+    def receive_many(self, count, wait_seconds=None):
+        """Up to ``count`` messages, 10 a call, without waiting once the queue is empty
+        (``wait_seconds``: the long poll of the first call, default the consumer's).
+        A message received twice (its visibility ran out) is kept once, with its
+        latest receipt, and ends the reading."""
+        messages = {m.message_id: m for m in self.receive(min(count, SQS_MAX_MESSAGES),
+                                                          wait_seconds=wait_seconds)}
         while messages and len(messages) < count:
             more = self.receive(min(count - len(messages), SQS_MAX_MESSAGES), wait_seconds=0)
-            if not more:
+            again = any(m.message_id in messages for m in more)
+            messages.update((m.message_id, m) for m in more)
+            if not more or again:
                 break
-            messages += more
-        return messages
+        return list(messages.values())
 
     def receive(self, max_messages=SQS_MAX_MESSAGES, wait_seconds=None):
         """Up to ``max_messages`` (10 at most) messages, waiting up to
@@ -143,10 +156,21 @@ class SqsConsumer:
                          MaxNumberOfMessages=max(1, min(max_messages, SQS_MAX_MESSAGES)),
                          WaitTimeSeconds=self.wait_seconds if wait_seconds is None else wait_seconds,
                          VisibilityTimeout=self.visibility_seconds,
-                         MessageSystemAttributeNames=["ApproximateReceiveCount"])
+                         MessageSystemAttributeNames=["ApproximateReceiveCount", "SentTimestamp"])
         return [Message(m["MessageId"], m["ReceiptHandle"], m.get("Body") or "",
-                        int((m.get("Attributes") or {}).get("ApproximateReceiveCount") or 1))
+                        int((m.get("Attributes") or {}).get("ApproximateReceiveCount") or 1),
+                        _epoch((m.get("Attributes") or {}).get("SentTimestamp")))
                 for m in res.get("Messages") or []]
+
+    def release(self, messages):
+        """Make received messages visible again at once (read but not applied: the next
+        run reads them without waiting for the visibility timeout)."""
+        messages = list(messages)
+        for start in range(0, len(messages), SQS_MAX_MESSAGES):
+            chunk = messages[start:start + SQS_MAX_MESSAGES]
+            self._call("change_message_visibility_batch", QueueUrl=self.queue_url, Entries=[
+                {"Id": str(n), "ReceiptHandle": m.receipt_handle, "VisibilityTimeout": 0}
+                for n, m in enumerate(chunk)])
 
     def delete(self, messages):
         """Delete messages (after their work committed); returns the ids SQS failed to delete."""

@@ -10,14 +10,12 @@ import time
 import uuid
 from datetime import timedelta
 from functools import partial
-from unittest.mock import patch
 
 import boto3
 
 from odoo import SUPERUSER_ID, api
 from odoo.tests import tagged
 
-from ..models import amazon_seller
 from ..services.rate_limit import RateLimiter
 from ..services.runner import Runner
 from .common import AmazonCase, cron_worker, run_in_threads
@@ -257,15 +255,60 @@ class TestOrderNotifications(AmazonCase):
         self.seller._cron_consume_notifications()
         self.assertEqual(self.emulator.calls["searchOrders"], 0)
 
+    def at_amazons_quotas(self):
+        """Our buckets at Amazon's own usage plans (getOrder 0.5/s, burst 30;
+        searchOrders 0.0056/s, burst 20); the emulator stays generous."""
+        self.env["ir.config_parameter"].sudo().set_param("amazon_fbm_connector.rate_scale", "1")
+        self.env["amazon.rate.bucket"]._store().reset()
+
     def test_many_orders_are_read_with_one_listing(self):
+        # More notified orders than getOrder's quota reads within seconds (29 + 0.5/s),
+        # the oldest old enough:
+        # one searchOrders page reads them all; an order the listing misses (Amazon
+        # updated it before the notified change) is read with getOrder. Each order once.
         self.subscribe()
-        refs = [self.new_order(minutes_ago=10) for _i in range(4)]
-        self.assertEqual(self.emulator.publish_changes(), 4)
-        with patch.object(amazon_seller, "NOTIFIED_ORDERS_SEARCH_THRESHOLD", 2):
-            self.consume()
-        self.assertEqual(len(self.orders_of(refs)), 4)
+        self.at_amazons_quotas()
+        self.env["ir.config_parameter"].sudo().set_param("amazon_fbm_connector.notified_search_age", "0")
+        refs = [self.new_order(minutes_ago=10) for _i in range(35)]
+        self.assertEqual(self.emulator.publish_changes(), 35)
+        stale = self.new_order(minutes_ago=30)
+        self.assertEqual(self.emulator.publish_changes(), 1)   # changed 25 minutes ago...
+        order = self.scenario.orders[stale]["order"]
+        order["LastUpdateDate"] = order["PurchaseDate"]          # ...but Amazon says 30
+        self.consume()
+        self.assertEqual(len(self.orders_of(refs + [stale])), 36)
         self.assertEqual(self.emulator.calls["searchOrders"], 1)
-        self.assertEqual(self.emulator.calls["getOrder2026"], 0)
+        self.assertEqual(self.emulator.calls["getOrder2026"], 1)   # the one not listed
+        self.assertEqual(self.queued_messages(), 0)
+        self.assertEqual(self.env["amazon.notification"].search_count(
+            [("seller_id", "=", self.seller.id), ("state", "=", "done")]), 36)
+
+    def test_orders_within_getorders_quota_are_not_listed(self):
+        # Young notifications wait for getOrder's quota rather than cost a listing.
+        self.subscribe()
+        self.at_amazons_quotas()
+        self.env["ir.config_parameter"].sudo().set_param("amazon_fbm_connector.notified_search_age", "3600")
+        refs = [self.new_order(minutes_ago=10) for _i in range(31)]
+        self.assertEqual(self.emulator.publish_changes(), 31)
+        self.consume()
+        self.assertEqual(len(self.orders_of(refs)), 31)
+        self.assertEqual(self.emulator.calls["searchOrders"], 0)
+        self.assertEqual(self.emulator.calls["getOrder2026"], 31)
+        self.assertEqual(self.queued_messages(), 0)
+
+    def test_small_queues_of_notified_orders_are_built_in_one_batch(self):
+        self.subscribe()
+        refs = []
+        for _i in range(3):   # three reads, three small queues
+            refs.append(self.new_order())
+            self.assertEqual(self.emulator.publish_changes(), 1)
+            self.seller._consume_notifications(Runner(self.env, stop_at=time.time() + 60))
+        queues = self.env["amazon.order.queue"].search([("seller_id", "=", self.seller.id)])
+        self.assertEqual(len(queues), 3)
+        claimed = self.env["amazon.order.queue"]._process_claimed(Runner(self.env, stop_at=time.time() + 60))
+        self.assertEqual(claimed, 3)
+        self.assertEqual(set(queues.mapped("state")), {"done"})
+        self.assertEqual(len(self.orders_of(refs)), 3)
 
     def test_status_sync_cron_leaves_subscribed_sellers_to_the_safety_net(self):
         self.seller.fbm_status_sync_auto = True

@@ -40,6 +40,17 @@ class TestSharedQuota(AmazonCase):
         a.drain(key)
         self.assertGreater(b.take(key, 4.0, 3)[0], 0.0)
 
+    def test_peek_shows_what_another_connection_took(self):
+        a, b = self.store("peek-a"), self.store("peek-b")
+        key = "test-peek-%s" % time.time()
+        self.assertEqual(b.peek(key, 3), (3.0, None), "a bucket never used is full")
+        a.take(key, 0.001, 3)
+        a.take(key, 0.001, 3)
+        tokens, rate = b.peek(key, 3)
+        self.assertAlmostEqual(tokens, 1.0, places=2)
+        self.assertEqual(rate, 0.001)
+        self.assertAlmostEqual(b.peek(key, 3)[0], 1.0, places=2, msg="looking takes nothing")
+
     def test_token_survives_the_callers_rollback(self):
         """A token is spent when the call is made, even if the batch rolls back."""
         store = self.seller._get_client().limiter.store

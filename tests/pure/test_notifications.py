@@ -109,3 +109,36 @@ def test_messages_match_amazons_schema(emulator, adapter, scenario):
 def test_bad_messages_say_why(body):
     with pytest.raises(BadNotification):
         parse_order_change(body)
+
+
+ORDERS = [("A", True), ("B", True), ("C", True)]
+
+
+def test_notified_orders_are_read_with_getorder_while_its_quota_lasts():
+    from services.notified_orders import plan_reads
+    assert plan_reads(ORDERS, get_tokens=3.2, search_ready=True, oldest_age=999, search_age=30) == \
+        ("get", ["A", "B", "C"])
+    # more than the quota allows, the oldest still young: the oldest the quota allows
+    assert plan_reads(ORDERS, get_tokens=2.5, search_ready=True, oldest_age=10, search_age=30) == \
+        ("get", ["A", "B"])
+    # no call left and nothing old: wait
+    assert plan_reads(ORDERS, get_tokens=0.4, search_ready=True, oldest_age=10, search_age=30) == (None, [])
+    assert plan_reads([], get_tokens=5, search_ready=True, oldest_age=0, search_age=30) == (None, [])
+
+
+def test_notified_orders_wait_for_one_listing_once_the_oldest_is_old():
+    from services.notified_orders import plan_reads
+    assert plan_reads(ORDERS, get_tokens=1, search_ready=True, oldest_age=30, search_age=30) == \
+        ("search", ["A", "B", "C"])
+    # a few orders getOrder's quota reads within seconds: no listing for them
+    assert plan_reads(ORDERS, get_tokens=1, search_ready=True, oldest_age=60, search_age=30,
+                      get_rate=0.5) == ("get", ["A"])
+    # no searchOrders call left: getOrder as its quota allows
+    assert plan_reads(ORDERS, get_tokens=1, search_ready=False, oldest_age=60, search_age=30) == \
+        ("get", ["A"])
+    # an order a listing did not return is read with getOrder only
+    orders = [("A", False), ("B", True), ("C", True)]
+    assert plan_reads(orders, get_tokens=0, search_ready=True, oldest_age=60, search_age=30) == \
+        ("search", ["B", "C"])
+    assert plan_reads([("A", False)], get_tokens=0, search_ready=True, oldest_age=60, search_age=30) == \
+        (None, [])

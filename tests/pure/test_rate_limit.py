@@ -117,3 +117,16 @@ def test_acquire_with_max_wait_takes_nothing_and_sleeps_not_when_the_wait_is_lon
     clock.now += 6.0
     assert abs(bucket.acquire(max_wait=5.0) - 4.0) < 1e-9   # due within 5 s: taken, slept
     assert abs(clock.now - 10.0) < 1e-9
+
+
+def test_available_says_what_is_left_and_takes_nothing():
+    clock = FakeClock()
+    bucket = TokenBucket(rate=0.5, burst=3, clock=clock, sleep=clock.sleep)
+    assert bucket.available() == 3
+    assert bucket.available() == 3          # looking takes nothing
+    bucket.acquire()
+    bucket.acquire()
+    bucket.acquire()
+    assert bucket.available() == 0
+    clock.now += 1.0
+    assert abs(bucket.available() - 0.5) < 1e-9
