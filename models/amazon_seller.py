@@ -359,6 +359,8 @@ class AmazonSeller(models.Model):
     notification_safety_cursor = fields.Datetime(
         "Safety Net Synced Until", copy=False, readonly=True,
         help="The next safety-net listing asks Amazon for the orders changed after this time.")
+    notification_safety_params = fields.Json(copy=False, readonly=True)   # a listing under way
+    notification_safety_token = fields.Char(copy=False, readonly=True)    # its next page
     notification_ids = fields.One2many("amazon.notification", "seller_id")
     notification_dropped_count = fields.Integer(
         "Dropped Notifications", compute="_compute_notification_stats",
@@ -1155,14 +1157,21 @@ class AmazonSeller(models.Model):
         self.ensure_one()
         runner.run_batch(self.sudo().write, {"notification_safety_next_run": fields.Datetime.now() + timedelta(
             hours=max(self.notification_safety_hours or 1, 1))})
-        runner.run_batch(self._notification_safety_net, runner, on_error=self._safety_net_failed)
+        # One page a batch: a window longer than a run's quota continues from its next-page
+        # token in the next run, instead of listing its first page again every run.
+        while not runner.out_of_time():
+            counts = runner.run_batch(self._notification_safety_net, runner, on_error=self._safety_net_failed)
+            if not counts or counts.pop("_done", True):
+                break
 
     def _safety_net_failed(self, exc):
         if isinstance(exc, errors.AmazonOutOfTime):
-            # The cursor did not move: the next pass lists the window again.
+            # The next pass reads the next page (the token and parameters are kept).
             self.sudo().notification_safety_next_run = False
             Runner(self.env).trigger(NOTIFICATIONS_CRON)
             return
+        # A refused page (an expired token...): the next listing starts the window again.
+        self.sudo().write({"notification_safety_params": False, "notification_safety_token": False})
         self.sudo().message_post(subtype_xmlid="mail.mt_note", body=_(
             "The safety-net listing of Amazon orders failed: %s", str(exc)))
 
@@ -1249,25 +1258,40 @@ class AmazonSeller(models.Model):
         })
 
     def _notification_safety_net(self, runner=None):
-        """The one scheduled listing while notifications are on: the orders Amazon
-        updated since the cursor, read once with everything an import needs, and applied
-        like notified orders (imports and status alike)."""
+        """A work unit: one page of the one scheduled listing while notifications are on,
+        the orders Amazon updated since the cursor, read with everything an import needs
+        and applied like notified orders (imports and status alike). The listing's
+        parameters and next-page token are kept on the seller between units; the cursor
+        moves once its last page is read. Returns the counts, ``_done`` False while pages
+        remain."""
         self.ensure_one()
         seller = self.sudo()
-        started = fields.Datetime.now()
-        cursor = seller.notification_safety_cursor or seller.fbm_status_sync_cursor
-        since = cursor - timedelta(minutes=10) if cursor else started - timedelta(days=seller.import_days or 30)
         client = runner.client(seller) if runner else seller._get_client()
         adapter = client.orders()
-        payloads = list(adapter.search_orders(seller.marketplace_ids.mapped("amazon_marketplace_id"),
-                                              last_updated_after=since, included_data=INCLUDED_DATA_SHIPPED))
-        counts, _problems = notified_orders.apply_orders(seller, payloads, client)
-        end = parse_datetime(adapter.window_end) if adapter.window_end else started - timedelta(minutes=2)
-        if not cursor or end > cursor:
-            seller.notification_safety_cursor = end
+        params, token = seller.notification_safety_params, seller.notification_safety_token
+        if not params:
+            now = fields.Datetime.now()
+            cursor = seller.notification_safety_cursor or seller.fbm_status_sync_cursor
+            since = cursor - timedelta(minutes=10) if cursor else now - timedelta(days=seller.import_days or 30)
+            params = adapter.listing_params(
+                seller.marketplace_ids.mapped("amazon_marketplace_id"), last_updated_after=since,
+                last_updated_before=now - timedelta(minutes=2), included_data=INCLUDED_DATA_SHIPPED)
+            token = False
+        page = adapter.read_page(params, token or None)
+        counts, _problems = notified_orders.apply_orders(seller, page.orders, client)
+        if page.next_token:
+            seller.write({"notification_safety_params": params, "notification_safety_token": page.next_token})
+            return dict(counts, _done=False)
+        end = page.window_end or params.get("lastUpdatedBefore") or params.get("LastUpdatedBefore")
+        end = parse_datetime(end) if end else None
+        values = {"notification_safety_params": False, "notification_safety_token": False}
+        cursor = seller.notification_safety_cursor
+        if end and (not cursor or end > cursor):
+            values["notification_safety_cursor"] = end
             # The status sync, were notifications turned off, continues from here.
-            seller.fbm_status_sync_cursor = end
-        return counts
+            values["fbm_status_sync_cursor"] = end
+        seller.write(values)
+        return dict(counts, _done=True)
 
     def _settlement_list(self, deadline=None):
         """Work unit: list the settlement reports Amazon finished since the cursor and keep

@@ -152,19 +152,20 @@ class OrdersAdapter:
 
     # ------------------------------------------------------------ page by page
     def listing_params(self, marketplace_ids, *, created_after=None, created_before=None,
-                       last_updated_after=None, statuses=None, channels=(MFN,),
-                       included_data=INCLUDED_DATA_IMPORT):
+                       last_updated_after=None, last_updated_before=None, statuses=None,
+                       channels=(MFN,), included_data=INCLUDED_DATA_IMPORT):
         """The exact parameters of a listing read page by page (``read_page``),
         JSON-serialisable, so a listing stopped between pages can continue in
         another run with the same parameters its next-page token requires."""
         if self.is_v0:
             return self._v0_params(marketplace_ids, created_after=created_after,
                                    created_before=created_before,
-                                   last_updated_after=last_updated_after, statuses=statuses,
+                                   last_updated_after=last_updated_after,
+                                   last_updated_before=last_updated_before, statuses=statuses,
                                    channels=channels)
         return self._search_params(
             marketplace_ids, created_after=created_after, created_before=created_before,
-            last_updated_after=last_updated_after,
+            last_updated_after=last_updated_after, last_updated_before=last_updated_before,
             fulfillment_statuses=[FULFILLMENT_STATUS_2026.get(s, s) for s in statuses or ()],
             fulfilled_by=[FULFILLED_BY_2026.get(c, c) for c in channels or ()],
             included_data=included_data)

@@ -10,12 +10,14 @@ import time
 import uuid
 from datetime import timedelta
 from functools import partial
+from unittest.mock import patch
 
 import boto3
 
 from odoo import SUPERUSER_ID, api
 from odoo.tests import tagged
 
+from ..services import orders_adapter
 from ..services.rate_limit import RateLimiter
 from ..services.runner import Runner
 from .common import AmazonCase, cron_worker, run_in_threads
@@ -254,6 +256,27 @@ class TestOrderNotifications(AmazonCase):
         self.emulator.reset_quota()
         self.seller._cron_consume_notifications()
         self.assertEqual(self.emulator.calls["searchOrders"], 0)
+
+    def test_safety_net_continues_from_its_next_page(self):
+        """A safety-net window of several pages is read a page per unit of work: what a
+        run could not read continues from the next-page token (same parameters, as Amazon
+        requires), never from the first page again; the cursor moves after the last."""
+        self.subscribe()
+        refs = [self.new_order(minutes_ago=10) for _n in range(5)]   # their notifications were lost
+        cursor = self.seller.notification_safety_cursor = self.seller.notification_safety_cursor - timedelta(minutes=15)
+        self.emulator.reset_quota()
+        with patch.object(orders_adapter, "PAGE_SIZE", 2):
+            first = self.seller._notification_safety_net()
+            self.assertFalse(first["_done"])
+            self.assertTrue(self.seller.notification_safety_token)
+            self.assertEqual(self.seller.notification_safety_cursor, cursor, "moves after the last page")
+            rest = [self.seller._notification_safety_net() for _n in range(2)]
+        self.assertEqual([r["_done"] for r in rest], [False, True])
+        self.assertEqual(self.emulator.calls["searchOrders"], 3, "each page read once")
+        self.assertFalse(self.seller.notification_safety_token)
+        self.assertGreater(self.seller.notification_safety_cursor, cursor)
+        self.env["amazon.order.queue"]._cron_process_queues()
+        self.assertEqual(len(self.orders_of(refs)), 5)
 
     def at_amazons_quotas(self):
         """Our buckets at Amazon's own usage plans (getOrder 0.5/s, burst 30;
