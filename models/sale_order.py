@@ -120,7 +120,7 @@ class SaleOrder(models.Model):
         help="The seller chose to ship although the buyer asked to cancel: the request no longer "
              "blocks the delivery.")
     amazon_return_ids = fields.One2many("amazon.return", "sale_order_id", string="Amazon Returns")
-    amazon_return_count = fields.Integer("Amazon Returns", compute="_compute_amazon_return_count")
+    amazon_return_count = fields.Integer("Amazon Return Count", compute="_compute_amazon_return_count")
 
     # === COMPUTE METHODS ===
     @api.depends("amazon_return_ids")
