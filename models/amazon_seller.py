@@ -1166,9 +1166,12 @@ class AmazonSeller(models.Model):
 
     def _safety_net_failed(self, exc):
         if isinstance(exc, errors.AmazonOutOfTime):
-            # The next pass reads the next page (the token and parameters are kept).
-            self.sudo().notification_safety_next_run = False
-            Runner(self.env).trigger(NOTIFICATIONS_CRON)
+            # The next pass reads the next page (the token and parameters are kept) once the
+            # quota has the call this one lacked: due at once, a pass triggered at once would
+            # only be refused again, pass after pass, until the call fits in a pass's time.
+            wait = min(max(exc.wait or 0, 0), 3600)
+            self.sudo().notification_safety_next_run = fields.Datetime.now() + timedelta(seconds=wait)
+            Runner(self.env).trigger(NOTIFICATIONS_CRON, wait=wait)
             return
         # A refused page (an expired token...): the next listing starts the window again.
         self.sudo().write({"notification_safety_params": False, "notification_safety_token": False})

@@ -14,7 +14,7 @@ from unittest.mock import patch
 
 import boto3
 
-from odoo import SUPERUSER_ID, api
+from odoo import SUPERUSER_ID, api, fields
 from odoo.tests import tagged
 
 from ..services import orders_adapter
@@ -277,6 +277,27 @@ class TestOrderNotifications(AmazonCase):
         self.assertGreater(self.seller.notification_safety_cursor, cursor)
         self.env["amazon.order.queue"]._cron_process_queues()
         self.assertEqual(len(self.orders_of(refs)), 5)
+
+    def test_safety_net_out_of_quota_is_due_when_its_call_is(self):
+        """A safety-net page the quota cannot give before the run's time limit is not
+        sent; the listing is due again when the quota has that call, not at once (a pass
+        triggered at once is only refused again, pass after pass)."""
+        self.subscribe()
+        self.new_order(minutes_ago=10)
+        self.at_amazons_quotas()
+        self.emulator.reset_quota()
+        bucket = self.seller._get_client().limiter.bucket("searchOrders")
+        bucket.acquire(max_wait=0)   # its row exists...
+        bucket.drain()               # ...and is empty: the next call in 180 s
+        before = fields.Datetime.now()
+        self.seller._run_safety_net(Runner(self.env, stop_at=time.time() + 30))
+        self.assertEqual(self.emulator.calls["searchOrders"], 0, "nothing sent")
+        due = self.seller.notification_safety_next_run
+        self.assertTrue(due, "not due at once")
+        self.assertGreaterEqual(due, before + timedelta(seconds=120), "due when the quota has the call")
+        self.assertLess(due, before + timedelta(minutes=5))
+        self.seller._cron_consume_notifications()
+        self.assertEqual(self.seller.notification_safety_next_run, due, "not tried again before")
 
     def at_amazons_quotas(self):
         """Our buckets at Amazon's own usage plans (getOrder 0.5/s, burst 30;
