@@ -94,6 +94,20 @@ def _token_key(lwa_base, client_id, secret, refresh_token, flavor=""):
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+def _lwa_answer(response):
+    """The JSON body of an LWA token answer; an error answer (or an outage page, which is
+    no JSON) raises the library's ``AuthorizationError`` with LWA's code and words."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if response.status_code != 200:
+        status = response.status_code
+        raise AuthorizationError(body.get("error") or "http_%s" % status,
+                                 body.get("error_description") or "HTTP %s" % status, status)
+    return body
+
+
 def _lwa_client_class(lwa_endpoint, timeout):
     parts = urlsplit(lwa_endpoint or LWA_ENDPOINT)
 
@@ -114,16 +128,7 @@ def _lwa_client_class(lwa_endpoint, timeout):
 
         def _request(self, url, data, headers):
             # The library reads every LWA answer as JSON; an outage page is not.
-            response = self._transport.request("POST", url, data=data, headers=headers)
-            try:
-                body = response.json()
-            except ValueError:
-                body = {}
-            if response.status_code != 200:
-                status = response.status_code
-                raise AuthorizationError(body.get("error") or "http_%s" % status,
-                                         body.get("error_description") or "HTTP %s" % status, status)
-            return body
+            return _lwa_answer(self._transport.request("POST", url, data=data, headers=headers))
 
         def get_auth(self):
             from sp_api.auth import AccessTokenResponse
@@ -378,16 +383,9 @@ class SpApiClient:
                 "client_secret": self.credentials["lwa_client_secret"]}
 
         def post():
-            response = httpx.post(url, data=data, timeout=self.timeout,
-                                  headers={"Content-Type": "application/x-www-form-urlencoded;charset=UTF-8"})
-            try:
-                body = response.json()
-            except ValueError:
-                body = {}
-            if response.status_code != 200:
-                status = response.status_code
-                raise AuthorizationError(body.get("error") or "http_%s" % status,
-                                         body.get("error_description") or "HTTP %s" % status, status)
+            body = _lwa_answer(httpx.post(
+                url, data=data, timeout=self.timeout,
+                headers={"Content-Type": "application/x-www-form-urlencoded;charset=UTF-8"}))
             if not isinstance(body, dict) or not body.get("refresh_token"):
                 raise AuthorizationError("invalid_response", "LWA answered no refresh token", status_code=400)
             return body
