@@ -25,6 +25,30 @@ function offerCell(sku, field, text) {
     return `.o_list_view .o_data_row:has(.o_data_cell[name="sku"]:contains("${sku}")) .o_data_cell[name="${field}"]:contains("${text}")`;
 }
 
+/** Amazon ↣ Operations, the tour's seller chosen (its marketplace comes with it). */
+function operationsFor(content) {
+    return [
+        {
+            content,
+            trigger: menu("menu_amazon_operations"),
+        },
+        {
+            content: "Choose the seller",
+            trigger: '.o_field_widget[name="seller_id"] input',
+            run: "text Tour Seller",
+        },
+        {
+            content: "Tour Seller",
+            trigger: '.o-autocomplete--dropdown-menu .dropdown-item:contains("Tour Seller")',
+        },
+        {
+            content: "Its marketplace is chosen for it",
+            trigger: '.o_field_widget[name="marketplace_ids"] .badge:contains("Amazon.com — Tour Seller")',
+            isCheck: true,
+        },
+    ];
+}
+
 registry.category("web_tour.tours").add("amazon_fbm_seller_day", {
     test: true,
     url: "/web",
@@ -44,24 +68,7 @@ registry.category("web_tour.tours").add("amazon_fbm_seller_day", {
             trigger: '.o_amazon_dashboard_card .o_amazon_unshipped:contains("0")',
             isCheck: true,
         },
-        {
-            content: "Open Operations",
-            trigger: menu("menu_amazon_operations"),
-        },
-        {
-            content: "Choose the seller",
-            trigger: '.o_field_widget[name="seller_id"] input',
-            run: "text Tour Seller",
-        },
-        {
-            content: "Tour Seller",
-            trigger: '.o-autocomplete--dropdown-menu .dropdown-item:contains("Tour Seller")',
-        },
-        {
-            content: "Its marketplace is chosen for it",
-            trigger: '.o_field_widget[name="marketplace_ids"] .badge:contains("Amazon.com — Tour Seller")',
-            isCheck: true,
-        },
+        ...operationsFor("Open Operations"),
         {
             content: "Choose Import Unshipped Orders",
             trigger: '.o_field_widget[name="operation"] label:contains("Import Unshipped Orders")',
@@ -105,24 +112,7 @@ registry.category("web_tour.tours").add("amazon_fbm_seller_day", {
             trigger: '.o_amazon_state_hint:contains("in the background")',
             isCheck: true,
         },
-        {
-            content: "Open Operations again",
-            trigger: menu("menu_amazon_operations"),
-        },
-        {
-            content: "Choose the seller",
-            trigger: '.o_field_widget[name="seller_id"] input',
-            run: "text Tour Seller",
-        },
-        {
-            content: "Tour Seller",
-            trigger: '.o-autocomplete--dropdown-menu .dropdown-item:contains("Tour Seller")',
-        },
-        {
-            content: "Its marketplace is chosen for it",
-            trigger: '.o_field_widget[name="marketplace_ids"] .badge:contains("Amazon.com — Tour Seller")',
-            isCheck: true,
-        },
+        ...operationsFor("Open Operations again"),
         {
             content: "Choose Export Stock",
             trigger: '.o_field_widget[name="operation"] label:contains("Export Stock")',
