@@ -178,6 +178,19 @@ class AmazonCase(TransactionCase):
         return self.env["sale.order"].search([("amazon_seller_id", "=", self.seller.id),
                                               ("amazon_order_ref", "in", list(refs))])
 
+    @classmethod
+    def stock_up(cls, skus=("SKU-A", "SKU-B"), qty=50):
+        """``qty`` of each SKU on hand in the FBM warehouse (for deliveries to validate)."""
+        stock = cls.warehouse.lot_stock_id
+        for sku in skus:
+            cls.env["stock.quant"]._update_available_quantity(cls.products[sku], stock, qty)
+
+    @classmethod
+    def ups_carrier(cls):
+        """An Odoo carrier whose name Amazon's carrier codes know (UPS)."""
+        fee = cls.env["product.product"].create({"name": "Carrier fee", "detailed_type": "service"})
+        return cls.env["delivery.carrier"].create({"name": "UPS Ground", "product_id": fee.id})
+
     def build(self, order_ids, shipped=False, workflow=True):
         """Orders API data -> normalised orders -> builder (+ workflow)."""
         from ..services.auto_workflow import AutoWorkflow

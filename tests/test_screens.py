@@ -18,11 +18,8 @@ class TestScreensBus(AmazonCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        fee = cls.env["product.product"].create({"name": "Carrier fee", "detailed_type": "service"})
-        cls.ups = cls.env["delivery.carrier"].create({"name": "UPS Ground", "product_id": fee.id})
-        stock = cls.warehouse.lot_stock_id
-        for sku in ("SKU-A", "SKU-B"):
-            cls.env["stock.quant"]._update_available_quantity(cls.products[sku], stock, 50)
+        cls.ups = cls.ups_carrier()
+        cls.stock_up()
 
     def setUp(self):
         super().setUp()

@@ -21,12 +21,8 @@ class TestSellerDayTour(HttpCase, AmazonCase):
         cls.seller.name = "Tour Seller"
         (cls.mp_de | cls.mp_uk).active = False
         cls.mp_us.export_stock = True
-        fee = cls.env["product.product"].create({"name": "Carrier fee", "detailed_type": "service"})
-        cls.env["delivery.carrier"].create({"name": "UPS Ground", "product_id": fee.id})
-        # stock for the delivery the tour validates
-        stock = cls.warehouse.lot_stock_id
-        for sku in ("SKU-A", "SKU-B"):
-            cls.env["stock.quant"]._update_available_quantity(cls.products[sku], stock, 50)
+        cls.ups_carrier()
+        cls.stock_up()   # for the delivery the tour validates
 
     def setUp(self):
         super().setUp()
@@ -104,9 +100,7 @@ class TestFirstWeekTour(HttpCase, AmazonCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        stock = cls.warehouse.lot_stock_id
-        for sku in ("SKU-A", "SKU-B"):
-            cls.env["stock.quant"]._update_available_quantity(cls.products[sku], stock, 50)
+        cls.stock_up()
 
     def setUp(self):
         super().setUp()
