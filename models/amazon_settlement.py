@@ -184,11 +184,11 @@ class AmazonSettlement(models.Model):
             "date_end": summary.date_end, "deposit_date": summary.deposit_date,
             "total_amount": float(summary.total_amount), "currency_id": currency.id})
         Line = self.env["amazon.settlement.line"].sudo()
-        settlement_id = self.id
+        settlement_id, company_id = self.id, self.company_id.id
         batch = []
         for row in parsed.rows():
             batch.append({
-                "settlement_id": settlement_id, "line_no": row.line_no,
+                "settlement_id": settlement_id, "company_id": company_id, "line_no": row.line_no,
                 "group_key": group_key(row), "transaction_type": row.transaction_type,
                 "amazon_order_ref": row.order_id, "adjustment_ref": row.adjustment_id,
                 "amount_type": row.amount_type, "amount_description": row.amount_description,

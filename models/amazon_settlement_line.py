@@ -23,7 +23,7 @@ class AmazonSettlementLine(models.Model):
     company_id = fields.Many2one(related="settlement_id.company_id", store=True)
     currency_id = fields.Many2one(related="settlement_id.currency_id")
     line_no = fields.Integer("Line", help="The line of Amazon's document.")
-    group_key = fields.Char(index=True, help="The statement line this amount goes to.")
+    group_key = fields.Char(help="The statement line this amount goes to.")
     transaction_type = fields.Char(help="Amazon's transaction-type (Order, Refund, "
                                         "other-transaction ...).")
     amazon_order_ref = fields.Char("Amazon Order ID", index=True)
@@ -44,7 +44,6 @@ class AmazonSettlementLine(models.Model):
                               index="btree_not_null")
     statement_line_id = fields.Many2one("account.bank.statement.line", index="btree_not_null")
     state = fields.Selection([("pending", "To Book"), ("matched", "Matched"),
-                              ("unmatched", "Not Matched")], default="pending", required=True,
-                             index=True)
+                              ("unmatched", "Not Matched")], default="pending", required=True)
     reason = fields.Char(help="Why this amount was not matched; it waits on the statement's "
                               "suspense account for a person.")

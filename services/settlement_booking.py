@@ -259,10 +259,13 @@ class SettlementBooking:
         tracking for each of them (thousands in a big settlement). Odoo checks each entry's
         balance in its own query, once per entry and again per write, and syncs invoice lines
         (taxes, payment terms) an entry without taxes does not have: ``_create`` checks the
-        balance of a whole batch in one query instead."""
+        balance of a whole batch in one query instead. The statement line and its entry are
+        written consistent here (its amount, label and partner are the liquidity line's), so
+        Odoo's resynchronisation of one from the other after each write is skipped too."""
         return self.env["account.bank.statement.line"].with_context(
             tracking_disable=True, mail_create_nolog=True, mail_notrack=True,
-            check_move_validity=False, skip_invoice_sync=True)
+            check_move_validity=False, skip_invoice_sync=True,
+            skip_account_move_synchronization=True)
 
     def _create(self, plans):
         settlement = self.settlement

@@ -121,7 +121,12 @@ if IMPORT:
         profiler = cProfile.Profile()
         steps = measure("book + close (statement lines, payout)",
                         lambda: profiler.runcall(book))
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+        stats = pstats.Stats(profiler)
+        stats.sort_stats("cumulative").print_stats(45)
+        stats.sort_stats("cumulative").print_stats("_compute_|_inverse|_check|_post|write", 60)
+        stats.sort_stats("tottime").print_stats(40)
+        for expr in filter(None, os.environ.get("BENCH_CALLEES", "").split(",")):
+            stats.sort_stats("cumulative").print_callees(expr)
     else:
         steps = measure("book + close (statement lines, payout)", book)
     # the import in all: the two steps' times, and their memory growths added (each
