@@ -3,9 +3,12 @@ import copy
 import gc
 import os
 import resource
+import subprocess
+import sys
 import time
 
 from odoo.addons.amazon_fbm_connector.services.rate_limit import RateLimiter
+from odoo.tools import config
 
 US = "ATVPDKIKX0DER"
 SKUS = ["SKU-%04d" % n for n in range(1, 41)]
@@ -42,6 +45,28 @@ def setup(env, emulator=None, name="Bench seller"):
     env.cr.commit()
     RateLimiter.reset()
     return seller
+
+
+def start_cron_server(dbname, name, threads):
+    """An ``odoo-bin`` of this database with ``threads`` cron threads and no HTTP, as a
+    seller runs it; its log in the data directory (bench-NAME-server.log)."""
+    log = open(os.path.join(config["data_dir"], "bench-%s-server.log" % name), "w")
+    server = subprocess.Popen([sys.executable, os.path.join(os.environ["ODOO_PATH"], "odoo-bin"),
+                               "-c", config.rcfile, "-d", dbname, "--no-http",
+                               "--max-cron-threads", threads, "--log-level=warn"],
+                              stdout=log, stderr=subprocess.STDOUT)
+    server.log = log
+    return server
+
+
+def stop_server(server):
+    """Stop a server of ``start_cron_server`` (killed if it does not stop within 30 s)."""
+    server.terminate()
+    try:
+        server.wait(30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+    server.log.close()
 
 
 class Timer:

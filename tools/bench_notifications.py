@@ -14,7 +14,6 @@
 # Run by tools/bench.sh inside ``odoo-bin shell`` (``env`` is the shell's).
 import os
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -24,8 +23,7 @@ import boto3
 
 sys.path.insert(0, os.environ["AMAZON_FBM_ROOT"])
 from odoo.addons.amazon_fbm_connector.tools.spapi_emulator import Emulator, Scenario  # noqa: E402
-from odoo.tools import config  # noqa: E402
-from tools.bench_common import SKUS, setup  # noqa: E402
+from tools.bench_common import SKUS, setup, start_cron_server, stop_server  # noqa: E402
 
 N = int(os.environ.get("BENCH_NOTIFY_N", "100"))
 RATE = float(os.environ.get("BENCH_NOTIFY_RATE", "1"))
@@ -69,11 +67,7 @@ env.cr.commit()  # noqa: F821
 emulator.publish_changes()      # what exists is not news
 emulator.reset_quota()
 
-log = open(os.path.join(config["data_dir"], "bench-notifications-server.log"), "w")
-server = subprocess.Popen([sys.executable, os.path.join(os.environ["ODOO_PATH"], "odoo-bin"),
-                           "-c", config.rcfile, "-d", env.cr.dbname, "--no-http",  # noqa: F821
-                           "--max-cron-threads", THREADS, "--log-level=warn"],
-                          stdout=log, stderr=subprocess.STDOUT)
+server = start_cron_server(env.cr.dbname, "notifications", THREADS)  # noqa: F821
 emulator.start_publisher(interval=0.2)
 confirmed_at = {}
 refs = []
@@ -121,12 +115,7 @@ try:
         quiet_times = [round(t - quiet_start) for t in emulator.call_times["searchOrders"] if t >= quiet_start]
 finally:
     emulator.stop_publisher()
-    server.terminate()
-    try:
-        server.wait(30)
-    except subprocess.TimeoutExpired:
-        server.kill()
-    log.close()
+    stop_server(server)
 
 latencies = sorted(confirmed_at[r] - published_at[r] for r in refs if r in confirmed_at and r in published_at)
 # Where the time goes: published -> notification applied (its batch began: read) ->

@@ -12,14 +12,13 @@
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.environ["AMAZON_FBM_ROOT"])
 from odoo import SUPERUSER_ID, api  # noqa: E402
 from odoo.addons.amazon_fbm_connector.tools.spapi_emulator import Emulator, Scenario  # noqa: E402
-from odoo.tools import config  # noqa: E402
+from tools.bench_common import start_cron_server, stop_server  # noqa: E402
 
 CHANGES = int(os.environ.get("BENCH_STOCK_LIVE_CHANGES", "20"))
 WINDOW = float(os.environ.get("BENCH_STOCK_LIVE_WINDOW", "600"))
@@ -67,11 +66,7 @@ print("setup: %d SKUs on Amazon; stock export cron every %d %s (default), %s cro
 emulator.reset_quota()
 calls_before = dict(emulator.calls)
 
-log = open(os.path.join(config["data_dir"], "bench-stock-live-server.log"), "w")
-server = subprocess.Popen([sys.executable, os.path.join(os.environ["ODOO_PATH"], "odoo-bin"),
-                           "-c", config.rcfile, "-d", env.cr.dbname, "--no-http",  # noqa: F821
-                           "--max-cron-threads", THREADS, "--log-level=warn"],
-                          stdout=log, stderr=subprocess.STDOUT)
+server = start_cron_server(env.cr.dbname, "stock-live", THREADS)  # noqa: F821
 start = time.time()
 moments = sorted(start + rng.uniform(0, WINDOW) for _n in range(CHANGES))
 changed = rng.sample(products.ids, CHANGES)
@@ -101,12 +96,7 @@ try:
             break
         time.sleep(0.25)
 finally:
-    server.terminate()
-    try:
-        server.wait(30)
-    except subprocess.TimeoutExpired:
-        server.kill()
-    log.close()
+    stop_server(server)
 wall = time.time() - start
 calls = {op: n - calls_before.get(op, 0) for op, n in emulator.calls.items()
          if n - calls_before.get(op, 0) and not op.startswith("fault:")}
