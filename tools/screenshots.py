@@ -252,18 +252,11 @@ def _sent_delivery(odoo, report_id):
 def _stock_exported(odoo, seller_id):
     """The demo's FBM stock sent to Amazon: the export cron woken, then waited for."""
     odoo.call("amazon.seller", "action_export_stock", [seller_id])
-    cron = odoo.ref("amazon_fbm_connector.ir_cron_amazon_stock_export")
-    for _ in range(30):
-        if odoo.search("amazon.stock.offer", [("state", "=", "accepted")], limit=1) and not \
-                odoo.search("amazon.stock.offer", [("to_send", "=", True)], limit=1) and not \
-                odoo.search("amazon.stock.mark", [], limit=1):
-            return
-        try:
-            odoo.call("ir.cron", "method_direct_trigger", [cron])
-        except RuntimeError:   # the server's cron thread holds it: it works anyway
-            pass
-        time.sleep(2)
-    raise SystemExit("Amazon (the emulator) accepted no FBM quantity")
+    _wait_cron(odoo, "amazon_fbm_connector.ir_cron_amazon_stock_export", lambda: (
+        odoo.search("amazon.stock.offer", [("state", "=", "accepted")], limit=1)
+        and not odoo.search("amazon.stock.offer", [("to_send", "=", True)], limit=1)
+        and not odoo.search("amazon.stock.mark", [], limit=1)),
+        "Amazon (the emulator) accepting the FBM quantities", tries=20)
 
 
 def _wait_cron(odoo, xmlid, done, what, tries=40):
@@ -359,18 +352,9 @@ def settlement_shot(odoo, browser, out, seller_id):
         with urllib.request.urlopen(req, timeout=30) as res:
             ref = json.load(res)["settlementId"]
         odoo.call("amazon.seller", "action_import_settlements", [seller_id])
-        cron = odoo.ref("amazon_fbm_connector.ir_cron_amazon_import_settlements")
-        for _ in range(60):
-            done = odoo.search("amazon.settlement", [("settlement_ref", "=", ref), ("stage", "in", ("done", "failed"))])
-            if done:
-                break
-            try:
-                odoo.call("ir.cron", "method_direct_trigger", [cron])
-            except RuntimeError:   # the server's cron thread holds it: it works anyway
-                pass
-            time.sleep(2)
-        else:
-            raise SystemExit("the settlement %s was not imported" % ref)
+        done = _wait_cron(odoo, "amazon_fbm_connector.ir_cron_amazon_import_settlements", lambda: odoo.search(
+            "amazon.settlement", [("settlement_ref", "=", ref), ("stage", "in", ("done", "failed"))]),
+            "the import of settlement %s" % ref)
         state = odoo.read_fields("amazon.settlement", done, ["state", "message"])[0]
         if state["state"] != "reconciled":
             print("settlement %s: %s (%s)" % (ref, state["state"], state["message"]))
