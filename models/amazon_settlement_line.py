@@ -43,6 +43,10 @@ class AmazonSettlementLine(models.Model):
     move_id = fields.Many2one("account.move", string="Invoice / Credit Note",
                               index="btree_not_null")
     statement_line_id = fields.Many2one("account.bank.statement.line", index="btree_not_null")
+    account_id = fields.Many2one("account.account", string="Account",
+                                 help="The account this amount is booked on. The commissions, "
+                                      "fees and withheld tax of the orders Odoo has are booked "
+                                      "together, on one statement line per account.")
     state = fields.Selection([("pending", "To Book"), ("matched", "Matched"),
                               ("unmatched", "Not Matched")], default="pending", required=True)
     reason = fields.Char(help="Why this amount was not matched; it waits on the statement's "

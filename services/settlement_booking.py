@@ -1,10 +1,11 @@
 """An Amazon settlement booked the Odoo way: a bank statement of the seller's settlement
 journal (the money Amazon holds for the seller), reconciled without the accounting app.
 
-One statement line per settled order (Amazon's amounts for it), per refund, per amount not
-tied to an order (a fee, a reserve movement), and the payout to the seller's bank. A
-statement line's journal entry has the liquidity line and, instead of the suspense line,
-its counterparts:
+One statement line per settled order (what its buyer paid), per refund, per amount not tied
+to an order (a fee, a reserve movement), one per account for the commissions, fees and
+withheld tax of the orders Odoo has (booked together at the close), and the payout to the
+seller's bank. A statement line's journal entry has the liquidity line and, instead of the
+suspense line, its counterparts:
 
 * the buyer's amounts (``charge``) against the order's payment (the outstanding receipt the
   auto workflow registered) or, without one, the open invoice; a refund against its credit
@@ -108,8 +109,7 @@ class SettlementBooking:
             found = self.env["sale.order"].search([("amazon_seller_id", "=", self.seller.id),
                                                    ("amazon_order_ref", "in", list(refs))])
             orders = {o.amazon_order_ref: o for o in found}
-            # read what matching needs in a few queries, not one per order
-            found.invoice_ids.line_ids.mapped("amount_residual")
+            self._prefetch_targets(found.invoice_ids)
         plans = []
         for key, lines in lines_by_group:
             if key.startswith("row|"):
@@ -122,8 +122,8 @@ class SettlementBooking:
 
     def _plan(self, lines, ref, partner=None, date=None):
         return {"lines": lines, "ref": ref, "partner": partner, "date": date,
-                "counterparts": [], "targets": [], "updates": [], "suspense": 0.0,
-                "suspense_reasons": []}
+                "counterparts": [], "updates": [], "together": [],
+                "suspense": 0.0}
 
     def _amount(self, lines):
         return self.currency.round(sum(lines.mapped("amount")))
@@ -172,14 +172,11 @@ class SettlementBooking:
         for line in lines:
             by_kind[line.kind] |= line
         base = {"sale_order_id": order.id}
-        # commissions and fees: the seller's expense accounts
-        names = {KIND_COMMISSION: _("%s: commission", label), KIND_FEE: _("%s: fees", label)}
+        # commissions and fees: the seller's expense accounts, booked together at the close
         for kind in (KIND_COMMISSION, KIND_FEE):
-            if by_kind[kind]:
-                amount = self._amount(by_kind[kind])
-                plan["counterparts"].append({"account": self.account(kind), "balance": -amount,
-                                             "name": names[kind]})
-                plan["updates"] += [(line, dict(base, state="matched")) for line in by_kind[kind]]
+            plan["together"] += [(line, dict(base, state="matched",
+                                             account_id=self.account(kind).id))
+                                 for line in by_kind[kind]]
         if by_kind[KIND_UNKNOWN]:
             plan["suspense"] += self._amount(by_kind[KIND_UNKNOWN])
             for line in by_kind[KIND_UNKNOWN]:
@@ -228,15 +225,33 @@ class SettlementBooking:
             amount = self._amount(withheld)
             if moves or not charges:
                 account = self.clearing_account(order.amazon_marketplace_id)
-                plan["counterparts"].append({"account": account, "balance": -amount,
-                                             "name": _("%s: tax withheld by Amazon", label)})
-                plan["updates"] += [(line, dict(base, state="matched")) for line in withheld]
+                plan["together"] += [(line, dict(base, state="matched", account_id=account.id))
+                                     for line in withheld]
             else:
                 plan["suspense"] += amount
                 plan["updates"] += [(line, dict(base, state="unmatched", reason=_(
                     "No posted invoice for order %s: the tax Amazon withheld waits on the "
                     "suspense account.", ref))) for line in withheld]
+        if not plan["counterparts"] and self.currency.is_zero(plan["suspense"]) and all(
+                values["state"] == "matched" for _line, values in plan["updates"]):
+            plan["skip"] = True     # only amounts booked together: no statement line of its own
         return plan
+
+    def _prefetch_targets(self, moves):
+        """Read what ``_targets`` reads, for the whole batch's invoices in a few queries
+        instead of a few per order: their lines, the partial reconciliations of their
+        receivables, and the payments' entries and lines."""
+        lines = moves.line_ids
+        lines.mapped("amount_residual")
+        lines.account_id.mapped("account_type")
+        receivables = lines.filtered(lambda l: l.account_id.account_type == "asset_receivable")
+        partials = receivables.matched_debit_ids | receivables.matched_credit_ids
+        payment_moves = (partials.debit_move_id | partials.credit_move_id).move_id
+        payment_moves.mapped("payment_id")
+        payment_lines = payment_moves.line_ids
+        payment_lines.mapped("amount_residual")
+        payment_lines.mapped("reconciled")
+        payment_lines.account_id.mapped("reconcile")
 
     def _targets(self, moves, sign):
         """Open lines that the buyer's amounts settle: the payments' outstanding lines
@@ -317,6 +332,8 @@ class SettlementBooking:
             for line, values in plan["updates"]:
                 values = dict(values, statement_line_id=st_line.id if st_line else False)
                 by_values[tuple(sorted(values.items()))] |= line
+            for line, values in plan["together"]:     # their statement line comes at the close
+                by_values[tuple(sorted(values.items()))] |= line
         for values, lines in by_values.items():
             lines.write(dict(values))
 
@@ -380,6 +397,7 @@ class SettlementBooking:
         ends where it began (what is kept back is on the reserve account), so the statement
         balances when Amazon's amounts add up to its total."""
         settlement = self.settlement
+        self._book_together()
         payout = self._book_payout()
         booked = self.env["amazon.settlement.line"]._read_group(
             [("settlement_id", "=", settlement.id), ("statement_line_id", "!=", False)],
@@ -391,6 +409,44 @@ class SettlementBooking:
             "line_ids": [Command.set(st_lines.ids)]})
         statement.balance_end_real = statement.balance_start
         return statement
+
+    def _book_together(self):
+        """The commissions, fees and withheld tax of the orders Odoo has: one statement line
+        per account and kind for the whole settlement (its amounts keep their order, on the
+        settlement), instead of three more journal items in each order's entry."""
+        settlement = self.settlement
+        Line = self.env["amazon.settlement.line"]
+        groups = Line._read_group(
+            [("settlement_id", "=", settlement.id), ("state", "=", "matched"),
+             ("statement_line_id", "=", False), ("account_id", "!=", False)],
+            groupby=["account_id", "kind"], aggregates=["amount:sum", "id:recordset"],
+            order="kind, account_id")
+        labels = {KIND_COMMISSION: _("commissions on orders"), KIND_FEE: _("fees on orders"),
+                  KIND_WITHHELD_TAX: _("tax withheld by Amazon on orders")}
+        date = settlement.date_end.date() if settlement.date_end else settlement.create_date.date()
+        vals_list, booked = [], []
+        for account, kind, amount, lines in groups:
+            amount = self.currency.round(amount)
+            if self.currency.is_zero(amount):
+                continue
+            name = "%s %s" % (settlement.settlement_ref, labels.get(kind, kind))
+            vals_list.append({
+                "journal_id": self.journal.id, "date": date, "payment_ref": name, "amount": amount,
+                "line_ids": [
+                    Command.create({"name": name, "account_id": self.journal.default_account_id.id,
+                                    "currency_id": self.currency.id, "amount_currency": amount,
+                                    "balance": amount}),
+                    Command.create({"name": name, "account_id": account.id,
+                                    "currency_id": self.currency.id, "amount_currency": -amount,
+                                    "balance": -amount}),
+                ]})
+            booked.append(lines)
+        if not vals_list:
+            return
+        st_lines = self._statement_lines().create(vals_list)
+        self._check_balanced(st_lines)
+        for st_line, lines in zip(st_lines, booked):
+            lines.write({"statement_line_id": st_line.id})
 
     def _book_payout(self):
         """The payout leaving for the seller's bank, on the internal transfer account."""

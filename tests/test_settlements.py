@@ -175,6 +175,29 @@ class TestSettlements(AmazonCase):
         self.assertTrue(all(self.orders_of(refs).invoice_ids._get_reconciled_payments().mapped("is_matched")))
         self.assertTrue(all(settlement.statement_id.line_ids.mapped("is_reconciled")))
         self.assertEqual(self.seller.workflow_id.payment_journal_id, self.seller.settlement_journal_id)
+        # each order's statement line is what its buyer paid, against its payment alone
+        for order in self.orders_of(refs):
+            charges = settlement.line_ids.filtered(
+                lambda l, o=order: l.sale_order_id == o and l.kind == "charge")
+            st_line = charges.statement_line_id
+            self.assertEqual(len(st_line), 1)
+            self.assertAlmostEqual(st_line.amount, order.invoice_ids.amount_total, places=2)
+            self.assertEqual(len(st_line.move_id.line_ids), 2, "the bank and the payment")
+        # the orders' commissions, fees and withheld tax: one statement line per account
+        for kind, account in (("commission", self.seller._settlement_account("commission")),
+                              ("fee", self.seller._settlement_account("fee")),
+                              ("withheld_tax", self.mp_us.amazon_tax_account_id or self.env.ref(
+                                  "amazon_fbm_connector.tax_collected_by_amazon_%s"
+                                  % self.company.id))):
+            amounts = settlement.line_ids.filtered(lambda l, k=kind: l.kind == k and l.sale_order_id)
+            self.assertTrue(amounts, kind)
+            self.assertEqual(amounts.account_id, account, kind)
+            st_line = amounts.statement_line_id
+            self.assertEqual(len(st_line), 1, "%s booked together" % kind)
+            self.assertAlmostEqual(st_line.amount, sum(amounts.mapped("amount")), places=2)
+            counterpart = st_line.move_id.line_ids - st_line.move_id.line_ids.filtered(
+                lambda l: l.account_id == self.seller.settlement_journal_id.default_account_id)
+            self.assertEqual(counterpart.account_id, account, kind)
 
     def test_more_than_the_invoice_waits_on_suspense(self):
         """Amazon settling an order for more than its open invoice: the invoice is paid,

@@ -7,8 +7,11 @@
 # Targets: <= 60 s and <= 100 MB of memory growth. Then Odoo's floor: statement lines
 # created by Odoo the standard way, per statement line against ours. BENCH_SETTLEMENT_LINES
 # sets the size, BENCH_SETTLEMENT_FLOOR the floor's sample (1,000; 0: none);
-# BENCH_SETTLEMENT_IMPORT=0 only parses. BENCH_SETTLEMENT_PROFILE=1 profiles the booking
-# (BENCH_CALLEES: pstats expressions whose callees to print). Run by
+# BENCH_SETTLEMENT_IMPORT=0 only parses. Then a matched settlement: BENCH_SETTLEMENT_MATCHED
+# orders (500; 0: none) imported, invoiced and paid into the settlement journal, and their
+# settlement, every statement line matched and reconciled. BENCH_SETTLEMENT_PROFILE=1 (or
+# unmatched, or matched) profiles that booking (BENCH_CALLEES: pstats expressions whose
+# callees to print; BENCH_PROFILE_FILE: where to dump the profile). Run by
 # ``tools/bench.sh settlement`` inside ``odoo-bin shell``.
 import gc
 import os
@@ -22,6 +25,7 @@ from odoo.addons.amazon_fbm_connector.tools.spapi_emulator import Emulator, Scen
 from tools.bench_common import Measure, setup  # noqa: E402
 
 LINES = int(os.environ.get("BENCH_SETTLEMENT_LINES", "100000"))
+MATCHED = int(os.environ.get("BENCH_SETTLEMENT_MATCHED", "500"))
 FLOOR = int(os.environ.get("BENCH_SETTLEMENT_FLOOR", "1000"))
 IMPORT = os.environ.get("BENCH_SETTLEMENT_IMPORT", "1") != "0"
 env = globals()["env"]  # given by odoo-bin shell
@@ -56,8 +60,30 @@ def measure(label, fn):
     return result
 
 
+def measure_booking(label, fn, which):
+    """``measure``, under cProfile when BENCH_SETTLEMENT_PROFILE names this booking
+    (``unmatched``, ``matched``; ``1``: the first)."""
+    wanted = os.environ.get("BENCH_SETTLEMENT_PROFILE", "")
+    if wanted != which and not (wanted == "1" and which == "unmatched"):
+        return measure(label, fn)
+    import cProfile
+    import pstats
+    profiler = cProfile.Profile()
+    result = measure(label, lambda: profiler.runcall(fn))
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("cumulative").print_stats(45)
+    stats.sort_stats("cumulative").print_stats("_compute_|_inverse|_check|_post|write", 60)
+    stats.sort_stats("tottime").print_stats(40)
+    for expr in filter(None, os.environ.get("BENCH_CALLEES", "").split(",")):
+        stats.sort_stats("cumulative").print_callees(expr)
+    if os.environ.get("BENCH_PROFILE_FILE"):
+        profiler.dump_stats(os.environ["BENCH_PROFILE_FILE"])
+    return result
+
+
 # A scenario with enough shipped orders for LINES rows (about 12 rows an order).
-scenario = Scenario.generate(max(10, LINES // 10), shipped_ratio=1.0, seed=19)
+# (and MATCHED more, which Odoo imports, invoices and pays: the matched settlement)
+scenario = Scenario.generate(max(10, LINES // 10) + MATCHED, shipped_ratio=1.0, seed=19)
 emulator = Emulator(scenario, rate_scale=1000.0).start()
 orders = list(scenario.orders)
 report_id, builder = emulator.add_settlement(orders[:1], fees=[("Subscription Fee", "-39.99")])
@@ -98,11 +124,12 @@ if IMPORT:
     env.cr.commit()
     RateLimiter.reset()
 
-    def store():
+    def store(report=report_id):
+        seller.settlement_cursor = False
         seller._settlement_list()
         env.cr.commit()
         settlement = env["amazon.settlement"].search([("seller_id", "=", seller.id),
-                                                      ("amazon_report_id", "=", report_id)])
+                                                      ("amazon_report_id", "=", report)])
         settlement._settlement_step()
         env.cr.commit()
         env.invalidate_all()
@@ -110,7 +137,7 @@ if IMPORT:
 
     settlement = measure("download + store %d amounts" % rows_total, store)
 
-    def book():
+    def book(settlement=settlement):
         steps = 0
         while settlement.stage == "book":
             settlement._settlement_step()
@@ -119,20 +146,7 @@ if IMPORT:
             steps += 1
         return steps
 
-    if os.environ.get("BENCH_SETTLEMENT_PROFILE"):
-        import cProfile
-        import pstats
-        profiler = cProfile.Profile()
-        steps = measure("book + close (statement lines, payout)",
-                        lambda: profiler.runcall(book))
-        stats = pstats.Stats(profiler)
-        stats.sort_stats("cumulative").print_stats(45)
-        stats.sort_stats("cumulative").print_stats("_compute_|_inverse|_check|_post|write", 60)
-        stats.sort_stats("tottime").print_stats(40)
-        for expr in filter(None, os.environ.get("BENCH_CALLEES", "").split(",")):
-            stats.sort_stats("cumulative").print_callees(expr)
-    else:
-        steps = measure("book + close (statement lines, payout)", book)
+    steps = measure_booking("book + close (statement lines, payout)", book, "unmatched")
     # the import in all: the two steps' times, and their memory growths added (each
     # from its own start: at most the growth of the whole import)
     print("| import in all (download, store, book, close) | %.1f s | %.1f MB | %.1f s + %.1f s |" % (
@@ -174,4 +188,57 @@ if IMPORT:
         print("per statement line: ours %.1f ms (its amounts read, matched and marked, its entry "
               "numbered and posted), Odoo's floor %.1f ms: ours %.1f times faster" % (
                   ours_ms, floor_ms, floor_ms / ours_ms))
+
+    if MATCHED:
+        # A settlement of orders Odoo has: MATCHED shipped orders imported by the connector,
+        # invoiced and paid into the settlement journal by the auto workflow (set-up, not
+        # measured against the target); then their settlement, whose every statement line
+        # is matched and reconciled with its payment, fees and withheld tax on their accounts
+        from odoo.addons.amazon_fbm_connector.services.auto_workflow import AutoWorkflow
+        from odoo.addons.amazon_fbm_connector.services.normalize import from_orders_api
+        from odoo.addons.amazon_fbm_connector.services.order_builder import OrderBuilder
+        journal = seller._settlement_journal()
+        seller.workflow_id = env["amazon.sale.workflow"].create({
+            "name": "Bench invoice and pay", "confirm_order": True, "create_invoice": True,
+            "validate_invoice": True, "register_payment": True,
+            "payment_journal_id": journal.id})
+        env.cr.commit()
+        matched_ids = orders[-MATCHED:]
+
+        def build_orders():
+            for start in range(0, MATCHED, 50):
+                chunk = [from_orders_api(scenario.orders[o]["order"], scenario.orders[o]["items"])
+                         for o in matched_ids[start:start + 50]]
+                results = OrderBuilder(seller, shipped=True).build(chunk)
+                created = env["sale.order"].browse(
+                    [r.sale_order.id for r in results if r.state == "created"])
+                AutoWorkflow(seller.workflow_id, force_confirm=True).run(created)
+                env.cr.commit()
+                env.invalidate_all()
+
+        print()
+        print("| matched settlement | time | memory growth | CPU: Odoo + PostgreSQL |")
+        print("|---|---|---|---|")
+        measure("set-up: %d orders imported, invoiced and paid" % MATCHED, build_orders)
+        paid = env["sale.order"].search_count([
+            ("amazon_seller_id", "=", seller.id), ("amazon_order_ref", "in", matched_ids),
+            ("invoice_ids.payment_state", "in", ("in_payment", "paid"))])
+        report_matched, builder = emulator.add_settlement(
+            matched_ids, fees=[("Subscription Fee", "-39.99")])
+        matched_rows = len(builder.rows)
+        del builder
+        matched = measure("download + store %d amounts" % matched_rows,
+                          lambda: store(report_matched))
+        matched_steps = measure_booking("book + close (statement lines matched and reconciled)",
+                                        lambda: book(matched), "matched")
+        matched_lines = len(matched.statement_id.line_ids)
+        print()
+        print("%d orders paid before; %d booking batches; settlement %s: %d amounts, %d statement "
+              "lines, %d not matched, state %s" % (
+                  paid, matched_steps, matched.settlement_ref, matched.line_count, matched_lines,
+                  matched.unmatched_count, matched.state))
+        print("per statement line, matched and reconciled: %.1f ms (booking; %.1f ms with "
+              "storing the amounts)" % (MEASURED[-1].seconds * 1000.0 / matched_lines,
+                                        (MEASURED[-1].seconds + MEASURED[-2].seconds) * 1000.0
+                                        / matched_lines))
 emulator.stop()
