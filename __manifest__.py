@@ -38,6 +38,8 @@
         "views/amazon_settlement_views.xml",
         "wizards/amazon_order_cancel_wizard_views.xml",
         "views/account_move_views.xml",
+        "views/account_bank_statement_line_views.xml",
+        "views/account_bank_statement_views.xml",
         "views/amazon_return_views.xml",
         "views/amazon_authorize_templates.xml",
     ],

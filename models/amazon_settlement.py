@@ -12,6 +12,10 @@ from ..services.settlement_parser import read_settlement
 
 _logger = logging.getLogger(__name__)
 CRON_XMLID = "amazon_fbm_connector.ir_cron_amazon_import_settlements"
+# Odoo 17 Community has no form of a bank statement and no views of its lines: ours
+STATEMENT_FORM = "amazon_fbm_connector.account_bank_statement_view_form_amazon"
+STATEMENT_LINE_TREE = "amazon_fbm_connector.account_bank_statement_line_view_tree_amazon"
+STATEMENT_LINE_FORM = "amazon_fbm_connector.account_bank_statement_line_view_form_amazon"
 LINES_PER_INSERT = 5000
 # booking batches between two full garbage collections (see _settlement_book)
 BATCHES_PER_COLLECTION = 5
@@ -107,12 +111,15 @@ class AmazonSettlement(models.Model):
     def action_open_statement(self):
         self.ensure_one()
         return {"type": "ir.actions.act_window", "res_model": "account.bank.statement",
-                "res_id": self.statement_id.id, "view_mode": "form", "name": self.name}
+                "res_id": self.statement_id.id, "view_mode": "form", "name": self.name,
+                "views": [(self.env.ref(STATEMENT_FORM).id, "form")]}
 
     def action_open_statement_lines(self):
         self.ensure_one()
         return {"type": "ir.actions.act_window", "res_model": "account.bank.statement.line",
                 "name": _("Statement lines of %s", self.name), "view_mode": "tree,form",
+                "views": [(self.env.ref(STATEMENT_LINE_TREE).id, "tree"),
+                          (self.env.ref(STATEMENT_LINE_FORM).id, "form")],
                 "domain": [("statement_id", "=", self.statement_id.id)]}
 
     def action_retry(self):

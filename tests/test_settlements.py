@@ -198,6 +198,18 @@ class TestSettlements(AmazonCase):
             counterpart = st_line.move_id.line_ids - st_line.move_id.line_ids.filtered(
                 lambda l: l.account_id == self.seller.settlement_journal_id.default_account_id)
             self.assertEqual(counterpart.account_id, account, kind)
+        # the form's buttons open the statement and its lines in views of their own (Odoo 17
+        # Community has no form of a statement and no views of its lines)
+        statement_form = settlement.action_open_statement()
+        views = self.env["account.bank.statement"].get_views(statement_form["views"])["views"]
+        self.assertIn('name="balance_end_real"', views["form"]["arch"])
+        self.assertIn('name="payment_ref"', views["form"]["arch"], "its lines, with their label")
+        lines_action = settlement.action_open_statement_lines()
+        views = self.env["account.bank.statement.line"].get_views(lines_action["views"])["views"]
+        self.assertIn('name="is_reconciled"', views["tree"]["arch"])
+        self.assertIn('name="matching_number"', views["form"]["arch"], "its journal items")
+        self.assertEqual(self.env["account.bank.statement.line"].search_count(lines_action["domain"]),
+                         len(settlement.statement_id.line_ids))
 
     def test_more_than_the_invoice_waits_on_suspense(self):
         """Amazon settling an order for more than its open invoice: the invoice is paid,

@@ -334,8 +334,9 @@ def shot_return(odoo, browser, out, seller_id):
 def settlement_shot(odoo, browser, out, seller_id):
     """docs/settlement.png: a reconciled settlement. Amazon (the emulator, by its own control
     route) settles the demo's shipped and invoiced orders with a Subscription Fee; the
-    settlement cron imports and books it; the form shows its amounts and totals."""
-    if browser.only and "settlement" not in browser.only:
+    settlement cron imports and books it; the form shows its amounts and totals.
+    docs/settlement_statement.png: its bank statement, line by line."""
+    if browser.only and not browser.only & {"settlement", "settlement_statement"}:
         return
     done = odoo.search("amazon.settlement", [("seller_id", "=", seller_id), ("state", "=", "reconciled")],
                        order="id desc", limit=1)
@@ -360,6 +361,10 @@ def settlement_shot(odoo, browser, out, seller_id):
             print("settlement %s: %s (%s)" % (ref, state["state"], state["message"]))
     browser.shot("/web#id=%s&model=amazon.settlement&view_type=form" % done[0], out("settlement.png"),
                  ".o_form_view .o_field_widget[name=line_ids] .o_data_row")
+    # docs/settlement_statement.png: its bank statement (the settlement's Bank Statement button)
+    browser.shot("/web#id=%s&model=amazon.settlement&view_type=form" % done[0],
+                 out("settlement_statement.png"), ".o_form_view button[name=action_open_statement]",
+                 click="button[name=action_open_statement]")
 
 
 def play_the_day(odoo):
