@@ -19,6 +19,8 @@ STATEMENT_LINE_FORM = "amazon_fbm_connector.account_bank_statement_line_view_for
 LINES_PER_INSERT = 5000
 # booking batches between two full garbage collections (see _settlement_book)
 BATCHES_PER_COLLECTION = 5
+# the stages the cron works on
+STAGES_TO_RUN = ("download", "book", "match")
 _batches_since_collection = [0]
 
 
@@ -53,9 +55,12 @@ class AmazonSettlement(models.Model):
                               ("to_check", "To Check")], default="imported", required=True,
                              tracking=True, index=True)
     stage = fields.Selection([("download", "To Download"), ("book", "To Book"),
-                              ("done", "Done"), ("failed", "Failed")], default="download",
+                              ("match", "To Match Again"), ("done", "Done"),
+                              ("failed", "Failed")], default="download",
                              required=True, index=True, readonly=True,
                              help="Where the import stands; the cron continues from here.")
+    match_cursor = fields.Integer(readonly=True, copy=False,
+                                  help="Matching again: the last statement line looked at.")
     message = fields.Text(readonly=True, help="What is left to check, and why.")
     line_ids = fields.One2many("amazon.settlement.line", "settlement_id", string="Amounts")
     unmatched_line_ids = fields.One2many("amazon.settlement.line", "settlement_id",
@@ -122,6 +127,15 @@ class AmazonSettlement(models.Model):
                           (self.env.ref(STATEMENT_LINE_FORM).id, "form")],
                 "domain": [("statement_id", "=", self.statement_id.id)]}
 
+    def action_match_again(self):
+        """Amounts left on the suspense account because their order was not in Odoo, or its
+        invoice not posted, are matched again by the cron, now that they may be."""
+        todo = self.filtered(lambda s: s.stage == "done" and s.unmatched_count)
+        todo.write({"stage": "match", "match_cursor": 0})
+        if todo:
+            runner_mod.Runner(self.env).trigger(CRON_XMLID)
+        return True
+
     def action_retry(self):
         """A failed import starts again from its last stage at the cron's next run."""
         for settlement in self.filtered(lambda s: s.stage == "failed"):
@@ -143,11 +157,11 @@ class AmazonSettlement(models.Model):
                 if held:
                     runner.run_batch(seller._settlement_list, deadline=runner.stop_at,
                                      on_error=seller._settlement_list_failed)
-        for settlement in self.search([("stage", "in", ("download", "book"))], order="id"):
+        for settlement in self.search([("stage", "in", STAGES_TO_RUN)], order="id"):
             with runner.lock("amazon_settlement", settlement.id) as held:
                 if not held:
                     continue
-                while settlement.exists() and settlement.stage in ("download", "book"):
+                while settlement.exists() and settlement.stage in STAGES_TO_RUN:
                     if runner.out_of_time():
                         runner.trigger()
                         return True
@@ -167,6 +181,8 @@ class AmazonSettlement(models.Model):
             self._settlement_download(deadline)
         elif self.stage == "book":
             self._settlement_book()
+        elif self.stage == "match":
+            self._settlement_match_again()
         return True
 
     def _settlement_download(self, deadline=None):
@@ -240,6 +256,22 @@ class AmazonSettlement(models.Model):
             return
         self.statement_id = booking.close()
         self.stage = "done"
+        self._settlement_check()
+
+    def _settlement_match_again(self):
+        booking = SettlementBooking(self)
+        problem = booking.problem()
+        if problem:
+            self.write({"stage": "done", "message": problem})
+            self.message_post(body=problem)
+            return
+        last, matched = booking.match_again_next(self.match_cursor)
+        if matched:
+            self.message_post(body=_("Matched again: %s statement lines reconciled.", matched))
+        if last:
+            self.match_cursor = last
+            return
+        self.write({"stage": "done", "match_cursor": 0})
         self._settlement_check()
 
     def _settlement_check(self):

@@ -157,7 +157,11 @@ class SettlementBooking:
         plan["updates"].append((line, {"state": "unmatched", "reason": reason}))
         return plan
 
-    def _plan_order(self, ttype, lines, order):
+    def _plan_order(self, ttype, lines, order, together=True):
+        """The statement line of an order's (refund's) amounts. ``together``: its commissions,
+        fees and withheld tax wait for the close's statement lines per account; else (when
+        matching again a line already booked, whose bank amount is fixed) they are
+        counterparts of its own entry."""
         ref = lines[0].amazon_order_ref
         label = _("Order %s", ref) if ttype == "order" else _("Refund %s", ref)
         plan = self._plan(lines, label)
@@ -173,10 +177,11 @@ class SettlementBooking:
             by_kind[line.kind] |= line
         base = {"sale_order_id": order.id}
         # commissions and fees: the seller's expense accounts, booked together at the close
+        names = {KIND_COMMISSION: _("%s: commission", label), KIND_FEE: _("%s: fees", label),
+                 KIND_WITHHELD_TAX: _("%s: tax withheld by Amazon", label)}
         for kind in (KIND_COMMISSION, KIND_FEE):
-            plan["together"] += [(line, dict(base, state="matched",
-                                             account_id=self.account(kind).id))
-                                 for line in by_kind[kind]]
+            self._plan_account(plan, by_kind[kind], self.account(kind), names[kind], base,
+                               together)
         if by_kind[KIND_UNKNOWN]:
             plan["suspense"] += self._amount(by_kind[KIND_UNKNOWN])
             for line in by_kind[KIND_UNKNOWN]:
@@ -224,9 +229,8 @@ class SettlementBooking:
         if withheld:
             amount = self._amount(withheld)
             if moves or not charges:
-                account = self.clearing_account(order.amazon_marketplace_id)
-                plan["together"] += [(line, dict(base, state="matched", account_id=account.id))
-                                     for line in withheld]
+                self._plan_account(plan, withheld, self.clearing_account(order.amazon_marketplace_id),
+                                   names[KIND_WITHHELD_TAX], base, together)
             else:
                 plan["suspense"] += amount
                 plan["updates"] += [(line, dict(base, state="unmatched", reason=_(
@@ -236,6 +240,19 @@ class SettlementBooking:
                 values["state"] == "matched" for _line, values in plan["updates"]):
             plan["skip"] = True     # only amounts booked together: no statement line of its own
         return plan
+
+    def _plan_account(self, plan, lines, account, name, base, together):
+        """Amounts of an order matched on ``account``: booked together at the close, or a
+        counterpart of the order's own entry."""
+        if not lines:
+            return
+        updates = [(line, dict(base, state="matched", account_id=account.id)) for line in lines]
+        if together:
+            plan["together"] += updates
+            return
+        plan["counterparts"].append({"account": account, "balance": -self._amount(lines),
+                                     "name": name})
+        plan["updates"] += updates
 
     def _prefetch_targets(self, moves):
         """Read what ``_targets`` reads, for the whole batch's invoices in a few queries
@@ -297,18 +314,7 @@ class SettlementBooking:
                 "name": name, "account_id": self.journal.default_account_id.id,
                 "partner_id": partner.id if partner else False, "currency_id": self.currency.id,
                 "amount_currency": amount, "balance": amount})]
-            for cp in plan["counterparts"]:
-                line_cmds.append(Command.create({
-                    "name": cp["name"], "account_id": cp["account"].id,
-                    "partner_id": (cp.get("partner") or partner or self.env["res.partner"]).id,
-                    "currency_id": self.currency.id, "amount_currency": cp["balance"],
-                    "balance": cp["balance"]}))
-            if not self.currency.is_zero(plan["suspense"]) or not plan["counterparts"]:
-                line_cmds.append(Command.create({
-                    "name": name, "account_id": self.suspense.id,
-                    "partner_id": partner.id if partner else False,
-                    "currency_id": self.currency.id, "amount_currency": -plan["suspense"],
-                    "balance": -plan["suspense"]}))
+            line_cmds += [Command.create(vals) for vals in self._counterpart_vals(plan, name)]
             vals_list.append({
                 "journal_id": self.journal.id, "date": date,
                 "payment_ref": name, "partner_id": partner.id if partner else False,
@@ -336,6 +342,91 @@ class SettlementBooking:
                 by_values[tuple(sorted(values.items()))] |= line
         for values, lines in by_values.items():
             lines.write(dict(values))
+
+    # ------------------------------------------------------------ matching again
+    def match_again_next(self, after=0, limit=GROUPS_PER_BATCH):
+        """Match again the next ``limit`` statement lines (ids above ``after``) whose order
+        amounts all wait on the suspense account: the order was not in Odoo, or its invoice
+        not posted, when the settlement was booked. Where the order and its invoice (credit
+        note) now are, the line's entry gets its counterparts instead of the suspense line,
+        as Odoo's reconciliation does (its bank line, Amazon's money, stays), and is
+        reconciled. Returns the last statement line looked at (0: none left) and how many
+        were matched."""
+        Line = self.env["amazon.settlement.line"]
+        settlement = self.settlement
+        groups = Line._read_group(
+            [("settlement_id", "=", settlement.id), ("state", "=", "unmatched"),
+             ("amazon_order_ref", "!=", False), ("statement_line_id", "!=", False)],
+            groupby=["statement_line_id"])
+        ids = sorted(st_line.id for (st_line,) in groups if st_line.id > after)[:limit]
+        st_lines = self._statement_lines().browse(ids)
+        if not st_lines:
+            return 0, 0
+        amounts = Line.search([("settlement_id", "=", settlement.id),
+                               ("statement_line_id", "in", st_lines.ids)])
+        by_st_line = defaultdict(lambda: Line)
+        for line in amounts:
+            by_st_line[line.statement_line_id.id] |= line
+        found = self.env["sale.order"].search([
+            ("amazon_seller_id", "=", self.seller.id),
+            ("amazon_order_ref", "in", list(set(amounts.mapped("amazon_order_ref")) - {False}))])
+        orders = {o.amazon_order_ref: o for o in found}
+        self._prefetch_targets(found.invoice_ids)
+        plans, reconcile_plan = [], []
+        for st_line in st_lines:
+            lines = by_st_line[st_line.id].sorted("line_no")
+            keys = set(lines.mapped("group_key"))
+            order = orders.get(lines[0].amazon_order_ref)
+            if not order or len(keys) != 1 or lines[0].group_key.startswith("row|") or any(
+                    line.state != "unmatched" for line in lines):
+                continue    # still not in Odoo, or partly matched already: by hand
+            plan = self._plan_order(lines[0].group_key.split("|", 1)[0], lines, order,
+                                    together=False)
+            move = st_line.move_id
+            bank = move.line_ids.filtered(lambda l: l.account_id == self.journal.default_account_id)
+            total = sum(-c["balance"] for c in plan["counterparts"]) + plan["suspense"]
+            if not plan["counterparts"] or len(bank) != 1 or self.currency.compare_amounts(
+                    bank.balance, total):
+                continue    # nothing more matches yet
+            partner = plan["partner"]
+            before = move.line_ids
+            st_line.with_context(force_delete=True).write({
+                "partner_id": partner.id,
+                "line_ids": [Command.update(bank.id, {"partner_id": partner.id})]
+                + [Command.delete(line.id) for line in before - bank]
+                + [Command.create(vals) for vals in self._counterpart_vals(
+                    plan, st_line.payment_ref)]})
+            created = (move.line_ids - before).sorted("id")
+            reconcile_plan += [line + cp["target"] for cp, line in zip(plan["counterparts"], created)
+                               if cp.get("target")]
+            plans.append(plan)
+        self._check_balanced(st_lines)
+        if reconcile_plan:
+            self.env["account.move.line"]._reconcile_plan(reconcile_plan)
+        by_values = defaultdict(lambda: Line)
+        for plan in plans:
+            for line, values in plan["updates"]:
+                by_values[tuple(sorted(dict(values, reason=values.get("reason", False)).items()))] |= line
+        for values, lines in by_values.items():
+            lines.write(dict(values))
+        return st_lines[-1].id, len(plans)
+
+    def _counterpart_vals(self, plan, name):
+        """The journal items of a plan's entry after its bank line: its counterparts, then
+        what waits on the suspense account (also the whole amount when nothing matched)."""
+        partner = plan["partner"]
+        vals_list = [{
+            "name": cp["name"], "account_id": cp["account"].id,
+            "partner_id": (cp.get("partner") or partner or self.env["res.partner"]).id,
+            "currency_id": self.currency.id, "amount_currency": cp["balance"],
+            "balance": cp["balance"]} for cp in plan["counterparts"]]
+        if not self.currency.is_zero(plan["suspense"]) or not plan["counterparts"]:
+            vals_list.append({
+                "name": name, "account_id": self.suspense.id,
+                "partner_id": partner.id if partner else False,
+                "currency_id": self.currency.id, "amount_currency": -plan["suspense"],
+                "balance": -plan["suspense"]})
+        return vals_list
 
     def _create_statement_lines(self, vals_list, date):
         """The statement lines, numbered as Odoo numbers them when it posts them (the

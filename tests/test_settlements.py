@@ -211,6 +211,54 @@ class TestSettlements(AmazonCase):
         self.assertEqual(self.env["account.bank.statement.line"].search_count(lines_action["domain"]),
                          len(settlement.statement_id.line_ids))
 
+    def test_match_again_once_the_order_is_in_odoo(self):
+        """An order Amazon settled before Odoo had it waits on the suspense account; once it
+        is imported, invoiced and paid, Match Again reconciles its statement line: the bank
+        line stays, the suspense line becomes its payment, commission, fee and withheld tax."""
+        late = self.add_us_order(status="Shipped", purchase_date=self.now - timedelta(days=4))
+        paid = self._orders(1)
+        self.emulator.add_settlement([late] + paid)
+        settlement = self._import()
+        self.assertEqual(settlement.state, "to_check")
+        self.assertEqual(set(settlement.unmatched_line_ids.mapped("amazon_order_ref")), {late})
+        st_line = settlement.unmatched_line_ids.statement_line_id
+        self.assertEqual(len(st_line), 1)
+        bank_amount = st_line.amount
+        suspense = self.journal.suspense_account_id
+
+        settlement.action_match_again()
+        self._import()
+        self.assertEqual(settlement.stage, "done")
+        self.assertEqual(settlement.state, "to_check", "still not in Odoo: nothing changes")
+        self.assertAlmostEqual(self._balance(suspense, st_line.move_id), -bank_amount, places=2)
+
+        self.build([late], shipped=True)
+        settlement.action_match_again()
+        self.assertEqual(settlement.stage, "match")
+        self._import()
+        settlement.invalidate_recordset()
+        self.assertEqual(settlement.stage, "done")
+        self.assertEqual(settlement.state, "reconciled", settlement.message)
+        self.assertFalse(settlement.unmatched_line_ids)
+        self.assertAlmostEqual(st_line.amount, bank_amount, places=2, msg="Amazon's money stays")
+        self.assertTrue(st_line.is_reconciled)
+        self.assertAlmostEqual(self._balance(suspense, st_line.move_id), 0.0, places=2)
+        order = self.orders_of([late])
+        self.assertEqual(order.invoice_ids.payment_state, "paid")
+        self.assertTrue(order.invoice_ids._get_reconciled_payments().is_matched)
+        amounts = settlement.line_ids.filtered(lambda l: l.amazon_order_ref == late)
+        self.assertEqual(set(amounts.mapped("state")), {"matched"})
+        self.assertEqual(amounts.sale_order_id, order)
+        commissions = amounts.filtered(lambda l: l.kind == "commission")
+        self.assertAlmostEqual(
+            self._balance(self.seller._settlement_account("commission"), st_line.move_id),
+            -sum(commissions.mapped("amount")), places=2)
+        clearing = self.mp_us.amazon_tax_account_id or self.env.ref(
+            "amazon_fbm_connector.tax_collected_by_amazon_%s" % self.company.id)
+        self.assertAlmostEqual(self._balance(clearing, order.invoice_ids | st_line.move_id), 0.0,
+                               places=2)
+        self.assertTrue(settlement.statement_id.is_complete)
+
     def test_more_than_the_invoice_waits_on_suspense(self):
         """Amazon settling an order for more than its open invoice: the invoice is paid,
         the excess is not forced anywhere."""
