@@ -259,6 +259,38 @@ class TestSettlements(AmazonCase):
                                places=2)
         self.assertTrue(settlement.statement_id.is_complete)
 
+    def test_match_again_once_the_invoice_is_posted(self):
+        """An invoice still in draft when Amazon settled its order (held for a person): the
+        buyer's amounts and the withheld tax wait on suspense, the fees are booked; once the
+        invoice is posted, Match Again pays it with Amazon's money."""
+        ref = self.add_us_order(status="Shipped", purchase_date=self.now - timedelta(days=4))
+        saved = self.seller.workflow_id
+        self.seller.workflow_id = self.env["amazon.sale.workflow"].create({
+            "name": "Invoice in draft", "confirm_order": True, "create_invoice": True})
+        self.build([ref], shipped=True)
+        self.seller.workflow_id = saved
+        invoice = self.orders_of([ref]).invoice_ids
+        self.assertEqual(invoice.state, "draft")
+        self.emulator.add_settlement([ref])
+        settlement = self._import()
+        unmatched = settlement.unmatched_line_ids
+        self.assertEqual(set(unmatched.mapped("kind")), {"charge", "withheld_tax"})
+        self.assertTrue(all("No posted invoice" in reason for reason in unmatched.mapped("reason")))
+        self.assertEqual(len(settlement.line_ids.filtered(
+            lambda l: l.kind == "commission").statement_line_id), 1, "the fees are booked")
+
+        invoice.action_post()
+        settlement.action_match_again()
+        self._import()
+        settlement.invalidate_recordset()
+        self.assertEqual(settlement.state, "reconciled", settlement.message)
+        self.assertEqual(invoice.payment_state, "paid")
+        self.assertFalse(any(settlement.line_ids.mapped("reason")), "no reason left")
+        clearing = self.mp_us.amazon_tax_account_id or self.env.ref(
+            "amazon_fbm_connector.tax_collected_by_amazon_%s" % self.company.id)
+        self.assertAlmostEqual(self._balance(clearing, invoice | unmatched.statement_line_id.move_id),
+                               0.0, places=2)
+
     def test_more_than_the_invoice_waits_on_suspense(self):
         """Amazon settling an order for more than its open invoice: the invoice is paid,
         the excess is not forced anywhere."""
