@@ -267,7 +267,8 @@ class AmazonSettlement(models.Model):
             return
         last, matched = booking.match_again_next(self.match_cursor)
         if matched:
-            self.message_post(body=_("Matched again: %s statement lines reconciled.", matched))
+            self.message_post(body=_("Matched again: %s statement lines now meet their orders.",
+                                     matched))
         if last:
             self.match_cursor = last
             return

@@ -378,8 +378,8 @@ class SettlementBooking:
             keys = set(lines.mapped("group_key"))
             order = orders.get(lines[0].amazon_order_ref)
             if not order or len(keys) != 1 or lines[0].group_key.startswith("row|") or any(
-                    line.state != "unmatched" for line in lines):
-                continue    # still not in Odoo, or partly matched already: by hand
+                    line.state != "unmatched" for line in lines) or st_line.journal_id != self.journal:
+                continue    # still not in Odoo, partly matched already, another journal: by hand
             plan = self._plan_order(lines[0].group_key.split("|", 1)[0], lines, order,
                                     together=False)
             move = st_line.move_id
