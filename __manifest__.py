@@ -36,6 +36,7 @@
         "views/product_template_views.xml",
         "views/amazon_notification_views.xml",
         "views/amazon_settlement_views.xml",
+        "views/amazon_settlement_line_views.xml",
         "wizards/amazon_order_cancel_wizard_views.xml",
         "views/account_move_views.xml",
         "views/account_bank_statement_line_views.xml",

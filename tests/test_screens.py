@@ -153,6 +153,7 @@ class TestScreensWording(AmazonCase):
         self.assertIn("No order matches these filters", help_text)
         self.assertNotIn("yet", help_text)
         for xmlid in ("action_amazon_order_queue", "action_amazon_return", "action_amazon_settlement",
+                      "action_amazon_settlement_line",
                       "action_amazon_stock_offer", "action_amazon_notifications",
                       "action_amazon_order_listing", "action_amazon_carrier_code"):
             help_text = self.env.ref("amazon_fbm_connector.%s" % xmlid).help

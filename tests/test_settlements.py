@@ -210,6 +210,17 @@ class TestSettlements(AmazonCase):
         self.assertIn('name="matching_number"', views["form"]["arch"], "its journal items")
         self.assertEqual(self.env["account.bank.statement.line"].search_count(lines_action["domain"]),
                          len(settlement.statement_id.line_ids))
+        # Amazon > Accounting > Settlement Amounts: its amounts by kind, month, SKU ...
+        action = self.env.ref("amazon_fbm_connector.action_amazon_settlement_line")
+        Line = self.env["amazon.settlement.line"]
+        views = Line.get_views([(False, "pivot"), (False, "graph"), (False, "tree"),
+                                (action.search_view_id.id, "search")])["views"]
+        self.assertIn('name="kind"', views["pivot"]["arch"])
+        self.assertIn('name="commissions_fees"', views["search"]["arch"])
+        totals = dict(Line._read_group([("settlement_id", "=", settlement.id)], ["kind"],
+                                       ["amount:sum"]))
+        self.assertAlmostEqual(totals["commission"], settlement.amount_commissions, places=2)
+        self.assertAlmostEqual(totals["fee"], settlement.amount_fees, places=2)
 
     def test_match_again_once_the_order_is_in_odoo(self):
         """An order Amazon settled before Odoo had it waits on the suspense account; once it
