@@ -227,12 +227,11 @@ class SettlementBooking:
                 plan["updates"] += [(line, dict(base, state="unmatched", move_id=move.id,
                                                 reason=reason)) for line in charges]
         if withheld:
-            amount = self._amount(withheld)
             if moves or not charges:
                 self._plan_account(plan, withheld, self.clearing_account(order.amazon_marketplace_id),
                                    names[KIND_WITHHELD_TAX], base, together)
             else:
-                plan["suspense"] += amount
+                plan["suspense"] += self._amount(withheld)
                 plan["updates"] += [(line, dict(base, state="unmatched", reason=_(
                     "No posted invoice for order %s: the tax Amazon withheld waits on the "
                     "suspense account.", ref))) for line in withheld]
@@ -299,9 +298,14 @@ class SettlementBooking:
             check_move_validity=False, skip_invoice_sync=True,
             skip_account_move_synchronization=True)
 
+    def _date(self):
+        """The date of the settlement's statement lines (its end), the payout's apart."""
+        settlement = self.settlement
+        return (settlement.date_end or settlement.create_date).date()
+
     def _create(self, plans):
         settlement = self.settlement
-        date = settlement.date_end.date() if settlement.date_end else settlement.create_date.date()
+        date = self._date()
         vals_list, booked = [], []
         for plan in plans:
             if plan.get("skip"):
@@ -331,15 +335,20 @@ class SettlementBooking:
             plan["st_line"] = st_line
         if reconcile_plan:
             self.env["account.move.line"]._reconcile_plan(reconcile_plan)
-        Line = self.env["amazon.settlement.line"]
-        by_values = defaultdict(lambda: Line)
+        updates = []
         for plan in plans:
             st_line = plan.get("st_line")
-            for line, values in plan["updates"]:
-                values = dict(values, statement_line_id=st_line.id if st_line else False)
-                by_values[tuple(sorted(values.items()))] |= line
-            for line, values in plan["together"]:     # their statement line comes at the close
-                by_values[tuple(sorted(values.items()))] |= line
+            updates += [(line, dict(values, statement_line_id=st_line.id if st_line else False))
+                        for line, values in plan["updates"]]
+            updates += plan["together"]     # their statement line comes at the close
+        self._write_amounts(updates)
+
+    def _write_amounts(self, updates):
+        """``(amount, values)`` pairs written in one write per distinct values."""
+        Line = self.env["amazon.settlement.line"]
+        by_values = defaultdict(lambda: Line)
+        for line, values in updates:
+            by_values[tuple(sorted(values.items()))] |= line
         for values, lines in by_values.items():
             lines.write(dict(values))
 
@@ -403,12 +412,8 @@ class SettlementBooking:
         self._check_balanced(st_lines)
         if reconcile_plan:
             self.env["account.move.line"]._reconcile_plan(reconcile_plan)
-        by_values = defaultdict(lambda: Line)
-        for plan in plans:
-            for line, values in plan["updates"]:
-                by_values[tuple(sorted(dict(values, reason=values.get("reason", False)).items()))] |= line
-        for values, lines in by_values.items():
-            lines.write(dict(values))
+        self._write_amounts([(line, dict(values, reason=values.get("reason", False)))
+                             for plan in plans for line, values in plan["updates"]])
         return st_lines[-1].id, len(plans)
 
     def _counterpart_vals(self, plan, name):
@@ -514,23 +519,14 @@ class SettlementBooking:
             order="kind, account_id")
         labels = {KIND_COMMISSION: _("commissions on orders"), KIND_FEE: _("fees on orders"),
                   KIND_WITHHELD_TAX: _("tax withheld by Amazon on orders")}
-        date = settlement.date_end.date() if settlement.date_end else settlement.create_date.date()
         vals_list, booked = [], []
         for account, kind, amount, lines in groups:
             amount = self.currency.round(amount)
             if self.currency.is_zero(amount):
                 continue
-            name = "%s %s" % (settlement.settlement_ref, labels.get(kind, kind))
-            vals_list.append({
-                "journal_id": self.journal.id, "date": date, "payment_ref": name, "amount": amount,
-                "line_ids": [
-                    Command.create({"name": name, "account_id": self.journal.default_account_id.id,
-                                    "currency_id": self.currency.id, "amount_currency": amount,
-                                    "balance": amount}),
-                    Command.create({"name": name, "account_id": account.id,
-                                    "currency_id": self.currency.id, "amount_currency": -amount,
-                                    "balance": -amount}),
-                ]})
+            vals_list.append(self._simple_line_vals(
+                self._date(), "%s %s" % (settlement.settlement_ref, labels.get(kind, kind)),
+                amount, account))
             booked.append(lines)
         if not vals_list:
             return
@@ -539,22 +535,23 @@ class SettlementBooking:
         for st_line, lines in zip(st_lines, booked):
             lines.write({"statement_line_id": st_line.id})
 
+    def _simple_line_vals(self, date, name, amount, account):
+        """A statement line of ``amount`` with one counterpart on ``account``."""
+        bank = {"name": name, "currency_id": self.currency.id}
+        return {"journal_id": self.journal.id, "date": date, "payment_ref": name, "amount": amount,
+                "line_ids": [
+                    Command.create(dict(bank, account_id=self.journal.default_account_id.id,
+                                        amount_currency=amount, balance=amount)),
+                    Command.create(dict(bank, account_id=account.id, amount_currency=-amount,
+                                        balance=-amount))]}
+
     def _book_payout(self):
         """The payout leaving for the seller's bank, on the internal transfer account."""
         settlement = self.settlement
-        amount = -self.currency.round(settlement.total_amount)
-        transfer = self.company.transfer_account_id
         date = (settlement.deposit_date or settlement.date_end or settlement.create_date).date()
-        name = _("%s payout to the bank", settlement.settlement_ref)
-        payout = self._statement_lines().create({
-            "journal_id": self.journal.id, "date": date, "payment_ref": name, "amount": amount,
-            "line_ids": [
-                Command.create({"name": name, "account_id": self.journal.default_account_id.id,
-                               "currency_id": self.currency.id, "amount_currency": amount,
-                               "balance": amount}),
-                Command.create({"name": name, "account_id": (transfer or self.suspense).id,
-                               "currency_id": self.currency.id, "amount_currency": -amount,
-                               "balance": -amount}),
-            ]})
+        payout = self._statement_lines().create(self._simple_line_vals(
+            date, _("%s payout to the bank", settlement.settlement_ref),
+            -self.currency.round(settlement.total_amount),
+            self.company.transfer_account_id or self.suspense))
         self._check_balanced(payout)
         return payout
