@@ -68,6 +68,11 @@ class TestSettlements(AmazonCase):
             domain.append(("move_id", "in", moves.ids))
         return sum(self.env["account.move.line"].search(domain).mapped("balance"))
 
+    def _clearing(self):
+        """The "Tax collected by Amazon" account the US invoices credit."""
+        return self.mp_us.amazon_tax_account_id or self.env.ref(
+            "amazon_fbm_connector.tax_collected_by_amazon_%s" % self.company.id)
+
     def _rows(self, builder, **match):
         return [r for r in builder.rows if all(r[k.replace("_", "-")] == v for k, v in match.items())]
 
@@ -132,8 +137,7 @@ class TestSettlements(AmazonCase):
                                places=2)
 
         # the tax Amazon collected and withheld: the clearing account is back to zero
-        clearing = self.mp_us.amazon_tax_account_id or self.env.ref(
-            "amazon_fbm_connector.tax_collected_by_amazon_%s" % self.company.id)
+        clearing = self._clearing()
         withheld = self._rows(builder, amount_type="ItemWithheldTax")
         self.assertTrue(withheld)
         self.assertAlmostEqual(self._balance(clearing, invoices | credit_note), self._sum(withheld),
@@ -186,9 +190,7 @@ class TestSettlements(AmazonCase):
         # the orders' commissions, fees and withheld tax: one statement line per account
         for kind, account in (("commission", self.seller._settlement_account("commission")),
                               ("fee", self.seller._settlement_account("fee")),
-                              ("withheld_tax", self.mp_us.amazon_tax_account_id or self.env.ref(
-                                  "amazon_fbm_connector.tax_collected_by_amazon_%s"
-                                  % self.company.id))):
+                              ("withheld_tax", self._clearing())):
             amounts = settlement.line_ids.filtered(lambda l, k=kind: l.kind == k and l.sale_order_id)
             self.assertTrue(amounts, kind)
             self.assertEqual(amounts.account_id, account, kind)
@@ -264,8 +266,7 @@ class TestSettlements(AmazonCase):
         self.assertAlmostEqual(
             self._balance(self.seller._settlement_account("commission"), st_line.move_id),
             -sum(commissions.mapped("amount")), places=2)
-        clearing = self.mp_us.amazon_tax_account_id or self.env.ref(
-            "amazon_fbm_connector.tax_collected_by_amazon_%s" % self.company.id)
+        clearing = self._clearing()
         self.assertAlmostEqual(self._balance(clearing, order.invoice_ids | st_line.move_id), 0.0,
                                places=2)
         self.assertTrue(settlement.statement_id.is_complete)
@@ -297,8 +298,7 @@ class TestSettlements(AmazonCase):
         self.assertEqual(settlement.state, "reconciled", settlement.message)
         self.assertEqual(invoice.payment_state, "paid")
         self.assertFalse(any(settlement.line_ids.mapped("reason")), "no reason left")
-        clearing = self.mp_us.amazon_tax_account_id or self.env.ref(
-            "amazon_fbm_connector.tax_collected_by_amazon_%s" % self.company.id)
+        clearing = self._clearing()
         self.assertAlmostEqual(self._balance(clearing, invoice | unmatched.statement_line_id.move_id),
                                0.0, places=2)
 
