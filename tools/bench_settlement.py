@@ -5,7 +5,9 @@
 # close it (the orders are not in this database: every order's amounts go to the
 # statement's suspense account, so this measures storing and booking, not matching).
 # Targets: <= 60 s and <= 100 MB of memory growth. Then Odoo's floor: statement lines
-# created by Odoo the standard way, per statement line against ours. BENCH_SETTLEMENT_LINES
+# created by Odoo the standard way, per statement line against ours; and Odoo's bare floor,
+# the same sample through Odoo's create alone as ours calls it (what no booking through it
+# goes below). BENCH_SETTLEMENT_LINES
 # sets the size, BENCH_SETTLEMENT_FLOOR the floor's sample (1,000; 0: none);
 # BENCH_SETTLEMENT_IMPORT=0 only parses. Then a matched settlement: BENCH_SETTLEMENT_MATCHED
 # orders (500; 0: none) imported, invoiced and paid into the settlement journal, and their
@@ -184,10 +186,50 @@ if IMPORT:
         floor_measured = MEASURED[-1]
         ours_ms = MEASURED[2].seconds * 1000.0 / statement_lines
         floor_ms = floor_measured.seconds * 1000.0 / FLOOR
+        # Odoo's bare floor: the same sample through Odoo's statement-line create alone, as
+        # ours calls it (no tracking, names given, one balance check a batch) with two
+        # journal items each, nothing read or matched: what no booking through Odoo's
+        # create goes below, per statement line
+        from odoo import Command
+        from odoo.addons.amazon_fbm_connector.services.settlement_booking import SettlementBooking
+        bare_journal = env["account.journal"].create({"name": "Bench bare floor", "code": "BBARE",
+                                                      "type": "bank"})
+        env.cr.commit()
+        fast = SettlementBooking(settlement)._statement_lines()
+        day = settlement.date_end.date()
+
+        def bare_vals(i):
+            amount = 10.0 + i % 50
+            label = "Bare %d" % i
+            item = {"name": label, "currency_id": env.company.currency_id.id}
+            return {"journal_id": bare_journal.id, "date": day, "payment_ref": label,
+                    "amount": amount, "name": "BBARE/%s/%05d" % (day.strftime("%Y/%m"), i + 1),
+                    "line_ids": [
+                        Command.create(dict(item, account_id=bare_journal.default_account_id.id,
+                                            amount_currency=amount, balance=amount)),
+                        Command.create(dict(item, account_id=bare_journal.suspense_account_id.id,
+                                            amount_currency=-amount, balance=-amount))]}
+
+        def bare_floor():
+            for start in range(0, FLOOR, 200):
+                created = fast.create([bare_vals(i) for i in range(start, min(start + 200, FLOOR))])
+                with created.move_id.with_context(check_move_validity=True)._check_balanced(
+                        {"records": created.move_id}):
+                    pass
+                env.cr.commit()
+                env.invalidate_all()
+
+        measure("Odoo's bare floor: %d statement lines through Odoo's create alone" % FLOOR,
+                bare_floor)
+        bare_ms = MEASURED[-1].seconds * 1000.0 / FLOOR
         print()
         print("per statement line: ours %.1f ms (its amounts read, matched and marked, its entry "
               "numbered and posted), Odoo's floor %.1f ms: ours %.1f times faster" % (
                   ours_ms, floor_ms, floor_ms / ours_ms))
+        print("Odoo's bare floor %.1f ms a statement line: its create alone of these %d statement "
+              "lines takes %.1f s; with storing the amounts (%.1f s), %.1f s" % (
+                  bare_ms, statement_lines, bare_ms * statement_lines / 1000.0,
+                  MEASURED[1].seconds, bare_ms * statement_lines / 1000.0 + MEASURED[1].seconds))
 
     if MATCHED:
         # A settlement of orders Odoo has: MATCHED shipped orders imported by the connector,
