@@ -436,11 +436,16 @@ class SettlementBooking:
     def _create_statement_lines(self, vals_list, date):
         """The statement lines, numbered as Odoo numbers them when it posts them (the
         journal's next numbers, in creation order), read once for the batch instead of
-        twice per entry. The journal's row is locked until the batch commits, so that two
-        workers booking settlements of one seller number one after the other. Should an
-        entry posted meanwhile by someone else take a number (unique per journal), the batch
-        is created again with Odoo numbering each entry itself."""
-        self.env.cr.execute("SELECT id FROM account_journal WHERE id = %s FOR NO KEY UPDATE",
+        twice per entry. The journal's row is updated (to itself), and so locked until the
+        batch commits, so that two workers booking settlements of one seller number one
+        after the other (every statement line of a settlement, the close's too, is created
+        here): under REPEATABLE READ, a worker whose snapshot is older than the other's
+        committed numbers fails to update the row (a serialization failure, which the
+        runner answers with a fresh snapshot) instead of reading numbers already taken, as
+        a mere row lock would let it. Should an entry posted meanwhile by someone else take
+        a number (unique per journal), the batch is created again with Odoo numbering each
+        entry itself."""
+        self.env.cr.execute("UPDATE account_journal SET write_date = write_date WHERE id = %s",
                             [self.journal.id])
         names = self._next_names(date, len(vals_list))
         try:
@@ -530,8 +535,7 @@ class SettlementBooking:
             booked.append(lines)
         if not vals_list:
             return
-        st_lines = self._statement_lines().create(vals_list)
-        self._check_balanced(st_lines)
+        st_lines = self._create_statement_lines(vals_list, self._date())
         for st_line, lines in zip(st_lines, booked):
             lines.write({"statement_line_id": st_line.id})
 
@@ -549,9 +553,7 @@ class SettlementBooking:
         """The payout leaving for the seller's bank, on the internal transfer account."""
         settlement = self.settlement
         date = (settlement.deposit_date or settlement.date_end or settlement.create_date).date()
-        payout = self._statement_lines().create(self._simple_line_vals(
+        return self._create_statement_lines([self._simple_line_vals(
             date, _("%s payout to the bank", settlement.settlement_ref),
             -self.currency.round(settlement.total_amount),
-            self.company.transfer_account_id or self.suspense))
-        self._check_balanced(payout)
-        return payout
+            self.company.transfer_account_id or self.suspense)], date)
