@@ -95,6 +95,10 @@ CRON_XMLID = "amazon_fbm_connector.ir_cron_amazon_import_settlements"
 # Reports Amazon created up to this long before the last one seen are listed again:
 # a report being created while we listed shows up next time.
 CURSOR_OVERLAP = timedelta(hours=6)
+# The settlements' look for invoices changed since the last one starts this much before
+# it: an invoice posted by a transaction that began before the last look and committed
+# after it is seen by the next one.
+MATCH_LOOK_OVERLAP = timedelta(hours=1)
 # The accounts a seller's settlements are booked on, created once per company.
 DEFAULT_ACCOUNTS = {
     "commission": ("amazon_settlement_commission_account_%s", "expense", "6"),
@@ -394,6 +398,9 @@ class AmazonSeller(models.Model):
     settlement_cursor = fields.Datetime(
         copy=False, help="Settlement reports Amazon created before this were already listed.")
     settlement_requested = fields.Boolean(copy=False)
+    settlement_match_cursor = fields.Datetime(
+        copy=False, help="Invoices and credit notes changed before this were already looked "
+                         "at for the settlements' amounts waiting on the suspense account.")
     settlement_ids = fields.One2many("amazon.settlement", "seller_id", string="Settlements")
     # returns (GET_FLAT_FILE_RETURNS_DATA_BY_RETURN_DATE)
     returns_auto = fields.Boolean(
@@ -1326,6 +1333,41 @@ class AmazonSeller(models.Model):
                 if self.settlement_cursor else cursor
         self.sudo().write(values)
         return len(new)
+
+    def _settlement_look_again(self, deadline=None):
+        """Work unit: the settlements to match again by themselves. An order Amazon settled
+        before Odoo had it (or whose invoice was still a draft) waits on the suspense
+        account; once its invoice or credit note is posted (or changed) since the last look,
+        the settlement that holds it goes to *To Match Again*, and the cron matches it. Only
+        what changed is looked at: an order that never comes costs nothing, and what still
+        does not match is not looked at again until its invoice changes. Returns how many
+        settlements were set to match again."""
+        self.ensure_one()
+        Settlement = self.env["amazon.settlement"].sudo()
+        mine = Settlement.search([("seller_id", "=", self.id)])
+        if mine.filtered(lambda s: s.stage in ("download", "book", "match")):
+            return 0    # looked at once they are booked: nothing changed meanwhile is missed
+        now = self.env.cr.now()     # the clock write_date keeps: this transaction's start
+        waiting = [("settlement_id", "in", mine.filtered(lambda s: s.stage == "done").ids),
+                   ("state", "=", "unmatched"), ("amazon_order_ref", "!=", False),
+                   ("statement_line_id", "!=", False)]
+        Line = self.env["amazon.settlement.line"].sudo()
+        since = self.settlement_match_cursor or min(mine.mapped("create_date"), default=now)
+        todo = Settlement
+        if Line.search_count(waiting, limit=1):
+            # (the two conditions on invoices may meet two invoices of one order: an order
+            # looked at once too often costs a look, not a wrong entry)
+            refs = self.env["sale.order"].sudo().search([
+                ("amazon_seller_id", "=", self.id),
+                ("order_line.invoice_lines.move_id.write_date", ">=", since),
+                ("order_line.invoice_lines.move_id.state", "=", "posted")]).mapped("amazon_order_ref")
+            if refs:
+                todo = Settlement.browse([settlement.id for (settlement,) in Line._read_group(
+                    waiting + [("amazon_order_ref", "in", refs)], groupby=["settlement_id"])])
+        if todo:
+            todo.write({"stage": "match", "match_cursor": 0})
+        self.sudo().settlement_match_cursor = now - MATCH_LOOK_OVERLAP
+        return len(todo)
 
     def _settlement_list_failed(self, exc):
         """``Runner`` on_error of the listing: said on the seller; the next run lists again."""

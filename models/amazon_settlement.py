@@ -157,6 +157,8 @@ class AmazonSettlement(models.Model):
                 if held:
                     runner.run_batch(seller._settlement_list, deadline=runner.stop_at,
                                      on_error=seller._settlement_list_failed)
+                    # settlements whose orders Odoo now has: matched again by themselves
+                    runner.run_batch(seller._settlement_look_again, deadline=runner.stop_at)
         for settlement in self.search([("stage", "in", STAGES_TO_RUN)], order="id"):
             with runner.lock("amazon_settlement", settlement.id) as held:
                 if not held:

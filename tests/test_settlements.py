@@ -302,6 +302,43 @@ class TestSettlements(AmazonCase):
         self.assertAlmostEqual(self._balance(clearing, invoice | unmatched.statement_line_id.move_id),
                                0.0, places=2)
 
+    def test_matched_again_by_themselves(self):
+        """Without the button: the cron looks at the invoices posted or changed since its
+        last look. A settlement holding one of their orders on suspense goes to To Match
+        Again and is matched in that run; an order that never comes sets nothing going."""
+        late = self.add_us_order(status="Shipped", purchase_date=self.now - timedelta(days=4))
+        never = self.add_us_order(status="Shipped", purchase_date=self.now - timedelta(days=4))
+        paid = self._orders(1)
+        self.emulator.add_settlement([late, never] + paid)
+        settlement = self._import()
+        self.assertEqual(set(settlement.unmatched_line_ids.mapped("amazon_order_ref")),
+                         {late, never})
+        self.assertFalse(self.seller.settlement_match_cursor,
+                         "no look while one of the seller's settlements is being booked")
+        messages = len(settlement.message_ids)
+
+        # nothing changed: the settlement is not looked at again
+        self._import()
+        self.assertTrue(self.seller.settlement_match_cursor, "looked once nothing is booking")
+        self.assertEqual(settlement.stage, "done")
+        self.assertEqual(len(settlement.message_ids), messages, "no pass of Match Again")
+
+        # the late order comes, its invoice is posted and paid: the next run matches it
+        self.build([late], shipped=True)
+        self._import()
+        settlement.invalidate_recordset()
+        self.assertEqual(settlement.stage, "done")
+        self.assertEqual(set(settlement.unmatched_line_ids.mapped("amazon_order_ref")), {never})
+        self.assertEqual(settlement.state, "to_check", "the order never imported still waits")
+        self.assertTrue(any("Matched again: 1 " in m.body for m in settlement.message_ids))
+        st_line = settlement.line_ids.filtered(lambda l: l.amazon_order_ref == late
+                                               and l.kind == "charge").statement_line_id
+        self.assertTrue(st_line.is_reconciled)
+        self.assertEqual(self.orders_of([late]).invoice_ids.payment_state, "paid")
+
+        # its invoice is looked at again within the overlap, but nothing is left to match
+        self.assertEqual(self.seller._settlement_look_again(), 0)
+
     def test_more_than_the_invoice_waits_on_suspense(self):
         """Amazon settling an order for more than its open invoice: the invoice is paid,
         the excess is not forced anywhere."""
