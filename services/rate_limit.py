@@ -118,6 +118,17 @@ class SharedBucket:
             self.rate = rate
 
 
+def _tokens_now(alias=""):
+    """SQL: a bucket's tokens now, refilled from the time passed since its stamp on the
+    database's clock (``alias``: the row's table alias with its dot)."""
+    a = alias
+    return (f"LEAST({a}burst, {a}tokens + {a}rate * GREATEST("
+            f"0, extract(epoch from clock_timestamp()) - {a}stamp))")
+
+
+TOKENS_NOW = _tokens_now()
+
+
 class PostgresBucketStore:
     """Buckets in one PostgreSQL table, one row per (account, operation).
 
@@ -160,10 +171,8 @@ class PostgresBucketStore:
         ``max_wait``, says when one would be)."""
         if max_wait is not None:
             with self._cursor() as cr:
-                cr.execute("""
-                    SELECT LEAST(burst, tokens + rate * GREATEST(
-                               0, extract(epoch from clock_timestamp()) - stamp)), rate
-                      FROM amazon_rate_bucket WHERE name = %s FOR UPDATE""", (key,))
+                cr.execute("SELECT " + TOKENS_NOW + ", rate FROM amazon_rate_bucket"
+                           " WHERE name = %s FOR UPDATE", (key,))
                 row = cr.fetchone()
                 if row:
                     tokens, current = map(float, row)
@@ -184,8 +193,7 @@ class PostgresBucketStore:
                      VALUES (%(key)s, %(rate)s, %(burst)s, %(burst)s - 1,
                              extract(epoch from clock_timestamp()))
                 ON CONFLICT (name) DO UPDATE
-                        SET tokens = LEAST(b.burst, b.tokens + b.rate * GREATEST(
-                                         0, extract(epoch from clock_timestamp()) - b.stamp)) - 1,
+                        SET tokens = """ + _tokens_now("b.") + """ - 1,
                             stamp = GREATEST(b.stamp, extract(epoch from clock_timestamp()))
                   RETURNING b.tokens, b.rate""", {"key": key, "rate": rate, "burst": burst})
             tokens, rate = map(float, cr.fetchone())
@@ -195,10 +203,8 @@ class PostgresBucketStore:
         """``(tokens now, rate)`` of a bucket without taking any (a bucket never used
         is full: ``(burst, None)``)."""
         with self._cursor() as cr:
-            cr.execute("""
-                SELECT LEAST(burst, tokens + rate * GREATEST(
-                           0, extract(epoch from clock_timestamp()) - stamp)), rate
-                  FROM amazon_rate_bucket WHERE name = %s""", (key,))
+            cr.execute("SELECT " + TOKENS_NOW + ", rate FROM amazon_rate_bucket WHERE name = %s",
+                       (key,))
             row = cr.fetchone()
         return (float(row[0]), float(row[1])) if row else (float(burst), None)
 
