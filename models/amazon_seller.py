@@ -312,6 +312,8 @@ class AmazonSeller(models.Model):
         "Order Changes Followed Until", copy=False,
         help="The next look at Amazon's order changes covers the orders changed since this "
              "time; empty: since the start of the import window (Look Back (Days)).")
+    fbm_status_sync_params = fields.Json(copy=False, readonly=True)   # a listing under way
+    fbm_status_sync_token = fields.Char(copy=False, readonly=True)    # its next page
     sqs_queue_url = fields.Char(
         "SQS Queue URL", tracking=True,
         help="The Amazon SQS queue Amazon sends this seller's order notifications to, e.g. "
@@ -676,6 +678,8 @@ class AmazonSeller(models.Model):
         if not seller.notification_safety_cursor:
             # The safety net starts from where the status sync got, else now.
             values["notification_safety_cursor"] = seller.fbm_status_sync_cursor or fields.Datetime.now()
+        # a status-sync listing under way ends here (its page token would be stale later)
+        values.update(fbm_status_sync_params=False, fbm_status_sync_token=False)
         seller.write(values)
         message = _("Subscribed to Amazon's order notifications: new orders, shipments, "
                     "cancellations and buyers' cancellation requests arrive through the SQS "
@@ -969,28 +973,42 @@ class AmazonSeller(models.Model):
                 break
             if seller.fbm_status_sync_requested:
                 runner.run_batch(seller.sudo().write, {"fbm_status_sync_requested": False})
+            # one page a batch: the next pass continues from the next-page token kept
+            left = False
             try:
-                runner.run_batch(seller._sync_order_status, runner, on_error=seller._status_sync_failed)
+                while True:
+                    counts = runner.run_batch(seller._sync_order_status, runner,
+                                              on_error=seller._status_sync_failed)
+                    if not counts or counts.pop("_done", True):
+                        break
+                    if runner.out_of_time():
+                        left = True
+                        break
             except errors.AmazonOutOfTime:
-                runner.trigger()    # the cursor did not move: the next pass lists the window again
+                left = True     # nothing of the page was applied: read again next pass
+            if left:
+                runner.trigger()
                 break
 
     def _status_sync_failed(self, exc):
         if isinstance(exc, errors.AmazonOutOfTime):
             raise exc
+        # A refused page (an expired token...): the next pass lists the window again.
+        self.sudo().write({"fbm_status_sync_params": False, "fbm_status_sync_token": False})
         self.sudo().message_post(subtype_xmlid="mail.mt_note", body=_(
             "Following Amazon order changes failed: %s", str(exc)))
 
     def _sync_order_status(self, runner=None):
-        """One pass of the status sync. Like the scheduled imports' cursors, it starts a
-        little before the cursor (applying an update twice changes nothing) and moves the
-        cursor to the end of Amazon's answer once the window is applied."""
+        """A work unit: one page of the status sync's listing, the orders Amazon updated
+        since the cursor, applied. Like the scheduled imports' cursors, the window starts a
+        little before the cursor (applying an update twice changes nothing). The listing's
+        parameters and next-page token are kept on the seller between units, so a window
+        longer than a pass's quota continues from its next page in the next pass instead
+        of listing its first pages again; the cursor moves to the end of Amazon's window
+        once its last page is applied. Returns the counts, ``_done`` False while pages
+        remain."""
         self.ensure_one()
         seller = self.sudo()
-        started = fields.Datetime.now()
-        cursor = seller.fbm_status_sync_cursor
-        since = cursor - timedelta(minutes=CURSOR_OVERLAP_MINUTES) if cursor else \
-            started - timedelta(days=seller.import_days or 30)
         adapter = (runner.client(seller) if runner else seller._get_client()).orders()
         SaleOrder = self.env["sale.order"].sudo()
 
@@ -1000,14 +1018,32 @@ class AmazonSeller(models.Model):
                 ("state", "=", "sale"), ("delivery_status", "!=", "full"),
             ]).mapped("amazon_order_ref")
 
-        orders = order_status_sync.fetch_updates(
-            adapter, seller.marketplace_ids.mapped("amazon_marketplace_id"), since, needs_items)
-        counts = self.env["sale.order"].sudo()._amazon_apply_updates(seller, orders)
-        end = getattr(adapter, "window_end", None)
-        end = parse_datetime(end) if end else started - timedelta(minutes=2)
-        if not cursor or end > cursor:
-            seller.fbm_status_sync_cursor = end
-        return counts
+        # the listing under way: its parameters and when its first page was asked
+        listing, token = seller.fbm_status_sync_params, seller.fbm_status_sync_token
+        if not listing:
+            now = fields.Datetime.now()
+            cursor = seller.fbm_status_sync_cursor
+            since = cursor - timedelta(minutes=CURSOR_OVERLAP_MINUTES) if cursor else \
+                now - timedelta(days=seller.import_days or 30)
+            listing = {"params": order_status_sync.listing_params(
+                adapter, seller.marketplace_ids.mapped("amazon_marketplace_id"), since),
+                "begun": fields.Datetime.to_string(now)}
+            token = False
+        orders, next_token, window_end = order_status_sync.read_updates(
+            adapter, listing["params"], token or None, needs_items)
+        counts = SaleOrder._amazon_apply_updates(seller, orders)
+        if next_token:
+            seller.write({"fbm_status_sync_params": listing, "fbm_status_sync_token": next_token})
+            return dict(counts, _done=False)
+        values = {"fbm_status_sync_params": False, "fbm_status_sync_token": False}
+        # the end of the window Amazon's answer covers (it lists up to two minutes before
+        # the first page was asked)
+        end = parse_datetime(window_end) if window_end else \
+            fields.Datetime.to_datetime(listing["begun"]) - timedelta(minutes=2)
+        if end and (not seller.fbm_status_sync_cursor or end > seller.fbm_status_sync_cursor):
+            values["fbm_status_sync_cursor"] = end
+        seller.write(values)
+        return dict(counts, _done=True)
 
     def _stock_marketplaces(self):
         marketplaces = self.marketplace_ids.filtered("export_stock")

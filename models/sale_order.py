@@ -304,7 +304,7 @@ class SaleOrder(models.Model):
     @api.model
     def _amazon_apply_updates(self, seller, orders):
         """Bring the seller's sale orders in line with Amazon's (normalised orders, as
-        ``order_status_sync.fetch_updates`` reads them); returns counters. Extend the
+        ``order_status_sync.read_updates`` reads them); returns counters. Extend the
         per-order steps below (``_amazon_apply_update`` and the ones it calls)."""
         counts = {"cancelled": 0, "cancelled_shipped": 0, "reduced": 0, "requests": 0, "updated": 0}
         refs = [o.order_id for o in orders]

@@ -1,8 +1,8 @@
 """Follow what happens to imported orders on Amazon after the import: the Amazon side.
 
-``fetch_updates`` lists the seller's FBM orders updated since a cursor
-(``lastUpdatedAfter``) and normalises them; ``sale.order._amazon_apply_updates``
-(model methods, extensible) brings Odoo in line:
+``read_updates`` reads one page of the listing of the seller's FBM orders updated
+since a cursor (``lastUpdatedAfter``) and normalises them; ``sale.order.
+_amazon_apply_updates`` (model methods, extensible) brings Odoo in line:
 
 - cancelled on Amazon, not shipped in Odoo: the order is cancelled with its
   delivery; a posted invoice is reversed by a credit note (refund paid back
@@ -27,17 +27,26 @@ CANCELLED = "Canceled"
 
 
 # ============================================================ Amazon side
-def fetch_updates(adapter, marketplace_ids, since, needs_items=None):
-    """Normalised orders updated on Amazon since ``since``.
+def listing_params(adapter, marketplace_ids, since):
+    """The parameters of the listing of the seller's FBM orders Amazon updated since
+    ``since``, read page by page (``adapter.read_page``): no buyer data."""
+    return adapter.listing_params(marketplace_ids, last_updated_after=since, statuses=None,
+                                  channels=(MFN,), included_data=INCLUDED_DATA_STATUS)
+
+
+def read_updates(adapter, params, token=None, needs_items=None):
+    """One page of the listing: ``(normalised orders, next-page token, window end)``.
 
     Orders API v0 lists headers only: the items (quantities left after a partial
     cancellation, ``BuyerRequestedCancel``) cost one getOrderItems per order, so
     they are fetched only for the open orders ``needs_items(order_ids)`` returns
     (orders Odoo has and has not finished delivering). Orders API 2026-01-01
     orders carry their items and cancellations: no call per order."""
-    payloads = list(adapter.list_orders(
-        marketplace_ids, last_updated_after=since, statuses=None, channels=(MFN,), with_pii=False,
-        included_data=INCLUDED_DATA_STATUS))
+    page = adapter.read_page(params, token, with_pii=False)
+    return normalise_updates(adapter, page.orders, needs_items), page.next_token, page.window_end
+
+
+def normalise_updates(adapter, payloads, needs_items=None):
     if payloads and is_orders_2026(payloads[0]):
         return [order_from_payload(p, require_proceeds=False) for p in payloads]
     orders = [order_from_payload(header) for header in payloads]

@@ -170,12 +170,14 @@ class OrdersAdapter:
             fulfilled_by=[FULFILLED_BY_2026.get(c, c) for c in channels or ()],
             included_data=included_data)
 
-    def read_page(self, params, token=None):
+    def read_page(self, params, token=None, with_pii=True):
         """One page of a listing: ``params`` from ``listing_params``, ``token`` the
         next-page token of the previous page (2026-01-01 ``paginationToken``,
-        valid 24 hours with the same parameters; v0 ``NextToken``)."""
+        valid 24 hours with the same parameters; v0 ``NextToken``). ``with_pii``
+        False: v0 reads no buyer data (no Restricted Data Token); 2026-01-01 reads
+        what ``params``' included data names."""
         if self.is_v0:
-            api = self._v0_listing_api()
+            api = self._v0_listing_api() if with_pii else self.client.api(OrdersV0)
             page_params = {"NextToken": token, "MarketplaceIds": params["MarketplaceIds"]} \
                 if token else dict(params)
             payload = self._v0_call("getOrders", api.get_orders, **page_params).payload or {}

@@ -154,3 +154,41 @@ class TestAmazonCancellations(CancellationCase):
         self.env["stock.picking"]._cron_amazon_confirm_shipments()
         self.assertEqual(picking.amazon_confirm_state, "sent", picking.amazon_confirm_message)
         self.assertEqual(self.scenario.orders[ref]["order"]["OrderStatus"], "Shipped")
+
+    def test_long_window_is_followed_page_by_page(self):
+        """More changed orders than one page holds: each unit applies one page and keeps
+        the next-page token on the seller, the cursor moves once the last page is applied;
+        a refused token is dropped and the window listed again."""
+        ref, so = self.import_order()
+        other, so_other = self.import_order()
+        for _n in range(101):
+            self.add_us_order(status="Shipped")
+        self.emulator.cancel_order(ref, by="BUYER", reason="Ordered by mistake")
+        self.emulator.cancel_order(other, by="SELLER", reason="Out of stock")
+        first = self.sync()
+        self.assertFalse(first["_done"])
+        self.assertTrue(self.seller.fbm_status_sync_token)
+        params = self.seller.fbm_status_sync_params
+        self.assertTrue(params)
+        self.assertFalse(self.seller.fbm_status_sync_cursor, "the window is not read yet")
+        second = self.sync()
+        self.assertTrue(second["_done"])
+        self.assertEqual(first["cancelled"] + second["cancelled"], 2)
+        self.assertEqual((so.state, so_other.state), ("cancel", "cancel"))
+        self.assertFalse(self.seller.fbm_status_sync_token)
+        self.assertFalse(self.seller.fbm_status_sync_params)
+        self.assertTrue(self.seller.fbm_status_sync_cursor)
+        self.assertEqual(self.emulator.calls["searchOrders"], 2, "each page read once")
+
+        # a page token Amazon refuses (expired, say): said on the seller, dropped, and the
+        # next pass lists the window again from its first page
+        self.seller.fbm_status_sync_auto = True
+        cursor = self.seller.fbm_status_sync_cursor
+        self.seller.write({"fbm_status_sync_params": params,
+                           "fbm_status_sync_token": "not-a-token"})
+        self.env["amazon.seller"]._cron_amazon_status_sync()
+        self.assertFalse(self.seller.fbm_status_sync_token)
+        self.assertIn("Following Amazon order changes failed",
+                      self.seller.message_ids[0].body)
+        self.assertEqual(self.seller.fbm_status_sync_cursor, cursor)
+        self.assertTrue(self.sync()["_done"])
