@@ -320,13 +320,37 @@ def run_in_threads(targets, timeout=120):
         thread.join(timeout)
 
 
+_sql_mute = {"lock": threading.Lock(), "depth": 0, "muted": None}
+
+
+@contextmanager
+def sql_errors_muted():
+    """``mute_logger("odoo.sql_db")`` shared by threads: muted from the first thread in
+    to the last one out. Odoo's ``mute_logger`` saves the logger's handlers on entry and
+    puts them back on exit: threads entering and leaving in turn would unmute it while
+    another still runs (its refused query then logs an ERROR), or leave it muted for
+    good (hiding later tests' errors)."""
+    with _sql_mute["lock"]:
+        if not _sql_mute["depth"]:
+            _sql_mute["muted"] = mute_logger("odoo.sql_db")
+            _sql_mute["muted"].__enter__()
+        _sql_mute["depth"] += 1
+    try:
+        yield
+    finally:
+        with _sql_mute["lock"]:
+            _sql_mute["depth"] -= 1
+            if not _sql_mute["depth"]:
+                _sql_mute["muted"].__exit__()
+
+
 def cron_worker(registry, model, method, errors):
     """What one cron thread of a server does: ``env[model].method()`` on a cursor
     of its own, committed; an exception is appended to ``errors``. A worker that
     meets another's commit gets a serialization failure, which odoo.sql_db logs
-    (muted here); the cron job handles it."""
+    (muted here, for as long as any worker runs); the cron job handles it."""
     try:
-        with mute_logger("odoo.sql_db"), registry.cursor() as cr:
+        with sql_errors_muted(), registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
             getattr(env[model], method)()
             cr.commit()  # pylint: disable=invalid-commit
