@@ -974,19 +974,12 @@ class AmazonSeller(models.Model):
             if seller.fbm_status_sync_requested:
                 runner.run_batch(seller.sudo().write, {"fbm_status_sync_requested": False})
             # one page a batch: the next pass continues from the next-page token kept
-            left = False
             try:
-                while True:
-                    counts = runner.run_batch(seller._sync_order_status, runner,
-                                              on_error=seller._status_sync_failed)
-                    if not counts or counts.pop("_done", True):
-                        break
-                    if runner.out_of_time():
-                        left = True
-                        break
+                done = runner.run_pages(seller._sync_order_status, runner,
+                                        on_error=seller._status_sync_failed)
             except errors.AmazonOutOfTime:
-                left = True     # nothing of the page was applied: read again next pass
-            if left:
+                done = False    # nothing of the page was applied: read again next pass
+            if not done:
                 runner.trigger()
                 break
 
@@ -1202,10 +1195,7 @@ class AmazonSeller(models.Model):
             hours=max(self.notification_safety_hours or 1, 1))})
         # One page a batch: a window longer than a run's quota continues from its next-page
         # token in the next run, instead of listing its first page again every run.
-        while not runner.out_of_time():
-            counts = runner.run_batch(self._notification_safety_net, runner, on_error=self._safety_net_failed)
-            if not counts or counts.pop("_done", True):
-                break
+        runner.run_pages(self._notification_safety_net, runner, on_error=self._safety_net_failed)
 
     def _safety_net_failed(self, exc):
         if isinstance(exc, errors.AmazonOutOfTime):

@@ -147,6 +147,17 @@ class Runner:
                 return None
         return None
 
+    def run_pages(self, fn, *args, on_error=None, **kwargs):
+        """``run_batch(fn, ...)`` again and again while it reads a listing page by page:
+        ``fn`` returns its counts with ``_done`` False while pages remain (popped here).
+        Stops once done, on a recorded error, or out of time. Returns True unless time ran
+        out with pages left (the next pass continues from what ``fn`` kept)."""
+        while not self.out_of_time():
+            counts = self.run_batch(fn, *args, on_error=on_error, **kwargs)
+            if not counts or counts.pop("_done", True):
+                return True
+        return False
+
     # === CLAIMS AND LOCKS ===
     def claim(self, query, params=()):
         """Ids a ``FOR UPDATE SKIP LOCKED`` query returns, on a fresh snapshot: under
