@@ -312,17 +312,9 @@ class SettlementBooking:
                 continue
             amount = self.currency.round(
                 sum(-c["balance"] for c in plan["counterparts"]) + plan["suspense"])
-            partner = plan["partner"]
             name = "%s %s" % (settlement.settlement_ref, plan["ref"])
-            line_cmds = [Command.create({
-                "name": name, "account_id": self.journal.default_account_id.id,
-                "partner_id": partner.id if partner else False, "currency_id": self.currency.id,
-                "amount_currency": amount, "balance": amount})]
-            line_cmds += [Command.create(vals) for vals in self._counterpart_vals(plan, name)]
-            vals_list.append({
-                "journal_id": self.journal.id, "date": date,
-                "payment_ref": name, "partner_id": partner.id if partner else False,
-                "amount": amount, "line_ids": line_cmds})
+            vals_list.append(self._line_vals(date, name, amount, self._counterpart_vals(plan, name),
+                                             plan["partner"]))
             booked.append(plan)
         st_lines = self._create_statement_lines(vals_list, date) if vals_list else []
         st_lines = st_lines and st_lines.with_env(self.env)
@@ -539,15 +531,22 @@ class SettlementBooking:
         for st_line, lines in zip(st_lines, booked):
             lines.write({"statement_line_id": st_line.id})
 
+    def _line_vals(self, date, name, amount, items, partner=None):
+        """A statement line of ``amount``: its bank line (the journal's account), then the
+        journal items ``items`` (values) after it."""
+        partner_id = partner.id if partner else False
+        bank = {"name": name, "account_id": self.journal.default_account_id.id,
+                "partner_id": partner_id, "currency_id": self.currency.id,
+                "amount_currency": amount, "balance": amount}
+        return {"journal_id": self.journal.id, "date": date, "payment_ref": name,
+                "partner_id": partner_id, "amount": amount,
+                "line_ids": [Command.create(vals) for vals in [bank] + items]}
+
     def _simple_line_vals(self, date, name, amount, account):
         """A statement line of ``amount`` with one counterpart on ``account``."""
-        bank = {"name": name, "currency_id": self.currency.id}
-        return {"journal_id": self.journal.id, "date": date, "payment_ref": name, "amount": amount,
-                "line_ids": [
-                    Command.create(dict(bank, account_id=self.journal.default_account_id.id,
-                                        amount_currency=amount, balance=amount)),
-                    Command.create(dict(bank, account_id=account.id, amount_currency=-amount,
-                                        balance=-amount))]}
+        return self._line_vals(date, name, amount, [{
+            "name": name, "account_id": account.id, "currency_id": self.currency.id,
+            "amount_currency": -amount, "balance": -amount}])
 
     def _book_payout(self):
         """The payout leaving for the seller's bank, on the internal transfer account."""
